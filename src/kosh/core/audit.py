@@ -1,0 +1,109 @@
+"""The append-only, tamper-evident audit trail of every access to personal data.
+
+Each record's MAC (HMAC-SHA256 under the audit key) covers its content and the MAC of
+the record before it, and `audit_head` holds the last sequence number and MAC: a record
+altered, inserted or removed anywhere (the tail included) breaks verification.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kosh.core.crypto import Keyring
+from kosh.core.models import AuditHead, AuditRecord
+from kosh.core.security import Principal, utcnow
+
+GENESIS = "0" * 64
+
+
+def _payload(rec: AuditRecord) -> bytes:
+    return json.dumps(
+        [rec.seq, rec.at.isoformat(), rec.actor, rec.role, rec.purpose, rec.action,
+         rec.subject_type, rec.subject_id, rec.detail, rec.prev_mac],
+        ensure_ascii=False, separators=(",", ":"),
+    ).encode()
+
+
+def _aware(rec: AuditRecord) -> AuditRecord:
+    # SQLite returns naive datetimes; the MAC was computed on the UTC-aware value.
+    if rec.at.tzinfo is None:
+        rec.at = rec.at.replace(tzinfo=utcnow().tzinfo)
+    return rec
+
+
+@dataclass(frozen=True)
+class Access:
+    action: str  # read | create | update | import | login | export ...
+    subject_type: str
+    subject_id: str
+    detail: dict[str, Any] | None = None
+
+
+def append(session: Session, keyring: Keyring, principal: Principal, accesses: Iterable[Access]) -> int:
+    """Append records in the caller's transaction; the head row lock serialises writers."""
+    accesses = list(accesses)
+    if not accesses:
+        return 0
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    seq, prev = head.seq, head.mac
+    n = utcnow()
+    now = n.replace(microsecond=(n.microsecond // 1000) * 1000)
+    for access in accesses:
+        seq += 1
+        rec = AuditRecord(
+            seq=seq, at=now, actor=principal.username, role=str(principal.role),
+            purpose=principal.purpose or "unspecified", action=access.action,
+            subject_type=access.subject_type, subject_id=str(access.subject_id),
+            detail=json.dumps(access.detail or {}, ensure_ascii=False, sort_keys=True, default=str),
+            prev_mac=prev, mac="",
+        )
+        rec.mac = keyring.audit_mac(_payload(rec))
+        prev = rec.mac
+        session.add(rec)
+    head.seq, head.mac = seq, prev
+    return len(accesses)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify(session: Session, keyring: Keyring, batch: int = 5000) -> VerifyResult:
+    prev_mac, expected_seq, checked, last_seq = GENESIS, 1, 0, 0
+    after = 0
+    while True:
+        rows = session.execute(
+            select(AuditRecord).where(AuditRecord.seq > after).order_by(AuditRecord.seq).limit(batch)
+        ).scalars().all()
+        if not rows:
+            break
+        for rec in rows:
+            _aware(rec)
+            if rec.seq != expected_seq:
+                return VerifyResult(False, checked, expected_seq,
+                                    f"record {expected_seq} is missing (next present is {rec.seq})")
+            if rec.prev_mac != prev_mac:
+                return VerifyResult(False, checked, rec.seq, f"record {rec.seq} does not link to record {rec.seq - 1}")
+            if keyring.audit_mac(_payload(rec)) != rec.mac:
+                return VerifyResult(False, checked, rec.seq, f"record {rec.seq} was altered (its MAC does not match)")
+            prev_mac, expected_seq, last_seq = rec.mac, expected_seq + 1, rec.seq
+            checked += 1
+        after = rows[-1].seq
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    if head is None:
+        return VerifyResult(False, checked, None, "the audit head is missing")
+    if head.seq != last_seq or head.mac != prev_mac:
+        return VerifyResult(False, checked, last_seq + 1,
+                            f"the log ends at record {last_seq} but the head says {head.seq}: records were removed")
+    return VerifyResult(True, checked)

@@ -1,0 +1,120 @@
+"""Who is asking and what they may do: roles, permissions, regional scope, passwords, tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from kosh.core.errors import Forbidden
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OFFICER = "officer"
+    HOST = "host"
+    ANALYST = "analyst"
+    AUDITOR = "auditor"
+
+
+class Permission(StrEnum):
+    PERSON_READ = "person.read"
+    PERSON_WRITE = "person.write"
+    BORDER_EVENT_WRITE = "border_event.write"
+    NOTIFICATION_WRITE = "notification.write"
+    NOTIFICATION_READ = "notification.read"
+    PERMIT_WRITE = "residence_permit.write"
+    STAY_READ = "stay.read"
+    IMPORT = "import"
+    AGGREGATES_READ = "aggregates.read"
+    AUDIT_READ = "audit.read"
+    USERS_MANAGE = "users.manage"
+
+
+# Least privilege as a table: a role has exactly the permissions listed here.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.OFFICER: frozenset({
+        Permission.PERSON_READ, Permission.PERSON_WRITE, Permission.BORDER_EVENT_WRITE,
+        Permission.NOTIFICATION_WRITE, Permission.NOTIFICATION_READ, Permission.PERMIT_WRITE,
+        Permission.STAY_READ, Permission.IMPORT, Permission.AGGREGATES_READ,
+    }),
+    Role.HOST: frozenset({Permission.NOTIFICATION_WRITE, Permission.NOTIFICATION_READ}),
+    Role.ANALYST: frozenset({Permission.AGGREGATES_READ}),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.AGGREGATES_READ}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of a use case; every service takes one."""
+
+    username: str
+    role: Role
+    user_id: int | None = None
+    regions: tuple[str, ...] = ()
+    host_party: str | None = None
+    purpose: str = ""
+    display_name: str = ""
+    permissions: frozenset[Permission] = field(default=frozenset(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "permissions", ROLE_PERMISSIONS[self.role])
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise Forbidden(f"role '{self.role}' may not {permission.value.replace('.', ' ')}")
+
+    @property
+    def all_regions(self) -> bool:
+        """Admins (and system jobs) see every region; officers only their KATO prefixes."""
+        return self.role == Role.ADMIN
+
+    def sees_region(self, kato: str | None) -> bool:
+        if self.all_regions:
+            return True
+        return bool(kato) and any(kato.startswith(p) for p in self.regions)
+
+    def with_purpose(self, purpose: str) -> "Principal":
+        return Principal(self.username, self.role, self.user_id, self.regions, self.host_party,
+                         purpose, self.display_name)
+
+
+def system_principal(purpose: str) -> Principal:
+    """The actor for command-line jobs run by the operator of the installation."""
+    return Principal(username="system", role=Role.ADMIN, purpose=purpose, display_name="System")
+
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token(prefix: str = "") -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    # Tokens are 256-bit random, so a fast hash suffices (unlike passwords).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

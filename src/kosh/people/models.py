@@ -1,0 +1,74 @@
+"""Tables of persons, the names they were seen under, and their travel documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kosh.core.db import Base
+from kosh.core.models import utcnow
+
+
+def new_person_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_person_id)
+    # Names as written in the document's (or form's) script, and the Latin form.
+    surname: Mapped[str] = mapped_column(String(200))
+    given_names: Mapped[str] = mapped_column(String(200), default="")
+    patronymic: Mapped[str] = mapped_column(String(200), default="")
+    surname_latin: Mapped[str] = mapped_column(String(200), default="")
+    given_names_latin: Mapped[str] = mapped_column(String(200), default="")
+    sex: Mapped[str] = mapped_column(String(1), default="X")
+    birth_date: Mapped[str] = mapped_column(String(10), default="")  # ISO, possibly partial
+    birth_date_earliest: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    citizenship: Mapped[str] = mapped_column(String(3), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    documents: Mapped[list["TravelDocument"]] = relationship(back_populates="person", lazy="raise")
+
+
+class PersonName(Base):
+    """Every spelling a person was recorded under, with its search tokens."""
+
+    __tablename__ = "person_names"
+    __table_args__ = (UniqueConstraint("person_id", "full_name", name="uq_person_names_person_full"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    full_name: Mapped[str] = mapped_column(String(400))
+    source: Mapped[str] = mapped_column(String(40))
+    search_key: Mapped[str] = mapped_column(String(400), index=True)
+
+
+class PersonNameToken(Base):
+    __tablename__ = "person_name_tokens"
+    __table_args__ = (Index("ix_person_name_tokens_token_person", "token", "person_id"),)
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class TravelDocument(Base):
+    __tablename__ = "travel_documents"
+    __table_args__ = (UniqueConstraint("issuing_state", "number_index", name="uq_travel_documents_state_number"),
+                      Index("ix_travel_documents_number_index", "number_index"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    document_type: Mapped[str] = mapped_column(String(2), default="P")
+    issuing_state: Mapped[str] = mapped_column(String(3))
+    # The number is encrypted; number_index is a keyed hash of the normalised number.
+    number_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    number_index: Mapped[str] = mapped_column(String(64))
+    expiry: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="documents", lazy="raise")
