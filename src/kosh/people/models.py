@@ -30,6 +30,8 @@ class Person(Base):
     birth_date: Mapped[str] = mapped_column(String(10), default="")  # ISO, possibly partial
     birth_date_earliest: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     citizenship: Mapped[str] = mapped_column(String(3), index=True)
+    # Where the person is registered (latest notification) or last crossed; scopes officers.
+    region_kato: Mapped[str] = mapped_column(String(9), default="", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     documents: Mapped[list["TravelDocument"]] = relationship(back_populates="person", lazy="raise")

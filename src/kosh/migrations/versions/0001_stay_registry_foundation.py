@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:12:36.903689
+Create Date: 2026-11-22 02:15:03.451527
 """
 from __future__ import annotations
 
@@ -82,11 +82,13 @@ def upgrade() -> None:
     sa.Column('birth_date', sa.String(length=10), nullable=False),
     sa.Column('birth_date_earliest', sa.Date(), nullable=True),
     sa.Column('citizenship', sa.String(length=3), nullable=False),
+    sa.Column('region_kato', sa.String(length=9), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_persons'))
     )
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_persons_citizenship'), ['citizenship'], unique=False)
+        batch_op.create_index(batch_op.f('ix_persons_region_kato'), ['region_kato'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -319,6 +321,7 @@ def downgrade() -> None:
     op.drop_table('api_tokens')
     op.drop_table('users')
     with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_persons_region_kato'))
         batch_op.drop_index(batch_op.f('ix_persons_citizenship'))
 
     op.drop_table('persons')

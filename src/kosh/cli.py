@@ -1,0 +1,275 @@
+"""The `kosh` command: set up, run the demo, serve, import, query stay, verify the audit, benchmark."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kosh.core.config import get_settings
+from kosh.core.errors import KoshError
+
+app = typer.Typer(help="Kosh — register, record and monitor the lawful stay of foreign nationals.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+stay_app = typer.Typer(help="Stay status and the short-stay calculator.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(stay_app, name="stay")
+app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _context(create_keys: bool = False):  # noqa: ANN202
+    from kosh.core.context import open_context
+
+    try:
+        return open_context(create_keys=create_keys)
+    except KoshError as exc:
+        _fail(str(exc))
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+
+
+@app.command()
+def init() -> None:
+    """Create ./.kosh (or KOSH_HOME) with an owner-only key file, and the database schema."""
+    from kosh.core.crypto import write_key_file
+
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    created = write_key_file(settings.resolved_key_file)
+    console.print(f"key file {settings.resolved_key_file}: {'created (mode 600)' if created else 'kept'}")
+    _context()
+    console.print(f"database ready: {settings.resolved_database_url.split('@')[-1]}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database schema to the newest revision."""
+    from kosh.core import db
+
+    ctx = _context()
+    console.print(f"schema at revision {db.current_revision(ctx.engine)}")
+
+
+@users_app.command("add")
+def users_add(username: str, role: str = typer.Option(..., help="admin, officer, host, analyst or auditor"),
+              password: Optional[str] = typer.Option(None, help="prompted when omitted"),
+              regions: str = typer.Option("", help="comma-separated KATO prefixes (officers)"),
+              host_party: Optional[str] = typer.Option(None, help="IIN or BIN a host submits as"),
+              name: str = typer.Option("", help="display name")) -> None:
+    """Add a user account."""
+    from kosh.core import auth
+
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    ctx = _context()
+    try:
+        with ctx.transaction() as s:
+            user = auth.create_user(s, ctx, username=username, password=password, role=role,
+                                    regions=regions.split(","), host_party=host_party, display_name=name)
+    except KoshError as exc:
+        _fail(str(exc))
+    console.print(f"user {user.username} ({user.role}) created")
+
+
+@app.command("import")
+def import_cmd(path: Path, kind: str = typer.Option("border_events", help="border_events, notifications or residence_permits"),
+               fmt: Optional[str] = typer.Option(None, "--format", help="csv, jsonl or parquet (default: from the extension)"),
+               rejects_dir: Optional[Path] = typer.Option(None, help="where the rejects file goes")) -> None:
+    """Import a feed file; rerunning resumes an interrupted import and adds nothing twice."""
+    from kosh.core.security import system_principal
+    from kosh.stay import ingest
+
+    ctx = _context()
+    principal = system_principal(f"import {path.name}")
+    with progress_bar() as bar:
+        task = bar.add_task(f"import {path.name}", total=None)
+        try:
+            report = ingest.import_file(ctx, principal, path, kind, fmt=fmt, rejects_dir=rejects_dir,
+                                        progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except KoshError as exc:
+            _fail(str(exc))
+    _print_report(report)
+    if report.rejected:
+        raise typer.Exit(1 if report.accepted == 0 and report.duplicates == 0 else 0)
+
+
+def _print_report(report) -> None:  # noqa: ANN001
+    if report.already_imported:
+        console.print(f"{report.kind}: this file was imported before (batch {report.batch_id}); nothing added")
+        return
+    resumed = f", resumed at row {report.resumed_from + 1}" if report.resumed_from else ""
+    console.print(f"{report.kind}: {report.rows_total} rows — {report.accepted} recorded, "
+                  f"{report.duplicates} already known, {report.rejected} rejected{resumed}")
+    if report.rejected:
+        console.print(f"rejects: {report.rejects_path}")
+
+
+@stay_app.command("calc")
+def stay_calc(citizenship: str = typer.Option(..., help="ISO 3166-1 alpha-3, e.g. UZB"),
+              trip: list[str] = typer.Option(..., help="ENTRY:EXIT dates (YYYY-MM-DD); ENTRY: when still in the country"),
+              on: Optional[str] = typer.Option(None, help="the date to count on (default today)"),
+              as_json: bool = typer.Option(False, "--json", help="print a JSON object")) -> None:
+    """Days used, days left and the last lawful day under the short-stay rules."""
+    from pydantic import ValidationError
+
+    from kosh.core.validation import field_errors
+    from kosh.jurisdictions import load_pack
+    from kosh.stay import rules
+    from kosh.stay.schemas import CalculatorIn
+
+    trips = []
+    for t in trip:
+        start, sep, end = t.partition(":")
+        if not sep:
+            _fail(f"trip '{t}' must be ENTRY:EXIT or ENTRY: (still in the country)")
+        trips.append({"start": start, **({"end": end} if end else {})})
+    try:
+        body = CalculatorIn.model_validate({"citizenship": citizenship, "trips": trips, **({"on": on} if on else {})})
+    except ValidationError as exc:
+        _fail("; ".join(f"{e.field}: {e.message}" for e in field_errors(exc)))
+    day = body.on or dt.date.today()
+    try:
+        result = rules.calculate_trips(body.citizenship, [(t.start, t.end) for t in body.trips], day,
+                                       load_pack(get_settings().jurisdiction).stay_rules)
+    except ValueError as exc:
+        _fail(str(exc))
+    _print_assessment(result, day, body.citizenship, as_json)
+
+
+def _assessment_dict(result, day: dt.date, citizenship: str) -> dict:  # noqa: ANN001
+    from kosh.stay.service import rule_code
+
+    return {"on": day.isoformat(), "citizenship": citizenship, "status": result.status,
+            "days_used": result.days_used, "days_left": result.days_left,
+            "last_lawful_day": result.last_lawful_day.isoformat() if result.last_lawful_day else None,
+            "overstay_days": result.overstay_days, "in_country": result.in_country,
+            "rule": {"code": rule_code(result.rule), "text": result.rule.text, "source": str(result.rule.source)},
+            "reasons": list(result.reasons),
+            "deadlines": [{"kind": d.kind, "due": d.due.isoformat(), "met": d.met} for d in result.deadlines]}
+
+
+def _print_assessment(result, day: dt.date, citizenship: str, as_json: bool) -> None:  # noqa: ANN001
+    data = _assessment_dict(result, day, citizenship)
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        return
+    table = Table(show_header=False)
+    for key in ("on", "citizenship", "status", "days_used", "days_left", "last_lawful_day", "overstay_days"):
+        table.add_row(key.replace("_", " "), str(data[key]))
+    table.add_row("rule", data["rule"]["text"])
+    console.print(table)
+    for r in data["reasons"]:
+        console.print(f"• {r}")
+
+
+@stay_app.command("status")
+def stay_status(person_id: str, on: Optional[str] = typer.Option(None, help="date (default today)"),
+                as_json: bool = typer.Option(False, "--json")) -> None:
+    """A registered person's stay status (audited as a read by the operator)."""
+    from kosh.core.security import system_principal
+    from kosh.stay import service
+
+    ctx = _context()
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        _fail(f"'{on}' is not a date (YYYY-MM-DD)")
+    try:
+        with ctx.transaction() as s:
+            st = service.person_stay(s, ctx, system_principal("kosh stay status"), person_id, day)
+    except KoshError as exc:
+        _fail(str(exc))
+    _print_assessment(st.assessment, st.on, st.person.person.citizenship, as_json)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole audit chain; exits 1 and names the first broken link when it was altered."""
+    from kosh.core import audit
+
+    ctx = _context()
+    with ctx.transaction() as s:
+        result = audit.verify(s, ctx.keyring)
+    if result.ok:
+        console.print(f"audit chain intact: {result.checked} records verified")
+        return
+    err.print(f"[bold red]audit chain broken[/] at record {result.first_broken_seq}: {result.reason} "
+              f"({result.checked} records verified before it)")
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="address to listen on"),
+          port: int = typer.Option(8000, help="port"), workers: int = typer.Option(1, help="worker processes")) -> None:
+    """Run the web app and API."""
+    import uvicorn
+
+    _context()  # upgrades the schema and checks the keys before listening
+    console.print(f"Kosh on http://{host}:{port}/  (API docs at /api/v1/docs)")
+    uvicorn.run("kosh.web.server:app", host=host, port=port, workers=workers, log_level="warning",
+                factory=False)
+
+
+@app.command()
+def demo(seed: int = typer.Option(7, help="random seed: the same seed builds the same country"),
+         size: str = typer.Option("small", help="small, medium or large"),
+         serve_after: bool = typer.Option(True, "--serve/--no-serve", help="start the web app afterwards"),
+         host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -> None:
+    """Build a synthetic country into the embedded database and (by default) serve it."""
+    from kosh.demo.build import build_demo
+
+    if size not in ("small", "medium", "large"):
+        _fail(f"unknown size '{size}': use small, medium or large")
+    try:
+        summary = build_demo(seed=seed, size=size, console=console, progress_factory=progress_bar)
+    except KoshError as exc:
+        _fail(str(exc))
+    table = Table(title="Demo logins (password for all: " + summary["password"] + ")")
+    table.add_column("username")
+    table.add_column("role")
+    table.add_column("scope")
+    for u in summary["users"]:
+        table.add_row(u["username"], u["role"], u["scope"])
+    console.print(table)
+    if serve_after:
+        serve(host=host, port=port, workers=1)
+
+
+@app.command()
+def bench(what: str = typer.Argument("stay", help="what to measure: stay"),
+          size: str = typer.Option("medium", help="demo size loaded for the API latency run"),
+          seconds: float = typer.Option(10.0, help="duration of each load phase"),
+          postgres_url: Optional[str] = typer.Option(None, envvar="KOSH_BENCH_POSTGRES_URL",
+                                                     help="PostgreSQL for the import and API runs")) -> None:
+    """Measure and print figures for this machine (no pass/fail)."""
+    from kosh import bench as bench_mod
+
+    if what != "stay":
+        _fail(f"unknown benchmark '{what}': use stay")
+    bench_mod.run_stay(console=console, size=size, seconds=seconds, postgres_url=postgres_url)
+
+
+if __name__ == "__main__":
+    app()

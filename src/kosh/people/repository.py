@@ -1,0 +1,97 @@
+"""Every query on persons, names and documents; reads apply the caller's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from kosh.core.security import Principal
+from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument
+
+
+def scoped(stmt: Select, principal: Principal) -> Select:
+    """Officers see persons of their regions only; admins see all."""
+    if principal.all_regions:
+        return stmt
+    if not principal.regions:
+        return stmt.where(False)
+    return stmt.where(or_(*(Person.region_kato.startswith(p) for p in principal.regions)))
+
+
+def documents_by_index(session: Session, indexes: Iterable[str]) -> list[TravelDocument]:
+    indexes = list(set(indexes))
+    if not indexes:
+        return []
+    return list(session.execute(select(TravelDocument).where(TravelDocument.number_index.in_(indexes))).scalars())
+
+
+def names_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]]:
+    ids = list(set(person_ids))
+    if not ids:
+        return set()
+    return set(session.execute(
+        select(PersonName.person_id, PersonName.full_name).where(PersonName.person_id.in_(ids))).tuples())
+
+
+def get_person(session: Session, principal: Principal, person_id: str) -> Person | None:
+    return session.execute(scoped(select(Person).where(Person.id == person_id), principal)).scalar_one_or_none()
+
+
+def search(session: Session, principal: Principal, *, tokens: Sequence[str], document_index: str | None,
+           citizenship: str | None, limit: int, offset: int) -> tuple[list[Person], int]:
+    stmt = select(Person)
+    conditions = []
+    if document_index:
+        conditions.append(Person.id.in_(select(TravelDocument.person_id)
+                                        .where(TravelDocument.number_index == document_index)))
+    for i, token in enumerate(tokens):
+        # Whole-word match on every token but the last, which may be a prefix (type-ahead).
+        match = PersonNameToken.token.startswith(token) if i == len(tokens) - 1 else PersonNameToken.token == token
+        conditions.append(Person.id.in_(select(PersonNameToken.person_id).where(match)))
+    if citizenship:
+        conditions.append(Person.citizenship == citizenship)
+    if not conditions:
+        return [], 0
+    stmt = scoped(stmt.where(and_(*conditions)), principal)
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(stmt.order_by(Person.surname_latin, Person.given_names_latin, Person.id)
+                           .limit(limit).offset(offset)).scalars().all()
+    return list(rows), total
+
+
+def documents_of(session: Session, person_id: str) -> list[TravelDocument]:
+    return list(session.execute(select(TravelDocument).where(TravelDocument.person_id == person_id)
+                                .order_by(TravelDocument.created_at)).scalars())
+
+
+def spellings_of(session: Session, person_id: str) -> list[PersonName]:
+    return list(session.execute(select(PersonName).where(PersonName.person_id == person_id)
+                                .order_by(PersonName.id)).scalars())
+
+
+def region_of(session: Session, person_ids: Iterable[str]) -> dict[str, str]:
+    ids = list(set(person_ids))
+    return dict(session.execute(select(Person.id, Person.region_kato).where(Person.id.in_(ids))).tuples().all()) if ids else {}
+
+
+def tokens_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]]:
+    ids = list(set(person_ids))
+    if not ids:
+        return set()
+    return set(session.execute(select(PersonNameToken.person_id, PersonNameToken.token)
+                               .where(PersonNameToken.person_id.in_(ids))).tuples())
+
+
+def citizenship_of(session: Session, person_ids: Iterable[str]) -> dict[str, str]:
+    ids = list(set(person_ids))
+    return dict(session.execute(select(Person.id, Person.citizenship).where(Person.id.in_(ids))).tuples().all()) if ids else {}
+
+
+def brief_names(session: Session, person_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Person.id, Person.surname, Person.given_names).where(Person.id.in_(ids)))
+    return {pid: (s, g) for pid, s, g in rows}

@@ -1,0 +1,134 @@
+"""Input shapes for persons and documents, and reusable validated field types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+
+from kosh.people import countries, dates, iin, bin as bin_rules, mrz
+from kosh.people.errors import InvalidIdentifier
+
+
+def _today(info: ValidationInfo | None) -> dt.date:
+    ctx = info.context if info is not None and info.context else {}
+    return ctx.get("today") or dt.date.today()
+
+
+def _country(value: str) -> str:
+    try:
+        return countries.normalize_country(value)
+    except InvalidIdentifier as exc:
+        raise ValueError(exc.message) from None
+
+
+def _birth_date(value: str, info: ValidationInfo) -> str:
+    try:
+        return dates.validate_birth_date(str(value), _today(info)).isoformat()
+    except InvalidIdentifier as exc:
+        raise ValueError(exc.message) from None
+
+
+def _iin(value: str) -> str:
+    try:
+        return iin.validate(value)
+    except InvalidIdentifier as exc:
+        raise ValueError(f"IIN {exc.message}") from None
+
+
+def _sex(value: str) -> str:
+    v = str(value).strip().upper()
+    v = {"<": "X", "": "X", "М": "M", "Ж": "F", "MALE": "M", "FEMALE": "F"}.get(v, v)
+    if v not in ("M", "F", "X"):
+        raise ValueError(f"sex must be M, F or X, got '{value}'")
+    return v
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _empty_to_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+Country = Annotated[str, BeforeValidator(_strip), AfterValidator(_country)]
+BirthDate = Annotated[str, BeforeValidator(_strip), AfterValidator(_birth_date)]
+Sex = Annotated[str, BeforeValidator(_sex)]
+IIN = Annotated[str, AfterValidator(_iin)]
+Name = Annotated[str, BeforeValidator(_strip), Field(max_length=200)]
+RequiredName = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=200)]
+OptionalDate = Annotated[dt.date | None, BeforeValidator(_empty_to_none)]
+DocumentNumber = Annotated[str, BeforeValidator(_strip), Field(min_length=3, max_length=20, pattern=r"^[A-Za-z0-9 \-]+$")]
+
+
+def validate_host_id(kind: str, value: str) -> str:
+    try:
+        return iin.validate(value, "host_id") if kind == "individual" else bin_rules.validate(value, "host_id")
+    except InvalidIdentifier as exc:
+        label = "IIN" if kind == "individual" else "BIN"
+        raise ValueError(f"{label} {exc.message}") from None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DocumentIn(Strict):
+    document_type: Literal["P", "PD", "PS", "ID"] = "P"
+    number: DocumentNumber | None = None
+    issuing_state: Country | None = None
+    expiry: OptionalDate = None
+    mrz: list[str] | None = Field(default=None, description="the two 44-character lines of a passport MRZ")
+
+    @model_validator(mode="after")
+    def _from_mrz(self, info: ValidationInfo) -> "DocumentIn":
+        if self.mrz is not None:
+            if len(self.mrz) != 2:
+                raise ValueError("mrz must have exactly two lines")
+            try:
+                parsed = mrz.parse_td3(self.mrz[0], self.mrz[1], today=_today(info))
+            except InvalidIdentifier as exc:
+                raise ValueError(exc.message) from None
+            if self.number and self.number.replace(" ", "").upper() != parsed.document_number:
+                raise ValueError(f"number {self.number} does not match the MRZ ({parsed.document_number})")
+            self.number = parsed.document_number
+            self.issuing_state = parsed.issuing_state
+            self.expiry = self.expiry or parsed.expiry
+        if not self.number or not self.issuing_state:
+            raise ValueError("give the document number and issuing state, or the MRZ")
+        return self
+
+
+class PersonIn(Strict):
+    surname: RequiredName
+    given_names: Name = ""
+    patronymic: Name = ""
+    surname_latin: Name = ""
+    given_names_latin: Name = ""
+    sex: Sex = "X"
+    birth_date: BirthDate
+    citizenship: Country
+    documents: list[DocumentIn] = Field(min_length=1, max_length=10)
+
+
+class PersonOut(BaseModel):
+    id: str
+    surname: str
+    given_names: str
+    patronymic: str
+    surname_latin: str
+    given_names_latin: str
+    sex: str
+    birth_date: str
+    citizenship: str
+    region_kato: str
+
+
+class DocumentOut(BaseModel):
+    id: int
+    document_type: str
+    issuing_state: str
+    number: str
+    expiry: dt.date | None

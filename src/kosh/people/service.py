@@ -1,0 +1,260 @@
+"""Use cases on persons: resolve identities from incoming records, search, read.
+
+Identity here is exact: a travel document (issuing state + number) identifies a person.
+Fuzzy linkage across spellings and second passports builds on `resolve_identities`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from kosh.core import audit
+from kosh.core.context import Context
+from kosh.core.errors import NotFound
+from kosh.core.security import Permission, Principal
+from kosh.people import names, repository
+from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument, new_person_id
+
+_DOC_CONTEXT = "travel_document"
+_NOT_DOC_CHARS = re.compile(r"[\s\-/.]")
+
+
+def normalize_document_number(number: str) -> str:
+    return _NOT_DOC_CHARS.sub("", number).upper()
+
+
+def document_index(ctx: Context, number: str) -> str:
+    return ctx.keyring.blind_index(normalize_document_number(number), _DOC_CONTEXT)
+
+
+@dataclass(frozen=True)
+class IdentityRecord:
+    """The identity part of any incoming record (border event, notification, permit, form)."""
+
+    source: str
+    surname: str
+    given_names: str
+    citizenship: str
+    document_number: str
+    issuing_state: str
+    sex: str = "X"
+    birth_date: str = ""  # ISO, possibly partial
+    birth_date_earliest: dt.date | None = None
+    patronymic: str = ""
+    surname_latin: str = ""
+    given_names_latin: str = ""
+    document_type: str = "P"
+    document_expiry: dt.date | None = None
+    region_kato: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.surname, self.given_names, self.patronymic) if p).strip()
+
+    @property
+    def full_name_latin(self) -> str:
+        return " ".join(p for p in (self.surname_latin, self.given_names_latin) if p).strip()
+
+
+@dataclass
+class Resolution:
+    person_id: str
+    document_id: int
+    created: bool = False
+
+
+@dataclass
+class _Pending:
+    person: dict
+    document: dict
+    spellings: set[str] = field(default_factory=set)
+
+
+def _latin_form(rec: IdentityRecord) -> tuple[str, str]:
+    if rec.surname_latin or rec.given_names_latin:
+        return rec.surname_latin.upper(), rec.given_names_latin.upper()
+    lang = names.language_for_citizenship(rec.citizenship)
+    return names.romanize(rec.surname, lang).upper(), names.romanize(rec.given_names, lang).upper()
+
+
+def resolve_identities(session: Session, ctx: Context, records: Sequence[IdentityRecord]) -> list[Resolution]:
+    """Find or create the person and document behind each record, in bulk, in order."""
+    indexes = [document_index(ctx, r.document_number) for r in records]
+    known = {(d.issuing_state, d.number_index): d for d in repository.documents_by_index(session, indexes)}
+    pending: dict[tuple[str, str], _Pending] = {}
+    for rec, idx in zip(records, indexes):
+        key = (rec.issuing_state, idx)
+        if key in known or key in pending:
+            continue
+        pid = new_person_id()
+        surname_latin, given_latin = _latin_form(rec)
+        pending[key] = _Pending(
+            person={"id": pid, "surname": rec.surname, "given_names": rec.given_names, "patronymic": rec.patronymic,
+                    "surname_latin": surname_latin, "given_names_latin": given_latin, "sex": rec.sex,
+                    "birth_date": rec.birth_date, "birth_date_earliest": rec.birth_date_earliest,
+                    "citizenship": rec.citizenship, "region_kato": rec.region_kato},
+            document={"person_id": pid, "document_type": rec.document_type, "issuing_state": rec.issuing_state,
+                      "number_encrypted": ctx.keyring.encrypt(normalize_document_number(rec.document_number),
+                                                              f"{_DOC_CONTEXT}:{rec.issuing_state}"),
+                      "number_index": idx, "expiry": rec.document_expiry},
+        )
+    if pending:
+        session.execute(insert(Person), [p.person for p in pending.values()])
+        docs = [p.document for p in pending.values()]
+        returned = session.execute(
+            insert(TravelDocument).returning(TravelDocument.id, TravelDocument.person_id,
+                                             sort_by_parameter_order=True), docs).all()
+        for (doc_id, pid), p in zip(returned, pending.values()):
+            p.document["id"] = doc_id
+    results: list[Resolution] = []
+    for rec, idx in zip(records, indexes):
+        key = (rec.issuing_state, idx)
+        if key in known:
+            results.append(Resolution(known[key].person_id, known[key].id))
+        else:
+            p = pending[key]
+            results.append(Resolution(p.person["id"], p.document["id"], created=True))
+    _record_spellings(session, records, results)
+    return results
+
+
+def _record_spellings(session: Session, records: Sequence[IdentityRecord], results: Sequence[Resolution]) -> None:
+    seen = repository.names_of(session, {r.person_id for r in results if not r.created})
+    new_names: dict[tuple[str, str], dict] = {}
+    new_tokens: set[tuple[str, str]] = set()
+    for rec, res in zip(records, results):
+        for full in (rec.full_name, rec.full_name_latin):
+            if not full or (res.person_id, full) in seen or (res.person_id, full) in new_names:
+                continue
+            new_names[(res.person_id, full)] = {"person_id": res.person_id, "full_name": full, "source": rec.source,
+                                                "search_key": names.search_key(full)}
+            new_tokens.update((res.person_id, t) for t in names.name_tokens(full) if t)
+    if new_names:
+        session.execute(insert(PersonName), list(new_names.values()))
+    if new_tokens:
+        existing = repository.tokens_of(session, {pid for pid, _ in new_tokens})
+        rows = [{"person_id": pid, "token": t} for pid, t in sorted(new_tokens - existing)]
+        if rows:
+            session.execute(insert(PersonNameToken), rows)
+
+
+def set_regions(session: Session, regions: dict[str, str]) -> None:
+    """The stay capability tells which region each person is registered in (scopes officers)."""
+    from sqlalchemy import update
+
+    if regions:
+        session.execute(update(Person), [{"id": pid, "region_kato": kato} for pid, kato in regions.items()])
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[Person]
+    total: int
+    limit: int
+    offset: int
+
+
+def search_persons(session: Session, ctx: Context, principal: Principal, query: str, *, citizenship: str | None = None,
+                   limit: int = 25, offset: int = 0) -> SearchPage:
+    principal.require(Permission.PERSON_READ)
+    query = query.strip()
+    doc_idx = document_index(ctx, query) if any(c.isdigit() for c in query) else None
+    tokens = [] if doc_idx else [t for t in names.name_tokens(query) if t]
+    items, total = repository.search(session, principal, tokens=tokens, document_index=doc_idx,
+                                     citizenship=citizenship, limit=limit, offset=offset)
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "search", "person", "*", {"results": [p.id for p in items], "kind": "document" if doc_idx else "name"})])
+    return SearchPage(items, total, limit, offset)
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: int
+    document_type: str
+    issuing_state: str
+    number: str
+    expiry: dt.date | None
+
+
+@dataclass(frozen=True)
+class PersonView:
+    person: Person
+    documents: list[DocumentView]
+    spellings: list[PersonName]
+
+
+def get_person(session: Session, ctx: Context, principal: Principal, person_id: str, *, audited: bool = True) -> PersonView:
+    principal.require(Permission.PERSON_READ)
+    person = repository.get_person(session, principal, person_id)
+    if person is None:
+        # Out-of-scope and absent look the same, so scope does not leak existence.
+        raise NotFound(f"no person {person_id} in your regions")
+    docs = [DocumentView(d.id, d.document_type, d.issuing_state,
+                         ctx.keyring.decrypt(d.number_encrypted, f"{_DOC_CONTEXT}:{d.issuing_state}"), d.expiry)
+            for d in repository.documents_of(session, person_id)]
+    if audited:
+        audit.append(session, ctx.keyring, principal, [audit.Access("read", "person", person_id)])
+    return PersonView(person, docs, repository.spellings_of(session, person_id))
+
+
+def find_documents(session: Session, ctx: Context,
+                   refs: Sequence[tuple[str, str]]) -> list[tuple[str, int] | None]:
+    """(person id, document id) for each (issuing state, number), or None when unknown."""
+    indexes = [document_index(ctx, n) for _, n in refs]
+    known = {(d.issuing_state, d.number_index): (d.person_id, d.id)
+             for d in repository.documents_by_index(session, indexes)}
+    return [known.get((state, idx)) for (state, _), idx in zip(refs, indexes)]
+
+
+def citizenship_of(session: Session, person_ids: Sequence[str]) -> dict[str, str]:
+    return repository.citizenship_of(session, person_ids)
+
+
+def brief_names(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Surname and given names for list pages (the caller audits the listing)."""
+    return repository.brief_names(session, person_ids)
+
+
+def create_person(session: Session, ctx: Context, principal: Principal, body) -> str:  # noqa: ANN001 — PersonIn
+    """Record a person from a form or the API; a known document returns its holder instead."""
+    from kosh.core.errors import Conflict
+    from kosh.people.dates import parse as parse_date
+
+    principal.require(Permission.PERSON_WRITE)
+    holders = find_documents(session, ctx, [(d.issuing_state, d.number) for d in body.documents])
+    known = {h[0] for h in holders if h}
+    if len(known) > 1:
+        raise Conflict("these documents belong to different persons already")
+    records = [IdentityRecord(
+        source="api", surname=body.surname, given_names=body.given_names, patronymic=body.patronymic,
+        surname_latin=body.surname_latin, given_names_latin=body.given_names_latin, citizenship=body.citizenship,
+        document_number=d.number, issuing_state=d.issuing_state, sex=body.sex, birth_date=body.birth_date,
+        birth_date_earliest=parse_date(body.birth_date).earliest(), document_type=d.document_type,
+        document_expiry=d.expiry) for d in body.documents]
+    first = resolve_identities(session, ctx, records[:1])[0]
+    if len(records) > 1:
+        # Further documents of the same person attach to the first one's holder.
+        _attach_documents(session, ctx, first.person_id, records[1:])
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "create" if first.created else "update", "person", first.person_id, {"documents": len(records)})])
+    return first.person_id
+
+
+def _attach_documents(session: Session, ctx: Context, person_id: str, records: Sequence[IdentityRecord]) -> None:
+    indexes = [document_index(ctx, r.document_number) for r in records]
+    known = {(d.issuing_state, d.number_index) for d in repository.documents_by_index(session, indexes)}
+    rows = [{"person_id": person_id, "document_type": r.document_type, "issuing_state": r.issuing_state,
+             "number_encrypted": ctx.keyring.encrypt(normalize_document_number(r.document_number),
+                                                     f"{_DOC_CONTEXT}:{r.issuing_state}"),
+             "number_index": idx, "expiry": r.document_expiry}
+            for r, idx in zip(records, indexes) if (r.issuing_state, idx) not in known]
+    if rows:
+        session.execute(insert(TravelDocument), rows)

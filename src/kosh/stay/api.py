@@ -1,0 +1,131 @@
+"""HTTP API of the stay registry: border events, notifications, permits, status, lists, calculator."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from kosh.core.context import Context
+from kosh.core.security import Principal
+from kosh.stay import service
+from kosh.stay.schemas import (BorderEventIn, BulkBorderEvents, CalculatorIn, DeadlineOut, ListItemOut, ListPageOut,
+                               NotificationIn, ResidencePermitIn, RuleOut, StayStatusOut)
+from kosh.web.deps import check_csrf, get_ctx, require_principal
+
+router = APIRouter(tags=["stay"])
+
+
+class RecordOut(BaseModel):
+    accepted: int
+    duplicates: int
+    person_ids: list[str]
+
+
+class NotificationOut(BaseModel):
+    id: int
+    source_event_id: str
+    person_id: str
+    host_kind: str
+    host_name: str
+    kato: str
+    address: str
+    arrival_date: dt.date
+    expected_departure: dt.date | None
+    submitted_at: dt.datetime
+
+
+def status_out(result, on: dt.date, citizenship: str) -> StayStatusOut:  # noqa: ANN001
+    return StayStatusOut(
+        on=on, citizenship=citizenship, status=result.status, in_country=result.in_country,
+        current_entry=result.current_entry, days_used=result.days_used, days_left=result.days_left if result.days_left is not None else 0,
+        last_lawful_day=result.last_lawful_day, overstay_days=result.overstay_days,
+        deadlines=[DeadlineOut(kind=d.kind, due=d.due, met=d.met) for d in result.deadlines],
+        rule=RuleOut(code=service.rule_code(result.rule), text=result.rule.text, source=str(result.rule.source)),
+        reasons=list(result.reasons))
+
+
+def _record(request: Request, ctx: Context, principal: Principal, fn, items) -> RecordOut:  # noqa: ANN001
+    check_csrf(request, None)
+    with ctx.transaction() as s:
+        r = fn(s, ctx, principal, items)
+        return RecordOut(accepted=r.accepted, duplicates=r.duplicates, person_ids=r.person_ids)
+
+
+@router.post("/border-events", status_code=201, response_model=RecordOut, summary="Record one border crossing")
+def post_border_event(body: BorderEventIn, request: Request, ctx: Context = Depends(get_ctx),
+                      principal: Principal = Depends(require_principal)) -> RecordOut:
+    return _record(request, ctx, principal, service.record_border_events, [body])
+
+
+@router.post("/border-events/bulk", status_code=201, response_model=RecordOut,
+             summary="Record up to 10,000 crossings; any invalid event rejects the whole request")
+def post_border_events(body: BulkBorderEvents, request: Request, ctx: Context = Depends(get_ctx),
+                       principal: Principal = Depends(require_principal)) -> RecordOut:
+    return _record(request, ctx, principal, service.record_border_events, body.events)
+
+
+@router.post("/notifications", status_code=201, response_model=RecordOut, summary="Submit a host's arrival notification")
+def post_notification(body: NotificationIn, request: Request, ctx: Context = Depends(get_ctx),
+                      principal: Principal = Depends(require_principal)) -> RecordOut:
+    return _record(request, ctx, principal, service.record_notifications, [body])
+
+
+@router.get("/notifications/mine", response_model=list[NotificationOut], summary="The caller's own submissions")
+def my_notifications(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+                     ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)):  # noqa: ANN201
+    with ctx.transaction() as s:
+        return [NotificationOut.model_validate(n, from_attributes=True)
+                for n in service.my_notifications(s, ctx, principal, limit, offset)]
+
+
+@router.post("/residence-permits", status_code=201, response_model=RecordOut, summary="Record a TRP or visa")
+def post_permit(body: ResidencePermitIn, request: Request, ctx: Context = Depends(get_ctx),
+                principal: Principal = Depends(require_principal)) -> RecordOut:
+    return _record(request, ctx, principal, service.record_residence_permits, [body])
+
+
+@router.get("/persons/{person_id}/stay", response_model=StayStatusOut, summary="A person's stay status on a date")
+def person_status(person_id: str, on: dt.date | None = None, ctx: Context = Depends(get_ctx),
+                  principal: Principal = Depends(require_principal)) -> StayStatusOut:
+    with ctx.transaction() as s:
+        st = service.person_stay(s, ctx, principal, person_id, on)
+        return status_out(st.assessment, st.on, st.person.person.citizenship)
+
+
+def _page(rows, nxt, on: dt.date) -> ListPageOut:  # noqa: ANN001
+    return ListPageOut(on=on, next_cursor=nxt, items=[ListItemOut(
+        person_id=r.status.person_id, surname=r.surname, given_names=r.given_names,
+        citizenship=r.status.citizenship, region_kato=r.status.region_kato, current_entry=r.status.current_entry,
+        last_lawful_day=r.status.last_lawful_day, notification_due=r.status.notification_due,
+        overstay_days=r.days if r.status.last_lawful_day and r.status.last_lawful_day < on else 0,
+        overdue_days=r.days if r.status.notification_due and r.status.notification_due < on else 0) for r in rows])
+
+
+@router.get("/stay/overstays", response_model=ListPageOut, summary="Persons in the country past their last lawful day")
+def overstays(on: dt.date | None = None, region: str | None = Query(None, pattern=r"^\d{2,9}$"),
+              cursor: str | None = None, limit: int = Query(50, ge=1, le=500), ctx: Context = Depends(get_ctx),
+              principal: Principal = Depends(require_principal)) -> ListPageOut:
+    on = on or service.local_today(ctx)
+    with ctx.transaction() as s:
+        rows, nxt = service.list_overstays(s, ctx, principal, on, region, cursor, limit)
+        return _page(rows, nxt, on)
+
+
+@router.get("/stay/overdue-notifications", response_model=ListPageOut,
+            summary="Persons whose host notification is past its deadline")
+def overdue(on: dt.date | None = None, region: str | None = Query(None, pattern=r"^\d{2,9}$"),
+            cursor: str | None = None, limit: int = Query(50, ge=1, le=500), ctx: Context = Depends(get_ctx),
+            principal: Principal = Depends(require_principal)) -> ListPageOut:
+    on = on or service.local_today(ctx)
+    with ctx.transaction() as s:
+        rows, nxt = service.list_overdue_notifications(s, ctx, principal, on, region, cursor, limit)
+        return _page(rows, nxt, on)
+
+
+@router.post("/stay/calculate", response_model=StayStatusOut, summary="Short-stay calculator (no sign-in)")
+def calculate(body: CalculatorIn, ctx: Context = Depends(get_ctx)) -> StayStatusOut:
+    on = body.on or service.local_today(ctx)
+    result = service.calculate(ctx, body.citizenship, [(t.start, t.end) for t in body.trips], on)
+    return status_out(result, on, body.citizenship)

@@ -1,0 +1,111 @@
+"""Every query on the stay tables; reads that list people apply the caller's regional scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from kosh.core.security import Principal
+from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayStatus
+
+
+def scoped_status(stmt: Select, principal: Principal, region: str | None) -> Select:
+    if region:
+        stmt = stmt.where(StayStatus.region_kato.startswith(region))
+    if principal.all_regions:
+        return stmt
+    if not principal.regions:
+        return stmt.where(False)
+    return stmt.where(or_(*(StayStatus.region_kato.startswith(p) for p in principal.regions)))
+
+
+def existing_source_ids(session: Session, table: type, ids: Iterable[str]) -> set[str]:
+    ids = list(set(ids))
+    if not ids:
+        return set()
+    col = table.source_event_id
+    return set(session.execute(select(col).where(col.in_(ids))).scalars())
+
+
+def records_for(session: Session, person_ids: Iterable[str]) -> tuple[dict, dict, dict]:
+    """Crossings, notifications and permits of many persons in three queries."""
+    ids = list(set(person_ids))
+    crossings: dict[str, list] = defaultdict(list)
+    notifications: dict[str, list] = defaultdict(list)
+    permits: dict[str, list] = defaultdict(list)
+    if not ids:
+        return crossings, notifications, permits
+    for row in session.execute(select(BorderEvent.person_id, BorderEvent.direction, BorderEvent.occurred_on,
+                                      BorderEvent.occurred_at, BorderEvent.source_event_id, BorderEvent.kato)
+                               .where(BorderEvent.person_id.in_(ids))):
+        crossings[row.person_id].append(row)
+    for row in session.execute(select(HostNotification.person_id, HostNotification.arrival_date,
+                                      HostNotification.submitted_at, HostNotification.kato)
+                               .where(HostNotification.person_id.in_(ids))):
+        notifications[row.person_id].append(row)
+    for row in session.execute(select(ResidencePermit.person_id, ResidencePermit.kind, ResidencePermit.valid_from,
+                                      ResidencePermit.valid_to).where(ResidencePermit.person_id.in_(ids))):
+        permits[row.person_id].append(row)
+    return crossings, notifications, permits
+
+
+def timeline(session: Session, person_id: str) -> tuple[list[BorderEvent], list[HostNotification], list[ResidencePermit]]:
+    events = session.execute(select(BorderEvent).where(BorderEvent.person_id == person_id)
+                             .order_by(BorderEvent.occurred_at)).scalars().all()
+    notes = session.execute(select(HostNotification).where(HostNotification.person_id == person_id)
+                            .order_by(HostNotification.arrival_date, HostNotification.submitted_at)).scalars().all()
+    permits = session.execute(select(ResidencePermit).where(ResidencePermit.person_id == person_id)
+                              .order_by(ResidencePermit.valid_from)).scalars().all()
+    return list(events), list(notes), list(permits)
+
+
+def findings_of(session: Session, person_id: str) -> list[DataQualityFinding]:
+    return list(session.execute(select(DataQualityFinding).where(DataQualityFinding.person_id == person_id)
+                                .order_by(DataQualityFinding.on)).scalars())
+
+
+def overstays(session: Session, principal: Principal, on: dt.date, region: str | None,
+              after: tuple[dt.date, str] | None, limit: int) -> list[StayStatus]:
+    stmt = select(StayStatus).where(StayStatus.in_country.is_(True), StayStatus.last_lawful_day < on)
+    stmt = scoped_status(stmt, principal, region)
+    if after:
+        stmt = stmt.where(or_(StayStatus.last_lawful_day > after[0],
+                              and_(StayStatus.last_lawful_day == after[0], StayStatus.person_id > after[1])))
+    return list(session.execute(stmt.order_by(StayStatus.last_lawful_day, StayStatus.person_id).limit(limit)).scalars())
+
+
+def overdue_notifications(session: Session, principal: Principal, on: dt.date, region: str | None,
+                          after: tuple[dt.date, str] | None, limit: int) -> list[StayStatus]:
+    stmt = select(StayStatus).where(StayStatus.in_country.is_(True), StayStatus.notification_due < on)
+    stmt = scoped_status(stmt, principal, region)
+    if after:
+        stmt = stmt.where(or_(StayStatus.notification_due > after[0],
+                              and_(StayStatus.notification_due == after[0], StayStatus.person_id > after[1])))
+    return list(session.execute(stmt.order_by(StayStatus.notification_due, StayStatus.person_id).limit(limit)).scalars())
+
+
+def notifications_of_host(session: Session, host_id_index: str, limit: int, offset: int) -> list[HostNotification]:
+    return list(session.execute(select(HostNotification).where(HostNotification.host_id_index == host_id_index)
+                                .order_by(HostNotification.submitted_at.desc(), HostNotification.id.desc())
+                                .limit(limit).offset(offset)).scalars())
+
+
+def notification(session: Session, notification_id: int) -> HostNotification | None:
+    return session.get(HostNotification, notification_id)
+
+
+def figures(session: Session, principal: Principal, on: dt.date) -> dict[str, int]:
+    from sqlalchemy import case, func
+
+    stmt = scoped_status(select(
+        func.count(),
+        func.sum(case((StayStatus.in_country.is_(True), 1), else_=0)),
+        func.sum(case((and_(StayStatus.in_country.is_(True), StayStatus.last_lawful_day < on), 1), else_=0)),
+        func.sum(case((and_(StayStatus.in_country.is_(True), StayStatus.notification_due < on), 1), else_=0)),
+    ).select_from(StayStatus), principal, None)
+    persons, in_country, over, overdue = session.execute(stmt).one()
+    return {"persons": persons or 0, "in_country": in_country or 0, "overstays": over or 0, "overdue": overdue or 0}

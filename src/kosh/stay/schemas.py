@@ -1,0 +1,236 @@
+"""Input and output shapes of the stay registry (API bodies and import rows alike)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+
+from kosh.people.schemas import (BirthDate, Country, DocumentNumber, Name, OptionalDate, RequiredName, Sex, Strict,
+                                 _empty_to_none, _today, validate_host_id)
+
+SourceId = Annotated[str, Field(min_length=1, max_length=100)]
+Kato = Annotated[str, Field(pattern=r"^\d{9}$", description="9-digit KATO code")]
+EARLIEST = dt.date(2000, 1, 1)
+
+
+def _ctx(info: ValidationInfo) -> dict:
+    ctx = dict(info.context or {})
+    if ctx.get("pack") is None:
+        # Bodies validated by FastAPI carry no context: use the installation's pack.
+        from kosh.core.config import get_settings
+        from kosh.jurisdictions import load_pack
+
+        ctx["pack"] = load_pack(get_settings().jurisdiction)
+    return ctx
+
+
+def _now(info: ValidationInfo) -> dt.datetime:
+    return _ctx(info).get("now") or dt.datetime.now(dt.UTC)
+
+
+def _zone(info: ValidationInfo) -> ZoneInfo:
+    return _ctx(info).get("zone") or ZoneInfo("Asia/Almaty")
+
+
+def _not_future_day(value: dt.date | None, info: ValidationInfo, what: str) -> dt.date | None:
+    if value is None:
+        return None
+    if value > _today(info):
+        raise ValueError(f"{what} {value.isoformat()} is in the future")
+    if value < EARLIEST:
+        raise ValueError(f"{what} {value.isoformat()} is before {EARLIEST.isoformat()}")
+    return value
+
+
+def _known_region(kato: str, info: ValidationInfo) -> str:
+    pack = _ctx(info).get("pack")
+    if pack is not None and pack.region_for_kato(kato) is None:
+        raise ValueError(f"KATO {kato} is not in a known region (its first two digits {kato[:2]} name no region)")
+    return kato
+
+
+class BorderEventIn(Strict):
+    source_event_id: SourceId
+    direction: Literal["entry", "exit"]
+    occurred_at: dt.datetime
+    checkpoint: Annotated[str, Field(min_length=1, max_length=40)]
+    document_type: Literal["P", "PD", "PS", "ID"] = "P"
+    document_number: DocumentNumber
+    issuing_state: Country
+    nationality: Country
+    surname: RequiredName
+    given_names: Name = ""
+    sex: Sex = "X"
+    birth_date: BirthDate
+    document_expiry: OptionalDate = None
+
+    @field_validator("direction", mode="before")
+    @classmethod
+    def _direction(cls, v: object) -> object:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _occurred(cls, v: dt.datetime, info: ValidationInfo) -> dt.datetime:
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=_zone(info))  # feeds without an offset report local time
+        if v > _now(info) + dt.timedelta(minutes=10):
+            raise ValueError(f"crossing time {v.isoformat()} is in the future")
+        if v.date() < EARLIEST:
+            raise ValueError(f"crossing time {v.isoformat()} is before {EARLIEST.isoformat()}")
+        return v
+
+    @field_validator("checkpoint")
+    @classmethod
+    def _checkpoint(cls, v: str, info: ValidationInfo) -> str:
+        v = v.strip().upper()
+        pack = _ctx(info).get("pack")
+        if pack is not None and pack.checkpoint(v) is None:
+            raise ValueError(f"unknown checkpoint '{v}'")
+        return v
+
+
+class NotificationIn(Strict):
+    source_event_id: SourceId | None = None
+    host_kind: Literal["individual", "organisation"]
+    host_id: Annotated[str, Field(min_length=1, max_length=20)]
+    host_name: RequiredName
+    surname: RequiredName
+    given_names: Name = ""
+    patronymic: Name = ""
+    surname_latin: Name = ""
+    given_names_latin: Name = ""
+    sex: Sex = "X"
+    birth_date: BirthDate
+    citizenship: Country
+    document_number: DocumentNumber
+    issuing_state: Country
+    kato: Kato
+    address: Annotated[str, Field(min_length=3, max_length=500)]
+    arrival_date: dt.date
+    expected_departure: OptionalDate = None
+    submitted_at: dt.datetime | None = None
+
+    @field_validator("source_event_id", "submitted_at", "expected_departure", mode="before")
+    @classmethod
+    def _blank(cls, v: object) -> object:
+        return _empty_to_none(v)
+
+    @field_validator("kato")
+    @classmethod
+    def _kato(cls, v: str, info: ValidationInfo) -> str:
+        return _known_region(v, info)
+
+    @field_validator("arrival_date")
+    @classmethod
+    def _arrival(cls, v: dt.date, info: ValidationInfo) -> dt.date:
+        return _not_future_day(v, info, "arrival date")  # type: ignore[return-value]
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _submitted(cls, v: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
+        if v is None:
+            return None
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=_zone(info))
+        if v > _now(info) + dt.timedelta(minutes=10):
+            raise ValueError(f"submission time {v.isoformat()} is in the future")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "NotificationIn":
+        self.host_id = validate_host_id(self.host_kind, self.host_id)
+        if self.expected_departure is not None and self.expected_departure < self.arrival_date:
+            raise ValueError(f"expected departure {self.expected_departure} is before arrival {self.arrival_date}")
+        if self.submitted_at is not None and self.submitted_at.date() < self.arrival_date - dt.timedelta(days=1):
+            raise ValueError("the notification was submitted before the arrival it reports")
+        return self
+
+
+class ResidencePermitIn(Strict):
+    source_event_id: SourceId
+    document_number: DocumentNumber
+    issuing_state: Country
+    kind: Literal["trp", "visa"]
+    purpose: Annotated[str, Field(max_length=30)] = ""
+    valid_from: dt.date
+    valid_to: dt.date
+    kato: Annotated[str, BeforeValidator(lambda v: v or "")] = ""
+
+    @model_validator(mode="after")
+    def _period(self) -> "ResidencePermitIn":
+        if self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        if self.valid_from < EARLIEST:
+            raise ValueError(f"valid_from {self.valid_from} is before {EARLIEST}")
+        return self
+
+
+class BulkBorderEvents(Strict):
+    events: list[BorderEventIn] = Field(min_length=1, max_length=10_000)
+
+
+class TripIn(Strict):
+    start: dt.date
+    end: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> "TripIn":
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"trip ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class CalculatorIn(Strict):
+    citizenship: Country
+    trips: list[TripIn] = Field(min_length=1, max_length=200)
+    on: dt.date | None = None
+
+
+class DeadlineOut(BaseModel):
+    kind: str
+    due: dt.date
+    met: bool | None
+
+
+class RuleOut(BaseModel):
+    code: str
+    text: str
+    source: str
+
+
+class StayStatusOut(BaseModel):
+    on: dt.date
+    citizenship: str
+    status: str
+    in_country: bool
+    current_entry: dt.date | None
+    days_used: int
+    days_left: int
+    last_lawful_day: dt.date | None
+    overstay_days: int
+    deadlines: list[DeadlineOut]
+    rule: RuleOut
+    reasons: list[str]
+
+
+class ListItemOut(BaseModel):
+    person_id: str
+    surname: str
+    given_names: str
+    citizenship: str
+    region_kato: str
+    current_entry: dt.date | None
+    last_lawful_day: dt.date | None
+    notification_due: dt.date | None
+    overstay_days: int = 0
+    overdue_days: int = 0
+
+
+class ListPageOut(BaseModel):
+    items: list[ListItemOut]
+    next_cursor: str | None
+    on: dt.date

@@ -1,0 +1,318 @@
+"""Use cases of the stay registry: record crossings, notifications and permits; keep each
+person's stay status current; answer status, lists and the calculator."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from kosh.core import audit
+from kosh.core.context import Context
+from kosh.core.errors import Forbidden, KoshError, NotFound
+from kosh.core.security import Permission, Principal, Role, utcnow
+from kosh.core.sql import insert_ignoring, upsert
+from kosh.people import service as people
+from kosh.people.dates import parse as parse_partial_date
+from kosh.stay import repository, rules
+from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayStatus
+from kosh.stay.schemas import BorderEventIn, NotificationIn, ResidencePermitIn
+
+HOST_ID_CONTEXT = "host_id"
+
+
+def zone(ctx: Context) -> ZoneInfo:
+    return ZoneInfo(getattr(ctx.pack, "timezone", None) or "Asia/Almaty")
+
+
+def local_today(ctx: Context) -> dt.date:
+    return dt.datetime.now(zone(ctx)).date()
+
+
+def validation_context(ctx: Context) -> dict:
+    now = utcnow()
+    return {"pack": ctx.pack, "now": now, "today": now.astimezone(zone(ctx)).date(), "zone": zone(ctx)}
+
+
+@dataclass
+class RecordResult:
+    accepted: int
+    duplicates: int
+    person_ids: list[str]
+
+
+def _earliest(iso: str) -> dt.date | None:
+    try:
+        return parse_partial_date(iso).earliest() if iso else None
+    except ValueError:
+        return None
+
+
+def _dedupe(rows: Sequence, table: type, session: Session) -> tuple[list, int]:
+    seen: set[str] = set()
+    fresh = []
+    existing = repository.existing_source_ids(session, table, [r.source_event_id for r in rows])
+    for r in rows:
+        if r.source_event_id in existing or r.source_event_id in seen:
+            continue
+        seen.add(r.source_event_id)
+        fresh.append(r)
+    return fresh, len(rows) - len(fresh)
+
+
+def record_border_events(session: Session, ctx: Context, principal: Principal, events: Sequence[BorderEventIn],
+                         batch_id: int | None = None) -> RecordResult:
+    principal.require(Permission.BORDER_EVENT_WRITE)
+    fresh, dupes = _dedupe(events, BorderEvent, session)
+    if not fresh:
+        return RecordResult(0, dupes, [])
+    tz = zone(ctx)
+    identities = [people.IdentityRecord(
+        source="border", surname=e.surname, given_names=e.given_names, surname_latin=e.surname,
+        given_names_latin=e.given_names, citizenship=e.nationality, document_number=e.document_number,
+        issuing_state=e.issuing_state, sex=e.sex, birth_date=e.birth_date, birth_date_earliest=_earliest(e.birth_date),
+        document_type=e.document_type, document_expiry=e.document_expiry,
+        region_kato=ctx.pack.checkpoint(e.checkpoint).kato) for e in fresh]
+    resolved = people.resolve_identities(session, ctx, identities)
+    rows = [{"source_event_id": e.source_event_id, "person_id": r.person_id, "document_id": r.document_id,
+             "direction": e.direction, "occurred_at": e.occurred_at, "occurred_on": e.occurred_at.astimezone(tz).date(),
+             "checkpoint": e.checkpoint, "kato": ctx.pack.checkpoint(e.checkpoint).kato, "batch_id": batch_id}
+            for e, r in zip(fresh, resolved)]
+    session.execute(insert_ignoring(session, BorderEvent, ["source_event_id"]), rows)
+    person_ids = sorted({r.person_id for r in resolved})
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "create", "border_event", f"batch:{batch_id}" if batch_id else ",".join(e.source_event_id for e in fresh[:20]),
+        {"count": len(fresh), "persons": len(person_ids)})])
+    refresh_status(session, ctx, person_ids)
+    return RecordResult(len(fresh), dupes, person_ids)
+
+
+def record_notifications(session: Session, ctx: Context, principal: Principal, notes: Sequence[NotificationIn],
+                         batch_id: int | None = None) -> RecordResult:
+    principal.require(Permission.NOTIFICATION_WRITE)
+    if principal.role == Role.HOST:
+        for n in notes:
+            if n.host_id != principal.host_party:
+                raise Forbidden(f"you may submit notifications only as host {principal.host_party}")
+    now = utcnow()
+    notes = [n if n.source_event_id else n.model_copy(update={"source_event_id": f"kosh-{uuid.uuid4()}"}) for n in notes]
+    fresh, dupes = _dedupe(notes, HostNotification, session)
+    if not fresh:
+        return RecordResult(0, dupes, [])
+    identities = [people.IdentityRecord(
+        source="notification", surname=n.surname, given_names=n.given_names, patronymic=n.patronymic,
+        surname_latin=n.surname_latin, given_names_latin=n.given_names_latin, citizenship=n.citizenship,
+        document_number=n.document_number, issuing_state=n.issuing_state, sex=n.sex, birth_date=n.birth_date,
+        birth_date_earliest=_earliest(n.birth_date), region_kato=n.kato) for n in fresh]
+    resolved = people.resolve_identities(session, ctx, identities)
+    rows = [{"source_event_id": n.source_event_id, "person_id": r.person_id, "document_id": r.document_id,
+             "host_kind": n.host_kind, "host_id_encrypted": ctx.keyring.encrypt(n.host_id, HOST_ID_CONTEXT),
+             "host_id_index": ctx.keyring.blind_index(n.host_id, HOST_ID_CONTEXT), "host_name": n.host_name,
+             "kato": n.kato, "address": n.address, "arrival_date": n.arrival_date,
+             "expected_departure": n.expected_departure, "submitted_at": n.submitted_at or now,
+             "submitted_by": principal.user_id, "batch_id": batch_id} for n, r in zip(fresh, resolved)]
+    session.execute(insert_ignoring(session, HostNotification, ["source_event_id"]), rows)
+    person_ids = sorted({r.person_id for r in resolved})
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "create", "host_notification",
+        f"batch:{batch_id}" if batch_id else ",".join(str(n.source_event_id) for n in fresh[:20]),
+        {"count": len(fresh), "persons": len(person_ids)})])
+    refresh_status(session, ctx, person_ids)
+    return RecordResult(len(fresh), dupes, person_ids)
+
+
+def record_residence_permits(session: Session, ctx: Context, principal: Principal,
+                             permits: Sequence[ResidencePermitIn], batch_id: int | None = None) -> RecordResult:
+    principal.require(Permission.PERMIT_WRITE)
+    fresh, dupes = _dedupe(permits, ResidencePermit, session)
+    if not fresh:
+        return RecordResult(0, dupes, [])
+    docs = people.find_documents(session, ctx, [(p.issuing_state, p.document_number) for p in fresh])
+    missing = [p for p, d in zip(fresh, docs) if d is None]
+    if missing:
+        raise NotFound(f"no person holds document {missing[0].issuing_state} {missing[0].document_number}; "
+                       "record the person first")
+    rows = [{"source_event_id": p.source_event_id, "person_id": d[0], "kind": p.kind, "purpose": p.purpose,
+             "valid_from": p.valid_from, "valid_to": p.valid_to, "kato": p.kato, } for p, d in zip(fresh, docs)]
+    session.execute(insert_ignoring(session, ResidencePermit, ["source_event_id"]), rows)
+    person_ids = sorted({d[0] for d in docs if d})
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "create", "residence_permit", f"batch:{batch_id}" if batch_id else fresh[0].source_event_id,
+        {"count": len(fresh)})])
+    refresh_status(session, ctx, person_ids)
+    return RecordResult(len(fresh), dupes, person_ids)
+
+
+# -- the engine over stored records ----------------------------------------------------------
+
+def rule_code(rule) -> str:  # noqa: ANN001 — jurisdictions StayRule
+    """A stable name for the rule version applied, e.g. 'uzbekistan@2023-01-27'."""
+    return f"{rule.group}@{rule.valid_from.isoformat() if rule.valid_from else 'start'}"
+
+
+def _engine_inputs(crossings, notifications, permits):  # noqa: ANN001, ANN202
+    return (
+        [rules.Crossing(direction=c.direction, on=c.occurred_on, ref=c.source_event_id) for c in crossings],
+        [rules.PermitPeriod(kind=p.kind, start=p.valid_from, end=p.valid_to) for p in permits],
+        [rules.NotificationRecord(arrival=n.arrival_date, submitted=_as_date(n.submitted_at)) for n in notifications],
+    )
+
+
+def _as_date(value: dt.datetime | dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def assess_person(ctx: Context, citizenship: str, crossings, notifications, permits, on: dt.date):  # noqa: ANN001, ANN201
+    c, p, n = _engine_inputs(crossings, notifications, permits)
+    return rules.assess(citizenship, c, p, n, on, ctx.pack.stay_rules)
+
+
+def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str]) -> None:
+    """Recompute the stored status of these persons from all their records (called at every write)."""
+    if not person_ids:
+        return
+    citizenship = people.citizenship_of(session, person_ids)
+    crossings, notifications, permits = repository.records_for(session, person_ids)
+    today = local_today(ctx)
+    statuses, regions, findings = [], {}, []
+    for pid in person_ids:
+        cs, ns, ps = crossings.get(pid, []), notifications.get(pid, []), permits.get(pid, [])
+        last_record = max([c.occurred_on for c in cs] + [n.arrival_date for n in ns] + [today])
+        result = assess_person(ctx, citizenship[pid], cs, ns, ps, last_record)
+        notified = result.current_entry is not None and any(n.arrival_date >= result.current_entry for n in ns)
+        due = None
+        if result.in_country and not notified:
+            due = next((d.due for d in result.deadlines if d.kind == "host_notification"), None)
+        latest_note = max(ns, key=lambda n: (n.submitted_at, n.arrival_date), default=None)
+        latest_cross = max(cs, key=lambda c: c.occurred_at, default=None)
+        region = latest_note.kato if latest_note else (latest_cross.kato if latest_cross else "")
+        regions[pid] = region
+        statuses.append({"person_id": pid, "citizenship": citizenship[pid], "region_kato": region,
+                         "in_country": result.in_country, "current_entry": result.current_entry,
+                         "last_lawful_day": result.last_lawful_day if result.in_country else None,
+                         "notification_due": due, "rule": rule_code(result.rule), "updated_at": utcnow()})
+        findings.extend({"person_id": pid, "code": f.code, "on": f.on, "message": f.message} for f in result.findings)
+    session.execute(upsert(session, StayStatus, ["person_id"],
+                           ["citizenship", "region_kato", "in_country", "current_entry", "last_lawful_day",
+                            "notification_due", "rule", "updated_at"]), statuses)
+    if findings:
+        session.execute(insert_ignoring(session, DataQualityFinding, ["person_id", "code", "on"]), findings)
+    people.set_regions(session, regions)
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+@dataclass
+class PersonStay:
+    person: people.PersonView
+    assessment: object  # rules.StayAssessment
+    events: list[BorderEvent]
+    notifications: list[HostNotification]
+    permits: list[ResidencePermit]
+    findings: list[DataQualityFinding]
+    on: dt.date
+
+
+def person_stay(session: Session, ctx: Context, principal: Principal, person_id: str, on: dt.date | None = None) -> PersonStay:
+    principal.require(Permission.STAY_READ)
+    view = people.get_person(session, ctx, principal, person_id, audited=False)
+    on = on or local_today(ctx)
+    events, notes, permits = repository.timeline(session, person_id)
+    result = rules.assess(view.person.citizenship, *_engine_inputs(events, notes, permits), on, ctx.pack.stay_rules)
+    audit.append(session, ctx.keyring, principal, [audit.Access("read", "person", person_id, {"view": "stay", "on": on})])
+    return PersonStay(view, result, events, notes, permits, repository.findings_of(session, person_id), on)
+
+
+def encode_cursor(day: dt.date, person_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{day.isoformat()}|{person_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> tuple[dt.date, str] | None:
+    if not cursor:
+        return None
+    try:
+        day, pid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return dt.date.fromisoformat(day), pid
+    except (ValueError, UnicodeDecodeError):
+        raise KoshError(f"cursor '{cursor[:40]}' is not one this list gave out", status=400,
+                        title="Bad cursor") from None
+
+
+@dataclass
+class ListRow:
+    status: StayStatus
+    surname: str
+    given_names: str
+    days: int
+
+
+def _listing(session: Session, ctx: Context, principal: Principal, kind: str, on: dt.date, region: str | None,
+             cursor: str | None, limit: int) -> tuple[list[ListRow], str | None]:
+    principal.require(Permission.STAY_READ)
+    if region and not principal.all_regions and not any(region.startswith(p) for p in principal.regions):
+        raise Forbidden(f"region {region} is outside your regions ({', '.join(principal.regions) or 'none'})")
+    after = decode_cursor(cursor)
+    query = repository.overstays if kind == "overstay" else repository.overdue_notifications
+    rows = query(session, principal, on, region, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    names = people.brief_names(session, [r.person_id for r in rows])
+    out = []
+    for r in rows:
+        day = r.last_lawful_day if kind == "overstay" else r.notification_due
+        surname, given = names.get(r.person_id, ("", ""))
+        out.append(ListRow(r, surname, given, (on - day).days))
+    nxt = None
+    if more and rows:
+        last = rows[-1]
+        nxt = encode_cursor(last.last_lawful_day if kind == "overstay" else last.notification_due, last.person_id)
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "list", "person", "*", {"list": kind, "on": on, "region": region, "persons": [r.person_id for r in rows]})])
+    return out, nxt
+
+
+def list_overstays(session: Session, ctx: Context, principal: Principal, on: dt.date, region: str | None = None,
+                   cursor: str | None = None, limit: int = 50) -> tuple[list[ListRow], str | None]:
+    return _listing(session, ctx, principal, "overstay", on, region, cursor, limit)
+
+
+def list_overdue_notifications(session: Session, ctx: Context, principal: Principal, on: dt.date,
+                               region: str | None = None, cursor: str | None = None,
+                               limit: int = 50) -> tuple[list[ListRow], str | None]:
+    return _listing(session, ctx, principal, "notification", on, region, cursor, limit)
+
+
+def my_notifications(session: Session, ctx: Context, principal: Principal, limit: int = 50,
+                     offset: int = 0) -> list[HostNotification]:
+    """A host's notifications: those made as its IIN/BIN, from the form, the API or a batch."""
+    principal.require(Permission.NOTIFICATION_READ)
+    if not principal.host_party:
+        return []
+    index = ctx.keyring.blind_index(principal.host_party, HOST_ID_CONTEXT)
+    rows = repository.notifications_of_host(session, index, limit, offset)
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "list", "host_notification", "own", {"ids": [r.id for r in rows]})])
+    return rows
+
+
+def calculate(ctx: Context, citizenship: str, trips: Sequence[tuple[dt.date, dt.date | None]], on: dt.date):  # noqa: ANN201
+    """The public short-stay calculator: pure, no personal data stored or audited."""
+    return rules.calculate_trips(citizenship, list(trips), on, ctx.pack.stay_rules)
+
+
+def figures(session: Session, ctx: Context, principal: Principal, on: dt.date) -> dict[str, int]:
+    """Counts for the start page, within the caller's regions; no personal data."""
+    return repository.figures(session, principal, on)
+
+
+def calculator_countries(ctx: Context) -> list[tuple[str, str]]:
+    """(alpha-3, English name) of every country the calculator can answer for."""
+    import pycountry
+
+    own = getattr(ctx.pack, "citizenship", None)
+    return sorted(((c.alpha_3, c.name) for c in pycountry.countries if c.alpha_3 != own), key=lambda c: c[1])

@@ -1,0 +1,187 @@
+"""Pages of the stay registry: the person page, lists, the notification form, the calculator, imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from kosh.core.context import Context
+from kosh.core.errors import FieldError, KoshError, ValidationFailed
+from kosh.core.security import Permission
+from kosh.core.validation import field_errors
+from kosh.stay import ingest, service
+from kosh.stay.schemas import CalculatorIn, NotificationIn
+from kosh.web.deps import check_csrf, get_ctx, optional_principal, require_principal
+from kosh.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+NOTIFICATION_FIELDS = ["host_kind", "host_id", "host_name", "surname", "given_names", "patronymic", "surname_latin",
+                       "given_names_latin", "sex", "birth_date", "citizenship", "document_number", "issuing_state",
+                       "kato", "address", "arrival_date", "expected_departure"]
+
+
+def _parse_day(value: str | None, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed([FieldError(name, f"'{value}' is not a date (YYYY-MM-DD)")]) from None
+
+
+@router.get("/persons/{person_id}")
+def person_page(person_id: str, request: Request, on: str | None = None, ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    with ctx.transaction() as s:
+        st = service.person_stay(s, ctx, principal, person_id, _parse_day(on, "on"))
+    timeline = sorted(
+        [("entry" if e.direction == "entry" else "exit", e.occurred_on, e) for e in st.events]
+        + [("notification", n.arrival_date, n) for n in st.notifications]
+        + [("permit", p.valid_from, p) for p in st.permits], key=lambda t: (t[1], t[0]), reverse=True)
+    return render(request, "person.html", st=st, view=st.person, a=st.assessment, timeline=timeline)
+
+
+def _list(request: Request, ctx: Context, kind: str, on: str | None, region: str | None, cursor: str | None) -> Response:
+    principal = require_principal(request)
+    day = _parse_day(on, "on") or service.local_today(ctx)
+    region = (region or "").strip() or None
+    if region and not region.isdigit():
+        raise ValidationFailed([FieldError("region", "choose a region from the list")])
+    with ctx.transaction() as s:
+        fn = service.list_overstays if kind == "overstay" else service.list_overdue_notifications
+        rows, nxt = fn(s, ctx, principal, day, region, cursor, 50)
+    regions = [r for r in ctx.pack.regions if principal.sees_region(r.kato.ljust(9, "0"))]
+    return render(request, "stay_list.html", kind=kind, rows=rows, next_cursor=nxt, on=day, region=region,
+                  regions=regions)
+
+
+@router.get("/stay/overstays")
+def overstays_page(request: Request, on: str | None = None, region: str | None = None, cursor: str | None = None,
+                   ctx: Context = Depends(get_ctx)) -> Response:
+    return _list(request, ctx, "overstay", on, region, cursor)
+
+
+@router.get("/stay/overdue-notifications")
+def overdue_page(request: Request, on: str | None = None, region: str | None = None, cursor: str | None = None,
+                 ctx: Context = Depends(get_ctx)) -> Response:
+    return _list(request, ctx, "notification", on, region, cursor)
+
+
+@router.get("/notifications/new")
+def notification_form(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.NOTIFICATION_WRITE)
+    values = {"host_kind": "individual", "sex": "M", "arrival_date": service.local_today(ctx).isoformat()}
+    if principal.host_party:
+        values["host_id"] = principal.host_party
+        # A BIN's fifth digit is its entity type (4–6); an IIN's is a day-of-birth tens digit (0–3).
+        values["host_kind"] = "organisation" if principal.host_party[4] in "456" else "individual"
+    return render(request, "notification_form.html", values=values, errors={})
+
+
+@router.post("/notifications/new")
+async def notification_submit(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    values = {k: str(form.get(k) or "").strip() for k in NOTIFICATION_FIELDS}
+    data = {k: v for k, v in values.items() if v}
+    try:
+        note = NotificationIn.model_validate(data, context=service.validation_context(ctx))
+        with ctx.transaction() as s:
+            result = service.record_notifications(s, ctx, principal, [note])
+    except ValidationError as exc:
+        errors = {}
+        for e in field_errors(exc):
+            errors.setdefault(e.field or "body", e.message)
+        return render(request, "notification_form.html", status_code=422, values=values, errors=errors)
+    except KoshError as exc:
+        return render(request, "notification_form.html", status_code=exc.status, values=values,
+                      errors={"body": str(exc)})
+    target = "/notifications/mine" if principal.role == "host" else f"/persons/{result.person_ids[0]}"
+    return RedirectResponse(f"{target}?submitted=1", status_code=303)
+
+
+@router.get("/notifications/mine")
+def my_notifications(request: Request, page: int = 1, ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    page = max(1, min(page, 1000))
+    with ctx.transaction() as s:
+        rows = service.my_notifications(s, ctx, principal, 50, (page - 1) * 50)
+    return render(request, "my_notifications.html", rows=rows, page=page,
+                  submitted=request.query_params.get("submitted") == "1")
+
+
+@router.get("/calculator")
+def calculator(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    optional_principal(request)
+    params = request.query_params
+    starts, ends = params.getlist("start"), params.getlist("end")
+    values = {"citizenship": params.get("citizenship", ""), "on": params.get("on", ""),
+              "trips": [{"start": s, "end": e} for s, e in zip(starts, ends)] or [{"start": "", "end": ""}]}
+    result, errors = None, {}
+    if params.get("citizenship") is not None:
+        trips = [{"start": s, **({"end": e} if e else {})} for s, e in zip(starts, ends) if s or e]
+        data = {"citizenship": params.get("citizenship", ""), "trips": trips,
+                **({"on": params["on"]} if params.get("on") else {})}
+        try:
+            body = CalculatorIn.model_validate(data)
+            on = body.on or service.local_today(ctx)
+            result = service.calculate(ctx, body.citizenship, [(t.start, t.end) for t in body.trips], on)
+            values["on_used"] = on
+        except ValidationError as exc:
+            for e in field_errors(exc):
+                errors.setdefault(e.field, e.message)
+        except KoshError as exc:
+            errors["citizenship"] = exc.detail
+        except ValueError as exc:  # the engine refuses e.g. the pack's own citizens
+            errors["citizenship"] = str(exc)
+    countries = service.calculator_countries(ctx)
+    return render(request, "calculator.html", values=values, result=result, errors=errors, countries=countries)
+
+
+@router.get("/import")
+def import_page(request: Request) -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.IMPORT)
+    return render(request, "import.html", report=None, kinds=list(ingest.KINDS))
+
+
+@router.post("/import")
+async def import_upload(request: Request, kind: str = Form(...), csrf_token: str = Form(""),
+                        file: UploadFile = File(...), ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.IMPORT)
+    check_csrf(request, csrf_token)
+    name = Path(file.filename or "upload").name
+    suffix = Path(name).suffix.lower()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        with path.open("wb") as fh:
+            while chunk := await file.read(1 << 20):
+                fh.write(chunk)
+        try:
+            report = await run_in_threadpool(ingest.import_file, ctx, principal, path, kind)
+        except KoshError as exc:
+            return render(request, "import.html", status_code=exc.status, report=None, kinds=list(ingest.KINDS),
+                          error=str(exc))
+    return render(request, "import.html", report=report, kinds=list(ingest.KINDS), filename=name)
+
+
+@router.get("/import/rejects/{batch_id}")
+def import_rejects(batch_id: int, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.IMPORT)
+    path = ctx.settings.home / "rejects"
+    matches = sorted(path.glob(f"rejects-{batch_id}-*.csv"))
+    if not matches:
+        raise KoshError(f"batch {batch_id} has no rejects file", status=404, title="Not found")
+    return Response(matches[0].read_bytes(), media_type="text/csv",
+                    headers={"content-disposition": f'attachment; filename="{matches[0].name}"'})

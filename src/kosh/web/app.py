@@ -1,0 +1,162 @@
+"""The web application: REST API under /api/v1 and the pages, one process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kosh.core.context import Context
+from kosh.core.errors import FieldError, KoshError
+
+STATIC = Path(__file__).resolve().parent / "static"
+PROBLEM = "application/problem+json"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def problem_response(request: Request, err: KoshError) -> Response:
+    headers = {}
+    if "retry_after" in err.extra:
+        headers["Retry-After"] = str(err.extra["retry_after"])
+    if _is_api(request):
+        return JSONResponse(err.problem(instance=request.url.path), status_code=err.status,
+                            media_type=PROBLEM, headers=headers)
+    if err.status == 401:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    from kosh.web.templating import render
+
+    response = render(request, "error.html", status_code=err.status, error=err)
+    response.headers.update(headers)
+    return response
+
+
+def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        field = ""
+        for part in loc:
+            field += f"[{part}]" if part.isdigit() else ("." if field else "") + part
+        msg = err.get("msg", "is not valid")
+        for prefix in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(prefix)
+        if err.get("type") == "json_invalid":
+            detail = (err.get("ctx") or {}).get("error", "")
+            msg = f"the body is not valid JSON ({detail})" if detail else "the body is not valid JSON"
+            field = "body"
+        elif err.get("type") == "missing":
+            msg = "is required"
+        elif err.get("type") == "extra_forbidden":
+            msg = "is not a known field"
+        out.append(FieldError(field or "body", msg))
+    return out
+
+
+class BodyLimit:
+    """Refuses bodies over the limit before they are read (413), declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int, import_limit: int) -> None:
+        self.app, self.limit, self.import_limit = app, limit, import_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = self.import_limit if scope["path"].endswith("/import") else self.limit
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await self._reject(scope, send, limit)
+        seen = 0
+
+        async def counted() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._reject(scope, send, limit)
+
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+        body = json.dumps({"type": "urn:kosh:problem:too-large", "title": "Payload too large", "status": 413,
+                           "detail": f"the request body is over the limit of {limit} bytes",
+                           "instance": scope["path"]}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+}
+
+
+def create_app(ctx: Context) -> FastAPI:
+    app = FastAPI(title="Kosh", version="0.1.0", docs_url="/api/v1/docs", redoc_url=None,
+                  openapi_url="/api/v1/openapi.json",
+                  description="Register, record and monitor the lawful stay of foreign nationals. "
+                              "Errors are RFC 9457 problem details.")
+    app.state.ctx = ctx
+
+    @app.exception_handler(KoshError)
+    async def _kosh_error(request: Request, exc: KoshError) -> Response:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        from kosh.core.errors import ValidationFailed
+
+        return problem_response(request, ValidationFailed(_validation_errors(exc)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed"}
+        return problem_response(request, KoshError(detail=str(exc.detail), status=exc.status_code,
+                                                   title=titles.get(exc.status_code, "Error")))
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):  # noqa: ANN001, ANN202
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if request.url.path.startswith("/api/") or request.url.path == "/":
+            response.headers.setdefault("cache-control", "no-store")
+        return response
+
+    from kosh.core.api import router as core_api
+    from kosh.people.api import router as people_api
+    from kosh.stay.api import router as stay_api
+
+    for router in (core_api, people_api, stay_api):
+        app.include_router(router, prefix="/api/v1")
+
+    from kosh.people.views import router as people_pages
+    from kosh.stay.views import router as stay_pages
+    from kosh.web.views import router as web_pages
+
+    for router in (web_pages, people_pages, stay_pages):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes, import_limit=ctx.settings.max_import_bytes)
+    return app
