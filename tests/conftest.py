@@ -89,3 +89,16 @@ def sqlite_ctx(tmp_path: Path, sqlite_template: Path) -> Context:
     context = Context(settings=settings, engine=db.make_engine(f"sqlite:///{path}"), keyring=Keyring.generate())
     yield context
     context.engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """Argon2 at production cost dominates test time; the tests check behaviour, not cost."""
+    from argon2 import PasswordHasher
+
+    from kosh.core import security
+
+    original = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    security._hasher = original

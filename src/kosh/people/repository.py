@@ -32,7 +32,7 @@ def names_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]
     if not ids:
         return set()
     return set(session.execute(
-        select(PersonName.person_id, PersonName.full_name).where(PersonName.person_id.in_(ids))).tuples())
+        select(PersonName.person_id, PersonName.full_name).where(PersonName.person_id.in_(ids))))
 
 
 def get_person(session: Session, principal: Principal, person_id: str) -> Person | None:
@@ -73,7 +73,7 @@ def spellings_of(session: Session, person_id: str) -> list[PersonName]:
 
 def region_of(session: Session, person_ids: Iterable[str]) -> dict[str, str]:
     ids = list(set(person_ids))
-    return dict(session.execute(select(Person.id, Person.region_kato).where(Person.id.in_(ids))).tuples().all()) if ids else {}
+    return dict(session.execute(select(Person.id, Person.region_kato).where(Person.id.in_(ids))).all()) if ids else {}
 
 
 def tokens_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]]:
@@ -81,12 +81,12 @@ def tokens_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str
     if not ids:
         return set()
     return set(session.execute(select(PersonNameToken.person_id, PersonNameToken.token)
-                               .where(PersonNameToken.person_id.in_(ids))).tuples())
+                               .where(PersonNameToken.person_id.in_(ids))))
 
 
 def citizenship_of(session: Session, person_ids: Iterable[str]) -> dict[str, str]:
     ids = list(set(person_ids))
-    return dict(session.execute(select(Person.id, Person.citizenship).where(Person.id.in_(ids))).tuples().all()) if ids else {}
+    return dict(session.execute(select(Person.id, Person.citizenship).where(Person.id.in_(ids))).all()) if ids else {}
 
 
 def brief_names(session: Session, person_ids: Iterable[str]) -> dict[str, tuple[str, str]]:

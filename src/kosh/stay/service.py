@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from kosh.core import audit
 from kosh.core.context import Context
 from kosh.core.errors import Forbidden, KoshError, NotFound
-from kosh.core.security import Permission, Principal, Role, utcnow
+from kosh.core.security import Permission, Principal, Role, system_principal, utcnow
 from kosh.core.sql import insert_ignoring, upsert
 from kosh.people import service as people
 from kosh.people.dates import parse as parse_partial_date
@@ -306,7 +306,11 @@ def calculate(ctx: Context, citizenship: str, trips: Sequence[tuple[dt.date, dt.
 
 
 def figures(session: Session, ctx: Context, principal: Principal, on: dt.date) -> dict[str, int]:
-    """Counts for the start page, within the caller's regions; no personal data."""
+    """Counts for the start page; no personal data. Officers count their regions; roles that
+    read aggregates only (analysts, auditors) count the whole country."""
+    principal.require(Permission.AGGREGATES_READ)
+    if principal.role in (Role.ANALYST, Role.AUDITOR):
+        principal = system_principal("aggregates")
     return repository.figures(session, principal, on)
 
 

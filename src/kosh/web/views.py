@@ -29,7 +29,7 @@ def _safe_next(target: str | None) -> str:
 def home(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     principal = optional_principal(request)
     figures = None
-    if principal is not None and principal.can(Permission.STAY_READ):
+    if principal is not None and principal.can(Permission.AGGREGATES_READ):
         with ctx.transaction() as s:
             figures = stay.figures(s, ctx, principal, stay.local_today(ctx))
     return render(request, "home.html", figures=figures)
