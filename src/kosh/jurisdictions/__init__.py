@@ -1,0 +1,312 @@
+"""Jurisdiction packs: a country's rules as validated data, read from `jurisdictions/<code>/*.toml`.
+
+    pack = load_pack("kz")
+    pack.stay_rules.rule_for("UZB", date(2026, 1, 5)).text
+
+A pack that does not validate raises PackError naming the file, the dotted key path and the
+problem, one line per problem, e.g.
+"kz/stay.toml: group[2].version[0].window_max_days: must be ≤ window_days (got 200 > 180)".
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from kosh.jurisdictions.schema import (
+    MAX_ORD,
+    MIN_ORD,
+    CalendarFile,
+    Checkpoint,
+    CheckpointsFile,
+    CitizenshipGroup,
+    HostNotificationRule,
+    JurisdictionPack,
+    PackFile,
+    Region,
+    RegionsFile,
+    SourceRef,
+    StayFile,
+    StayRule,
+    StayRules,
+    StayRuleVersion,
+    WEEKDAY_INDEX,
+    WorkingCalendar,
+)
+
+__all__ = [
+    "PACKS_ROOT",
+    "Checkpoint",
+    "CitizenshipGroup",
+    "JurisdictionPack",
+    "PackError",
+    "Region",
+    "SourceRef",
+    "StayRule",
+    "StayRuleVersion",
+    "StayRules",
+    "WorkingCalendar",
+    "load_pack",
+    "load_pack_from_dir",
+]
+
+PACKS_ROOT = Path(__file__).resolve().parent
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class PackError(ValueError):
+    """A jurisdiction pack failed validation; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def load_pack(code: str = "kz") -> JurisdictionPack:
+    """The pack shipped in `jurisdictions/<code>/`, loaded once per process."""
+    return _load_shipped_pack(code)
+
+
+@lru_cache(maxsize=None)
+def _load_shipped_pack(code: str) -> JurisdictionPack:
+    if not re.fullmatch(r"[a-z]{2,8}", code):
+        raise PackError([f"{code!r}: a pack code is 2–8 lower-case letters"])
+    folder = PACKS_ROOT / code
+    if not folder.is_dir():
+        raise PackError([f"{code}: no such jurisdiction pack"])
+    return load_pack_from_dir(folder)
+
+
+def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
+    """Read and validate the pack in `path` (pack.toml, regions.toml, checkpoints.toml,
+    calendar.toml, stay.toml); every problem found is reported in one PackError."""
+    folder = Path(path)
+    loader = _Loader(folder)
+    meta = loader.read("pack.toml", PackFile)
+    regions = loader.read("regions.toml", RegionsFile)
+    checkpoints = loader.read("checkpoints.toml", CheckpointsFile, optional=True)
+    calendar = loader.read("calendar.toml", CalendarFile)
+    stay = loader.read("stay.toml", StayFile)
+    if meta is not None and meta.code != folder.name:
+        loader.problem("pack.toml", "code", f"must match the folder name {folder.name!r} (got {meta.code!r})")
+    if meta is not None and not meta.locales:
+        loader.problem("pack.toml", "locales", "must list at least one locale")
+    if regions is not None:
+        _check_regions(loader, regions)
+    if regions is not None and checkpoints is not None:
+        _check_checkpoints(loader, regions, checkpoints, meta)
+    if calendar is not None:
+        _check_calendar(loader, calendar)
+    if stay is not None:
+        _check_stay(loader, stay, meta)
+    if loader.problems:
+        raise PackError(loader.problems)
+    assert meta and regions and calendar and stay  # all read without problems
+    working_calendar = WorkingCalendar.from_provider(
+        calendar.holidays_provider,
+        weekend=[WEEKDAY_INDEX[d] for d in calendar.weekend],
+        extra_days_off=[o.date for o in calendar.extra_days_off],
+        extra_working_days=[o.date for o in calendar.extra_working_days],
+    )
+    notification = stay.host_notification
+    stay_rules = StayRules(
+        stay.group,
+        HostNotificationRule(
+            working_days=notification.working_days,
+            applies_to=frozenset(notification.applies_to),
+            source=notification.source,
+            note=notification.note,
+        ),
+        working_calendar,
+        own_citizenship=meta.citizenship,
+        lookback_days=stay.lookback_days,
+    )
+    return JurisdictionPack(
+        code=meta.code,
+        name=meta.name,
+        citizenship=meta.citizenship,
+        default_locale=meta.default_locale,
+        locales=meta.locales,
+        currency=meta.currency,
+        mci={m.year: m.kzt for m in meta.mci},
+        regions=regions.region,
+        checkpoints=checkpoints.checkpoint if checkpoints else (),
+        calendar=working_calendar,
+        stay_rules=stay_rules,
+    )
+
+
+class _Loader:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.problems: list[str] = []
+
+    def label(self, filename: str) -> str:
+        return f"{self.folder.name}/{filename}"
+
+    def problem(self, filename: str, path: str, message: str) -> None:
+        where = f"{self.label(filename)}: {path}: " if path else f"{self.label(filename)}: "
+        self.problems.append(where + message)
+
+    def read(self, filename: str, model: type[_M], optional: bool = False) -> _M | None:
+        file = self.folder / filename
+        if not file.is_file():
+            if optional:
+                return model.model_validate({})
+            self.problem(filename, "", "file missing")
+            return None
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            self.problem(filename, "", f"not valid TOML: {exc}")
+            return None
+        try:
+            return model.model_validate(_tuples(data))
+        except ValidationError as exc:
+            for error in exc.errors():
+                self.problem(filename, _dotted(error["loc"]), _describe(error))
+            return None
+
+
+def _tuples(value: Any) -> Any:
+    """TOML arrays as tuples: the models are strict (no silent coercion) and frozen."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _describe(error: Any) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (not allowed here)"
+    if kind == "missing":
+        return "required key missing"
+    if kind == "pack":
+        return str(error["msg"])
+    value = error.get("input")
+    shown = f" (got {value!r})" if isinstance(value, (str, int, float, bool)) or value is None else ""
+    return f"{error['msg'][0].lower()}{error['msg'][1:]}{shown}"
+
+
+def _check_regions(loader: _Loader, regions: RegionsFile) -> None:
+    if not regions.region:
+        loader.problem("regions.toml", "region", "must list at least one region")
+    seen_kato: dict[str, int] = {}
+    seen_iso: dict[str, int] = {}
+    for i, region in enumerate(regions.region):
+        if region.kato in seen_kato:
+            loader.problem("regions.toml", f"region[{i}].kato",
+                           f"{region.kato!r} already used by region[{seen_kato[region.kato]}]")
+        if region.iso in seen_iso:
+            loader.problem("regions.toml", f"region[{i}].iso",
+                           f"{region.iso!r} already used by region[{seen_iso[region.iso]}]")
+        seen_kato.setdefault(region.kato, i)
+        seen_iso.setdefault(region.iso, i)
+
+
+def _check_checkpoints(
+    loader: _Loader, regions: RegionsFile, checkpoints: CheckpointsFile, meta: PackFile | None
+) -> None:
+    prefixes = {r.kato for r in regions.region}
+    seen: dict[str, int] = {}
+    for i, point in enumerate(checkpoints.checkpoint):
+        if point.code in seen:
+            loader.problem("checkpoints.toml", f"checkpoint[{i}].code",
+                           f"{point.code!r} already used by checkpoint[{seen[point.code]}]")
+        seen.setdefault(point.code, i)
+        if point.kato[:2] not in prefixes:
+            loader.problem("checkpoints.toml", f"checkpoint[{i}].kato",
+                           f"no region with KATO prefix {point.kato[:2]!r} in regions.toml")
+        if meta is not None and point.neighbour == meta.citizenship:
+            loader.problem("checkpoints.toml", f"checkpoint[{i}].neighbour",
+                           f"is the pack's own country {meta.citizenship!r}")
+
+
+def _check_calendar(loader: _Loader, calendar: CalendarFile) -> None:
+    if calendar.holidays_provider is not None:
+        import holidays  # only needed to validate the provider code
+
+        if calendar.holidays_provider not in holidays.list_supported_countries():
+            loader.problem("calendar.toml", "holidays_provider",
+                           f"unknown python-holidays country {calendar.holidays_provider!r}")
+    off = {o.date: i for i, o in enumerate(calendar.extra_days_off)}
+    for i, override in enumerate(calendar.extra_working_days):
+        if override.date in off:
+            loader.problem("calendar.toml", f"extra_working_days[{i}].date",
+                           f"{override.date} is also extra_days_off[{off[override.date]}]")
+    if len(set(calendar.weekend)) != len(calendar.weekend):
+        loader.problem("calendar.toml", "weekend", "a day is listed twice")
+
+
+def _check_stay(loader: _Loader, stay: StayFile, meta: PackFile | None) -> None:
+    if not stay.group:
+        loader.problem("stay.toml", "group", "must list at least one group")
+        return
+    defaults = [i for i, g in enumerate(stay.group) if g.default]
+    if len(defaults) != 1:
+        loader.problem("stay.toml", "group",
+                       f"exactly one group must have default = true (found {len(defaults)})")
+    codes: dict[str, int] = {}
+    # member -> list of (from, to, path) to find a citizenship listed twice for the same dates
+    claims: dict[str, list[tuple[int, int, str]]] = {}
+    for gi, group in enumerate(stay.group):
+        if group.code in codes:
+            loader.problem("stay.toml", f"group[{gi}].code",
+                           f"{group.code!r} already used by group[{codes[group.code]}]")
+        codes.setdefault(group.code, gi)
+        if not group.version:
+            loader.problem("stay.toml", f"group[{gi}].version", "must list at least one version")
+            continue
+        previous_to: int | None = None
+        for vi, version in enumerate(group.version):
+            path = f"group[{gi}].version[{vi}]"
+            start = version.valid_from.toordinal() if version.valid_from else MIN_ORD
+            end = version.valid_to.toordinal() if version.valid_to else MAX_ORD
+            if previous_to is not None and start <= previous_to:
+                loader.problem("stay.toml", f"{path}.valid_from",
+                               f"versions must follow each other without overlap; starts on or before "
+                               f"the end of version[{vi - 1}]")
+            previous_to = end
+            if group.default and version.members:
+                loader.problem("stay.toml", f"{path}.members", "the default group lists no members")
+            for mi, code in enumerate(version.members):
+                if meta is not None and code == meta.citizenship:
+                    loader.problem("stay.toml", f"{path}.members[{mi}]",
+                                   f"{code!r} is the pack's own citizenship: its citizens are not foreigners")
+                for other_from, other_to, other_path in claims.get(code, []):
+                    if start <= other_to and other_from <= end:
+                        loader.problem("stay.toml", f"{path}.members[{mi}]",
+                                       f"{code!r} is also listed in {other_path} for overlapping dates")
+                claims.setdefault(code, []).append((start, end, path))
+        if group.default:
+            _check_default_covers_all_dates(loader, gi, group)
+
+
+def _check_default_covers_all_dates(loader: _Loader, gi: int, group: CitizenshipGroup) -> None:
+    versions = group.version
+    gaps = versions[0].valid_from is not None or versions[-1].valid_to is not None or any(
+        a.valid_to is None or b.valid_from is None or b.valid_from.toordinal() != a.valid_to.toordinal() + 1
+        for a, b in zip(versions, versions[1:])
+    )
+    if gaps:
+        loader.problem("stay.toml", f"group[{gi}].version",
+                       "the default group must cover every date: first version without valid_from, "
+                       "last without valid_to, no gaps")

@@ -1,0 +1,486 @@
+"""The shapes of a jurisdiction pack: TOML file models (validated, extra keys forbidden) and the
+runtime objects built from them (WorkingCalendar, StayRule, StayRules, JurisdictionPack).
+
+Nothing here knows a particular country; the values live in `jurisdictions/<code>/*.toml`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pycountry
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+Basis = Literal["visa_free", "eaeu", "visa_required"]
+BASES: tuple[str, ...] = ("visa_free", "eaeu", "visa_required")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAY_INDEX = {
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3,
+    "friday": 4, "saturday": 5, "sunday": 6,
+}
+
+# Ordinals standing for "no start" / "no end" so that range checks stay integer comparisons.
+MIN_ORD = dt.date.min.toordinal()
+MAX_ORD = dt.date.max.toordinal()
+
+
+def _custom(message: str) -> PydanticCustomError:
+    # Braces would be read as template fields by pydantic-core.
+    return PydanticCustomError("pack", message.replace("{", "(").replace("}", ")"))
+
+
+def check_alpha3(code: str) -> str:
+    """An ISO 3166-1 alpha-3 country code in capitals, known to pycountry."""
+    if len(code) != 3 or not code.isalpha() or not code.isupper():
+        raise _custom(f"must be an ISO 3166-1 alpha-3 code in capitals (got {code!r})")
+    if pycountry.countries.get(alpha_3=code) is None:
+        raise _custom(f"unknown ISO 3166-1 alpha-3 code {code!r}")
+    return code
+
+
+# Non-empty lists are checked by the loader, not with min_length: pydantic would add a second,
+# misleading length error whenever one item of the list fails.
+
+
+class _Model(BaseModel):
+    # strict: a TOML string "30" is an error, not a silent 30.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class SourceRef(_Model):
+    """Where a rule comes from: the text read, and its publication date when known."""
+
+    text: str = Field(min_length=1)
+    date: dt.date | None = None
+    url: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.text} ({self.date.isoformat()})" if self.date else self.text
+
+
+# --- pack.toml --------------------------------------------------------------------------------
+
+
+class MciValue(_Model):
+    year: int = Field(ge=1990, le=2200)
+    kzt: int = Field(gt=0)
+
+
+class PackFile(_Model):
+    code: str = Field(pattern=r"^[a-z]{2,8}$")
+    name: str = Field(min_length=1)
+    citizenship: str
+    default_locale: str = Field(pattern=r"^[a-z]{2,3}$")
+    locales: tuple[str, ...]
+    currency: str
+    mci_source: str | None = None
+    mci: tuple[MciValue, ...] = ()
+
+    @field_validator("citizenship")
+    @classmethod
+    def _alpha3(cls, value: str) -> str:
+        return check_alpha3(value)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not value.isupper() or pycountry.currencies.get(alpha_3=value) is None:
+            raise _custom(f"unknown ISO 4217 currency code {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _locale_listed(self) -> PackFile:
+        if self.default_locale not in self.locales:
+            raise _custom(f"default_locale {self.default_locale!r} is not in locales {list(self.locales)}")
+        years = [m.year for m in self.mci]
+        if len(years) != len(set(years)):
+            raise _custom("mci: a year is listed twice")
+        return self
+
+
+# --- regions.toml, checkpoints.toml ------------------------------------------------------------
+
+
+class Region(_Model):
+    """A first-level administrative unit, keyed by the leading two digits of its KATO code."""
+
+    kato: str = Field(pattern=r"^\d{2}$")
+    iso: str = Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+    en: str = Field(min_length=1)
+    ru: str = Field(min_length=1)
+    kk: str = Field(min_length=1)
+    centre: str | None = None
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {"en": self.en, "ru": self.ru, "kk": self.kk}
+
+    def name(self, locale: str = "en") -> str:
+        return self.names.get(locale, self.en)
+
+
+class RegionsFile(_Model):
+    source: str | None = None
+    region: tuple[Region, ...] = ()
+
+
+class Checkpoint(_Model):
+    """A border crossing point; `kato` is the 9-digit code of the district it stands in."""
+
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]*$")
+    name: str = Field(min_length=1)
+    kind: Literal["road", "rail", "air", "sea", "river", "pedestrian"]
+    kato: str = Field(pattern=r"^\d{9}$")
+    neighbour: str | None = None
+
+    @field_validator("neighbour")
+    @classmethod
+    def _alpha3(cls, value: str | None) -> str | None:
+        return None if value is None else check_alpha3(value)
+
+
+class CheckpointsFile(_Model):
+    source: str | None = None
+    checkpoint: tuple[Checkpoint, ...] = ()
+
+
+# --- calendar.toml -----------------------------------------------------------------------------
+
+
+class DayOverride(_Model):
+    date: dt.date
+    source: SourceRef
+    note: str | None = None
+
+
+class CalendarFile(_Model):
+    weekend: tuple[Weekday, ...]
+    holidays_provider: str | None = None
+    source: SourceRef | None = None
+    extra_days_off: tuple[DayOverride, ...] = ()
+    extra_working_days: tuple[DayOverride, ...] = ()
+
+
+# --- stay.toml ---------------------------------------------------------------------------------
+
+
+class StayRuleVersion(_Model):
+    """One version of a group's stay rule, in force for entries from valid_from to valid_to."""
+
+    valid_from: dt.date | None = None  # unset: start not found in the sources, applies to earlier dates
+    valid_to: dt.date | None = None  # inclusive; unset: still in force
+    basis: Basis
+    legal_basis: str = Field(min_length=1)
+    per_entry_days: int | None = Field(default=None, ge=1)
+    window_days: int | None = Field(default=None, ge=1)
+    window_max_days: int | None = Field(default=None, ge=1)
+    permit_required_after_days: int | None = Field(default=None, ge=1)
+    members: tuple[str, ...] = ()
+    source: SourceRef
+    note: str | None = None
+
+    @field_validator("valid_to")
+    @classmethod
+    def _to_after_from(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("valid_from")
+        if value is not None and start is not None and value < start:
+            raise _custom(f"must be ≥ valid_from (got {value} < {start})")
+        return value
+
+    @field_validator("window_max_days")
+    @classmethod
+    def _max_within_window(cls, value: int | None, info: ValidationInfo) -> int | None:
+        window = info.data.get("window_days")
+        if value is not None and window is None:
+            raise _custom("needs window_days")
+        if value is not None and window is not None and value > window:
+            raise _custom(f"must be ≤ window_days (got {value} > {window})")
+        return value
+
+    @field_validator("members")
+    @classmethod
+    def _members(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            check_alpha3(code)
+        if len(set(value)) != len(value):
+            twice = sorted({c for c in value if value.count(c) > 1})
+            raise _custom(f"listed twice: {', '.join(twice)}")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> StayRuleVersion:
+        if self.window_days is not None and self.window_max_days is None:
+            raise _custom("window_days needs window_max_days")
+        limits = (self.per_entry_days, self.window_days, self.permit_required_after_days)
+        if self.basis == "visa_required" and any(v is not None for v in limits):
+            raise _custom("a visa_required version carries no visa-free limits")
+        return self
+
+
+class CitizenshipGroup(_Model):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=1)
+    default: bool = False  # the group for every citizenship no other group lists
+    version: tuple[StayRuleVersion, ...] = ()
+
+
+class HostNotificationFile(_Model):
+    working_days: int = Field(ge=0, le=60)
+    applies_to: tuple[Basis, ...] = ("visa_free", "eaeu", "visa_required")
+    source: SourceRef
+    note: str | None = None
+
+
+class StayFile(_Model):
+    lookback_days: int = Field(default=180, ge=1, le=3660)
+    host_notification: HostNotificationFile
+    group: tuple[CitizenshipGroup, ...] = ()
+
+
+# --- runtime objects ---------------------------------------------------------------------------
+
+
+class WorkingCalendar:
+    """Working days: not a weekend day, not a provider holiday, unless overridden by decree.
+
+    `holidays_for_year` returns the days off a provider knows for a year (python-holidays for
+    a pack); the per-year set of day-off ordinals is computed once and cached.
+    """
+
+    __slots__ = ("weekend", "_provider", "_extra_off", "_extra_working", "_years", "_shift_cache")
+
+    def __init__(
+        self,
+        weekend: Iterable[int] = (5, 6),
+        holidays_for_year: Callable[[int], Iterable[dt.date]] | None = None,
+        extra_days_off: Iterable[dt.date] = (),
+        extra_working_days: Iterable[dt.date] = (),
+    ) -> None:
+        self.weekend = frozenset(weekend)
+        self._provider = holidays_for_year
+        self._extra_off = frozenset(d.toordinal() for d in extra_days_off)
+        self._extra_working = frozenset(d.toordinal() for d in extra_working_days)
+        if self._extra_off & self._extra_working:
+            raise ValueError("a day cannot be both an extra day off and an extra working day")
+        self._years: dict[int, frozenset[int]] = {}
+        self._shift_cache: dict[tuple[int, int], int] = {}
+
+    @classmethod
+    def from_provider(
+        cls,
+        country: str | None,
+        weekend: Iterable[int] = (5, 6),
+        extra_days_off: Iterable[dt.date] = (),
+        extra_working_days: Iterable[dt.date] = (),
+    ) -> WorkingCalendar:
+        provider = None
+        if country is not None:
+            import holidays  # imported lazily: only packs that name a provider need it
+
+            def provider(year: int, _code: str = country) -> Iterable[dt.date]:
+                return holidays.country_holidays(_code, years=year).keys()
+
+        return cls(weekend, provider, extra_days_off, extra_working_days)
+
+    def days_off(self, year: int) -> frozenset[int]:
+        """Ordinals of the non-working days of `year` (weekends included)."""
+        cached = self._years.get(year)
+        if cached is not None:
+            return cached
+        first = dt.date(year, 1, 1).toordinal()
+        last = dt.date(year, 12, 31).toordinal()
+        off = {o for o in range(first, last + 1) if (o - 1) % 7 in self.weekend}  # ordinal 1 is a Monday
+        if self._provider is not None:
+            off.update(d.toordinal() for d in self._provider(year) if d.year == year)
+        off.update(o for o in self._extra_off if first <= o <= last)
+        off.difference_update(self._extra_working)
+        result = frozenset(off)
+        self._years[year] = result
+        return result
+
+    def is_working_day(self, day: dt.date) -> bool:
+        return day.toordinal() not in self.days_off(day.year)
+
+    def add_working_days(self, start: dt.date, n: int) -> dt.date:
+        """The day `n` working days after `start` (before it when n < 0); start itself not counted."""
+        key = (start.toordinal(), n)
+        hit = self._shift_cache.get(key)
+        if hit is not None:
+            return dt.date.fromordinal(hit)
+        step = 1 if n >= 0 else -1
+        day = start
+        remaining = abs(n)
+        while remaining:
+            day = dt.date.fromordinal(day.toordinal() + step)
+            if day.toordinal() not in self.days_off(day.year):
+                remaining -= 1
+        self._shift_cache[key] = day.toordinal()
+        return day
+
+
+@dataclass(frozen=True, slots=True)
+class StayRule:
+    """A rule version resolved for the engine: limits, dates as ordinals, and its human text."""
+
+    group: str
+    group_name: str
+    version_index: int
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    basis: str
+    legal_basis: str
+    per_entry_days: int | None
+    window_days: int | None
+    window_max_days: int | None
+    permit_required_after_days: int | None
+    source: SourceRef
+    note: str | None
+    text: str
+    from_ord: int
+    to_ord: int
+    entry_limit_days: int | None  # continuous days allowed from a crossing: per-entry and TRP limits
+    window_limited: bool  # False when the window's maximum equals its length: never exceeded
+
+    @classmethod
+    def build(cls, group: CitizenshipGroup, index: int) -> StayRule:
+        v = group.version[index]
+        limits = [d for d in (v.per_entry_days, v.permit_required_after_days) if d is not None]
+        return cls(
+            group=group.code,
+            group_name=group.name,
+            version_index=index,
+            valid_from=v.valid_from,
+            valid_to=v.valid_to,
+            basis=v.basis,
+            legal_basis=v.legal_basis,
+            per_entry_days=v.per_entry_days,
+            window_days=v.window_days,
+            window_max_days=v.window_max_days,
+            permit_required_after_days=v.permit_required_after_days,
+            source=v.source,
+            note=v.note,
+            text=describe_rule(group.name, v),
+            from_ord=v.valid_from.toordinal() if v.valid_from else MIN_ORD,
+            to_ord=v.valid_to.toordinal() if v.valid_to else MAX_ORD,
+            entry_limit_days=min(limits) if limits else None,
+            window_limited=(v.window_days is not None and v.window_max_days is not None
+                            and v.window_max_days < v.window_days),
+        )
+
+
+def describe_rule(group_name: str, v: StayRuleVersion) -> str:
+    """e.g. 'Uzbekistan: 30 days per entry, 90 days in any 180 (bilateral agreement, from 2023-01-27)'."""
+    if v.basis == "visa_required":
+        limits = "stay only on a visa or TRP"
+    else:
+        parts = []
+        if v.per_entry_days is not None:
+            parts.append(f"{v.per_entry_days} days per entry")
+        if v.window_days is not None:
+            parts.append(f"{v.window_max_days} days in any {v.window_days}")
+        if v.permit_required_after_days is not None:
+            parts.append(f"TRP required after {v.permit_required_after_days} days from the crossing")
+        limits = ", ".join(parts) if parts else "visa-free; no stay limit given by the source"
+    since = f"from {v.valid_from.isoformat()}" if v.valid_from else "start date not recorded"
+    until = f", until {v.valid_to.isoformat()}" if v.valid_to else ""
+    return f"{group_name}: {limits} ({v.legal_basis}, {since}{until})"
+
+
+@dataclass(frozen=True, slots=True)
+class HostNotificationRule:
+    working_days: int
+    applies_to: frozenset[str]
+    source: SourceRef
+    note: str | None = None
+
+
+class StayRules:
+    """All stay rule versions of a pack, indexed by citizenship for fast selection by date."""
+
+    __slots__ = ("groups", "host_notification", "calendar", "own_citizenship", "lookback_days",
+                 "_by_member", "_default")
+
+    def __init__(
+        self,
+        groups: Sequence[CitizenshipGroup],
+        host_notification: HostNotificationRule,
+        calendar: WorkingCalendar,
+        own_citizenship: str | None = None,
+        lookback_days: int = 180,
+    ) -> None:
+        self.groups = tuple(groups)
+        self.host_notification = host_notification
+        self.calendar = calendar
+        self.own_citizenship = own_citizenship
+        self.lookback_days = lookback_days
+        by_member: dict[str, list[StayRule]] = {}
+        default: list[StayRule] = []
+        for group in self.groups:
+            for index, version in enumerate(group.version):
+                rule = StayRule.build(group, index)
+                if group.default:
+                    default.append(rule)
+                for code in version.members:
+                    by_member.setdefault(code, []).append(rule)
+        self._by_member = {k: tuple(sorted(v, key=lambda r: r.from_ord)) for k, v in by_member.items()}
+        self._default = tuple(sorted(default, key=lambda r: r.from_ord))
+
+    def rule_for_ordinal(self, citizenship: str, day: int) -> StayRule:
+        for rule in self._by_member.get(citizenship, ()):
+            if rule.from_ord <= day <= rule.to_ord:
+                return rule
+        for rule in self._default:
+            if rule.from_ord <= day <= rule.to_ord:
+                return rule
+        raise LookupError(f"no stay rule for {citizenship} on {dt.date.fromordinal(day)}")
+
+    def rule_for(self, citizenship: str, day: dt.date) -> StayRule:
+        """The rule version in force on `day` for a citizenship (the default group otherwise)."""
+        return self.rule_for_ordinal(citizenship, day.toordinal())
+
+    def all_rules(self) -> list[StayRule]:
+        return [StayRule.build(g, i) for g in self.groups for i in range(len(g.version))]
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: the pack holds dicts
+class JurisdictionPack:
+    """A country's rules as validated data."""
+
+    code: str
+    name: str
+    citizenship: str
+    default_locale: str
+    locales: tuple[str, ...]
+    currency: str
+    mci: dict[int, int]
+    regions: tuple[Region, ...]
+    checkpoints: tuple[Checkpoint, ...]
+    calendar: WorkingCalendar
+    stay_rules: StayRules
+    _regions_by_kato: dict[str, Region] = field(default_factory=dict, repr=False)
+    _checkpoints_by_code: dict[str, Checkpoint] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._regions_by_kato.update({r.kato: r for r in self.regions})
+        self._checkpoints_by_code.update({c.code: c for c in self.checkpoints})
+
+    @property
+    def notification_deadline_working_days(self) -> int:
+        return self.stay_rules.host_notification.working_days
+
+    def region_for_kato(self, kato: str) -> Region | None:
+        """The region of a 9-digit KATO code (by its first two digits); None when unknown."""
+        if len(kato) != 9 or not kato.isdigit():
+            raise ValueError(f"a KATO code has 9 digits (got {kato!r})")
+        return self._regions_by_kato.get(kato[:2])
+
+    def checkpoint(self, code: str) -> Checkpoint | None:
+        return self._checkpoints_by_code.get(code)
+
+    def mci_value(self, year: int) -> int | None:
+        """The MCI value in force on 1 January of `year`; None when the pack does not know it."""
+        return self.mci.get(year)

@@ -1,0 +1,688 @@
+"""The stay engine: pure rules on border crossings, permits and host notifications.
+
+No I/O and no ORM: callers pass the jurisdiction's rule objects (`pack.stay_rules`). Nothing
+here knows a country; limits, windows, deadlines and the working calendar come from the pack.
+
+Counting conventions (all days are calendar days, dates handled as ordinals):
+- a day of presence is any day from entry to exit, both included; a same-day exit and
+  re-entry counts that day once;
+- days covered by a visa or TRP are lawful and never count against visa-free limits;
+- the rule version applied to a stay is the one in force on the day of its entry;
+- per-entry limits run from the crossing: day k of a stay is lawful only if k ≤ the limit
+  (or a permit covers it); window limits hold on every day of presence (count of non-permit
+  presence days in the window ending that day ≤ the maximum) — the same as checking "from
+  the day of entry and from the day of exit" and every day between;
+- a missing exit (two entries in a row) assumes presence until the next entry; an exit with
+  no entry adds no days — so recording an extra exit can only lower the days counted;
+- overstays and missed notifications are reported within the pack's `lookback_days` ending
+  on the assessment date (plus planned days in the calculator).
+Status precedence: overstay > no_lawful_basis > notification_overdue > lawful.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from kosh.jurisdictions.schema import StayRule, StayRules, WorkingCalendar
+
+__all__ = [
+    "Crossing",
+    "Deadline",
+    "Finding",
+    "NotAForeigner",
+    "NotificationRecord",
+    "PermitPeriod",
+    "Stay",
+    "StayAssessment",
+    "StayRule",
+    "StayRules",
+    "Violation",
+    "WorkingCalendar",
+    "add_working_days",
+    "assess",
+    "calculate_trips",
+    "stays_from_crossings",
+]
+
+Direction = Literal["entry", "exit"]
+PermitKind = Literal["trp", "visa"]
+Status = Literal["lawful", "notification_overdue", "overstay", "no_lawful_basis"]
+ViolationKind = Literal["per_entry", "window", "permit_required", "permit_expired", "no_basis"]
+FindingCode = Literal["exit_without_entry", "entry_without_exit", "overlapping_stays"]
+
+_OVERSTAY_KINDS = frozenset({"per_entry", "window", "permit_required", "permit_expired"})
+
+
+class NotAForeigner(ValueError):
+    """The person is a citizen of the jurisdiction: stay limits do not apply to them."""
+
+
+# --- value objects -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    direction: Direction
+    on: dt.date
+    ref: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.direction not in ("entry", "exit"):
+            raise ValueError(f"direction must be 'entry' or 'exit' (got {self.direction!r})")
+
+
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """One presence in the country. `exit` None: still in the country when it is the last stay;
+    on an earlier stay, the exit was never recorded and presence is assumed until the day
+    before the next entry. `entry` None: an exit with no recorded entry; the stay cannot be
+    dated, so it adds no days (a Finding flags it). Both choices make a missing record never
+    lower the days counted: adding a recorded exit can only shorten presence."""
+
+    entry: dt.date | None
+    exit: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PermitPeriod:
+    kind: PermitKind
+    start: dt.date
+    end: dt.date  # inclusive
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("trp", "visa"):
+            raise ValueError(f"permit kind must be 'trp' or 'visa' (got {self.kind!r})")
+        if self.end < self.start:
+            raise ValueError(f"permit ends ({self.end}) before it starts ({self.start})")
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRecord:
+    """A host notification: the arrival it reports and the day it was submitted."""
+
+    arrival: dt.date
+    submitted: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A data-quality problem in the crossings or trips; the assessment still goes on."""
+
+    code: FindingCode
+    on: dt.date
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    kind: Literal["host_notification"]
+    due: dt.date
+    met: bool | None  # None: not yet due and nothing submitted, or not tracked (calculator)
+    entry: dt.date
+    submitted: dt.date | None = None
+    overdue: bool = False  # past due and nothing submitted by the assessment date
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A run of unlawful presence days inside one stay."""
+
+    kind: ViolationKind
+    start: dt.date
+    end: dt.date
+    stay_entry: dt.date | None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True, slots=True)
+class StayAssessment:
+    """Where a person stands on `on`.
+
+    days_used        non-permit presence days in the window of `window_days` ending on `on`
+    days_left        visa-free days still available counted against that window and the
+                     per-entry limit (never more than window_max_days - days_used); None when
+                     the rule sets no numeric limit (visa_required, or none in the source).
+                     A floor: old days leave the window, so see last_lawful_day
+    last_lawful_day  in the country: last day continuous presence since current_entry stays
+                     lawful (visa-free limits and permits; earlier than `on` when overstaying);
+                     outside: last day of a continuous stay entered on `on`+1. None when no
+                     day is lawful (e.g. visa required and no visa) or nothing limits the stay
+    overstay_days    unlawful presence days (past a limit or a permit's end) within the
+                     pack's lookback window ending on `on`, plus planned days (calculator)
+    no_basis_days    presence days with no visa or TRP where one is required, same scope
+    """
+
+    citizenship: str
+    on: dt.date
+    status: Status
+    in_country: bool
+    current_entry: dt.date | None
+    days_used: int
+    days_left: int | None
+    window_days: int
+    window_max_days: int | None
+    last_lawful_day: dt.date | None
+    overstay_days: int
+    no_basis_days: int
+    rule: StayRule
+    reasons: tuple[str, ...]
+    deadlines: tuple[Deadline, ...]
+    findings: tuple[Finding, ...]
+    violations: tuple[Violation, ...]
+    stays: tuple[Stay, ...]
+
+
+# --- calendar ----------------------------------------------------------------------------------
+
+
+def add_working_days(start: dt.date, n: int, calendar: WorkingCalendar) -> dt.date:
+    """The day `n` working days after `start` (start itself not counted)."""
+    return calendar.add_working_days(start, n)
+
+
+# --- crossings to stays ------------------------------------------------------------------------
+
+
+def stays_from_crossings(crossings: Iterable[Crossing]) -> tuple[list[Stay], list[Finding]]:
+    """Pair entries and exits into stays, whatever the input order.
+
+    Crossings are taken by date; on one date, an exit is taken first when the person is in the
+    country and an entry first when outside (a same-day exit and re-entry, or a day trip), and
+    crossings of one direction by their ref — so the result depends only on the set of crossings.
+    """
+    by_day: dict[dt.date, tuple[list[Crossing], list[Crossing]]] = {}
+    for crossing in crossings:
+        entries, exits = by_day.setdefault(crossing.on, ([], []))
+        (entries if crossing.direction == "entry" else exits).append(crossing)
+    stays: list[Stay] = []
+    findings: list[Finding] = []
+    entry: dt.date | None = None
+    for day in sorted(by_day):
+        entries, exits = by_day[day]
+        entries.sort(key=_ref_key, reverse=True)  # reversed: pop() takes the smallest ref
+        exits.sort(key=_ref_key, reverse=True)
+        while entries or exits:
+            if entry is not None:
+                if exits:
+                    exits.pop()
+                    stays.append(Stay(entry, day))
+                    entry = None
+                else:
+                    entries.pop()
+                    findings.append(Finding(
+                        "entry_without_exit", entry,
+                        f"entry on {entry} has no exit before the next entry on {day}; "
+                        f"presence is assumed until that entry"))
+                    stays.append(Stay(entry, None))
+                    entry = day
+            elif entries:
+                entries.pop()
+                entry = day
+            else:
+                exits.pop()
+                findings.append(Finding(
+                    "exit_without_entry", day,
+                    f"exit on {day} has no recorded entry; the stay cannot be dated and adds no days"))
+                stays.append(Stay(None, day))
+    if entry is not None:
+        stays.append(Stay(entry, None))
+    return stays, findings
+
+
+def _ref_key(crossing: Crossing) -> str:
+    return crossing.ref or ""
+
+
+# --- engine internals --------------------------------------------------------------------------
+
+
+class _Span:
+    """A stay as ordinals, with the rule version in force on its entry."""
+
+    __slots__ = ("start", "end", "entry", "rule", "open")
+
+    def __init__(self, start: int, end: int, entry: int | None, rule: StayRule, open_: bool) -> None:
+        self.start = start
+        self.end = end
+        self.entry = entry
+        self.rule = rule
+        self.open = open_
+
+
+def _merge(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, disjoint, non-adjacent union of inclusive intervals."""
+    out: list[list[int]] = []
+    for a, b in sorted(intervals):
+        if out and a <= out[-1][1] + 1:
+            if b > out[-1][1]:
+                out[-1][1] = b
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _subtract(a: int, b: int, cover: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Parts of [a, b] not in `cover` (merged)."""
+    out: list[tuple[int, int]] = []
+    cur = a
+    for c, d in cover:
+        if d < cur:
+            continue
+        if c > b:
+            break
+        if c > cur:
+            out.append((cur, c - 1))
+        cur = d + 1
+        if cur > b:
+            return out
+    if cur <= b:
+        out.append((cur, b))
+    return out
+
+
+def _overlaps(a: int, b: int, cover: list[tuple[int, int]]) -> bool:
+    return a <= b and any(c <= b and a <= d for c, d in cover)
+
+
+class _Days:
+    """A set of days as merged intervals with prefix sums: count(lo, hi) in O(log n)."""
+
+    __slots__ = ("starts", "ends", "before")
+
+    def __init__(self, intervals: list[tuple[int, int]]) -> None:
+        self.starts = [a for a, _ in intervals]
+        self.ends = [b for _, b in intervals]
+        self.before: list[int] = []
+        total = 0
+        for a, b in intervals:
+            self.before.append(total)
+            total += b - a + 1
+
+    def upto(self, x: int) -> int:
+        i = bisect_right(self.starts, x) - 1
+        if i < 0:
+            return 0
+        end = self.ends[i]
+        return self.before[i] + (x if x < end else end) - self.starts[i] + 1
+
+    def count(self, lo: int, hi: int) -> int:
+        return self.upto(hi) - self.upto(lo - 1) if hi >= lo else 0
+
+
+def _counted_days(spans: Sequence[_Span], cover: list[tuple[int, int]]) -> _Days:
+    presence = _merge((s.start, s.end) for s in spans)
+    if cover:
+        presence = [part for a, b in presence for part in _subtract(a, b, cover)]
+    return _Days(presence)
+
+
+def _violations(
+    spans: Sequence[_Span], cover: list[tuple[int, int]], days: _Days
+) -> list[tuple[str, int, int, _Span]]:
+    """Runs of unlawful days (kind, first, last, span) in each span."""
+    out: list[tuple[str, int, int, _Span]] = []
+    for span in spans:
+        rule = span.rule
+        pieces = _subtract(span.start, span.end, cover) if cover else [(span.start, span.end)]
+        if rule.basis == "visa_required":
+            for a, b in pieces:
+                expired = bool(cover) and _overlaps(span.start, a - 1, cover)
+                out.append(("permit_expired" if expired else "no_basis", a, b, span))
+            continue
+        limit = rule.entry_limit_days
+        windowed = rule.window_limited
+        if limit is None and not windowed:
+            continue
+        if limit is not None:
+            by_permit = rule.permit_required_after_days == limit and (
+                rule.per_entry_days is None or rule.per_entry_days > limit)
+            limit_kind = "permit_required" if by_permit else "per_entry"
+        for a, b in pieces:
+            first, kind = b + 1, ""
+            if limit is not None and span.entry is not None and span.entry + limit <= b:
+                first, kind = max(a, span.entry + limit), limit_kind
+            if windowed:
+                w, m = rule.window_days, rule.window_max_days
+                assert w is not None and m is not None
+                hi = first - 1
+                # Inside a piece every day is counted, so the window count never decreases.
+                if hi >= a and days.count(hi - w + 1, hi) > m:
+                    lo = a
+                    while lo < hi:
+                        mid = (lo + hi) // 2
+                        if days.count(mid - w + 1, mid) > m:
+                            hi = mid
+                        else:
+                            lo = mid + 1
+                    first, kind = lo, "window"
+            if first <= b:
+                out.append((kind, first, b, span))
+    return out
+
+
+def _union_length(intervals: list[tuple[int, int]]) -> int:
+    return sum(b - a + 1 for a, b in _merge(intervals))
+
+
+def _check_citizenship(citizenship: str, rules: StayRules) -> str:
+    code = citizenship.strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ValueError(f"citizenship must be an ISO 3166-1 alpha-3 code (got {citizenship!r})")
+    if rules.own_citizenship is not None and code == rules.own_citizenship:
+        raise NotAForeigner(
+            f"{code} citizens are not foreigners in this jurisdiction: stay limits do not apply")
+    return code
+
+
+def _d(ordinal: int) -> dt.date:
+    return dt.date.fromordinal(ordinal)
+
+
+# --- assessment --------------------------------------------------------------------------------
+
+
+def assess(
+    citizenship: str,
+    crossings: Iterable[Crossing],
+    permits: Iterable[PermitPeriod],
+    notifications: Iterable[NotificationRecord],
+    on: dt.date,
+    rules: StayRules,
+) -> StayAssessment:
+    """A person's stay status on `on` from their recorded crossings, permits and notifications.
+
+    Crossings after `on` are ignored (the assessment is as of `on`). Raises NotAForeigner for
+    the jurisdiction's own citizens.
+    """
+    code = _check_citizenship(citizenship, rules)
+    on_ord = on.toordinal()
+    stays, findings = stays_from_crossings(c for c in crossings if c.on <= on)
+    spans: list[_Span] = []
+    last = len(stays) - 1
+    for i, stay in enumerate(stays):
+        if stay.entry is None:
+            continue  # an undatable stay adds no days
+        e = stay.entry.toordinal()
+        if stay.exit is not None:
+            end, open_ = stay.exit.toordinal(), False
+        elif i == last:
+            end, open_ = on_ord, True
+        else:
+            # Exit never recorded: the next stay always starts with the entry that revealed it.
+            following = stays[i + 1].entry
+            assert following is not None
+            end, open_ = max(e, following.toordinal() - 1), False
+        spans.append(_Span(e, end, e, rules.rule_for_ordinal(code, e), open_))
+    return _evaluate(code, spans, list(permits), list(notifications), on, rules,
+                     stays=stays, findings=findings, track_notifications=True)
+
+
+def calculate_trips(
+    citizenship: str,
+    trips: Sequence[tuple[dt.date, dt.date | None]],
+    on: dt.date,
+    rules: StayRules,
+    permits: Iterable[PermitPeriod] = (),
+) -> StayAssessment:
+    """The public short-stay calculator.
+
+    `trips` are (entry, exit) pairs, past or planned. An open-ended trip (exit None) means
+    "in the country since entry and still here on `on`"; it must start on or before `on`.
+    Trips after `on` are planned presence. The answer means:
+    - days_used / days_left: presence in the window ending on `on` (planned trips excluded);
+    - status / overstay_days / violations: past days in the lookback window ending on `on`
+      AND every planned day — "overstay" can mean a planned trip would break a limit
+      (its reasons say "planned");
+    - last_lawful_day: if present on `on`, the last lawful day of staying on continuously
+      (ignoring the planned exit); if outside, of a continuous stay entered on `on`+1;
+    - deadlines: when the host must notify for each entry (met is None: not tracked here).
+    Overlapping trips are merged, with an 'overlapping_stays' finding.
+    """
+    code = _check_citizenship(citizenship, rules)
+    on_ord = on.toordinal()
+    items: list[tuple[int, int, bool]] = []
+    for number, (entry, exit_) in enumerate(trips, start=1):
+        if exit_ is None:
+            if entry > on:
+                raise ValueError(f"trip {number}: an open-ended trip must start on or before {on}")
+            items.append((entry.toordinal(), on_ord, True))
+        else:
+            if exit_ < entry:
+                raise ValueError(f"trip {number}: exit {exit_} is before entry {entry}")
+            items.append((entry.toordinal(), exit_.toordinal(), False))
+    if sum(1 for item in items if item[2]) > 1:
+        raise ValueError("only one trip can be open-ended")
+    items.sort()
+    merged: list[list[int | bool]] = []
+    findings: list[Finding] = []
+    for start, end, open_ in items:
+        if merged and start < merged[-1][1]:  # sharing more than a same-day exit/re-entry
+            findings.append(Finding(
+                "overlapping_stays", _d(start),
+                f"trip entering {_d(start)} overlaps the trip entering {_d(int(merged[-1][0]))}; "
+                f"counted as one stay"))
+            if end >= merged[-1][1]:
+                merged[-1][1], merged[-1][2] = end, open_
+            continue
+        merged.append([start, end, open_])
+    spans = [_Span(int(s), int(e), int(s), rules.rule_for_ordinal(code, int(s)), bool(o))
+             for s, e, o in merged]
+    stays = [Stay(_d(sp.start), None if sp.open else _d(sp.end)) for sp in spans]
+    return _evaluate(code, spans, list(permits), [], on, rules,
+                     stays=stays, findings=findings, track_notifications=False)
+
+
+def _evaluate(
+    citizenship: str,
+    spans: list[_Span],
+    permits: list[PermitPeriod],
+    notifications: list[NotificationRecord],
+    on: dt.date,
+    rules: StayRules,
+    *,
+    stays: list[Stay],
+    findings: list[Finding],
+    track_notifications: bool,
+) -> StayAssessment:
+    on_ord = on.toordinal()
+    cover = _merge((p.start.toordinal(), p.end.toordinal()) for p in permits)
+
+    current: _Span | None = None
+    for span in spans:
+        if span.start <= on_ord and (span.open or span.end > on_ord):
+            current = span
+    in_country = current is not None
+    planned = any(span.end > on_ord for span in spans)
+
+    # The stay whose continuation decides last_lawful_day: the current one, or one entered on+1.
+    if current is not None:
+        start, rule, entry = current.start, current.rule, current.entry
+    else:
+        start = on_ord + 1
+        rule = rules.rule_for_ordinal(citizenship, start)
+        entry = start
+    limit = rule.entry_limit_days
+    horizon_base = max(on_ord, start, cover[-1][1] if cover else on_ord)
+    if rule.basis == "visa_required":
+        horizon: int | None = horizon_base + 1
+    else:
+        # Past the last permit, continuous presence breaks a limit within these many days.
+        reach = (limit or 0) + ((rule.window_max_days or 0) + 1 if rule.window_limited else 0)
+        horizon = horizon_base + reach + 1 if reach else None
+
+    base = [s for s in spans if s is not current and s.start <= on_ord]
+    if horizon is not None:
+        extended: _Span | None = _Span(start, horizon, entry, rule, True)
+        sim_spans = [*base, extended]
+    else:
+        extended = None
+        clipped = [_Span(current.start, on_ord, current.entry, current.rule, True)] if current else []
+        sim_spans = [*base, *clipped]
+    sim_days = _counted_days(sim_spans, cover)
+    sim_runs = _violations(sim_spans, cover, sim_days)
+
+    last_lawful: int | None = None
+    if extended is not None:
+        first_bad = min((a for _, a, _, s in sim_runs if s is extended), default=None)
+        if first_bad is not None and first_bad > start:
+            last_lawful = first_bad - 1
+
+    if planned:
+        runs = _violations(spans, cover, _counted_days(spans, cover))
+    else:
+        # Nothing after `on` is real: the simulation's runs up to `on` are the real ones.
+        runs = [(k, a, min(b, on_ord), s) for k, a, b, s in sim_runs if a <= on_ord]
+
+    lookback_start = on_ord - rules.lookback_days + 1
+    in_scope = [(k, max(a, lookback_start), b, s) for k, a, b, s in runs if b >= lookback_start]
+    overstay_days = _union_length([(a, b) for k, a, b, _ in in_scope if k in _OVERSTAY_KINDS])
+    no_basis_days = _union_length([(a, b) for k, a, b, _ in in_scope if k == "no_basis"])
+
+    window_days = rule.window_days or rules.lookback_days
+    days_used = sim_days.count(on_ord - window_days + 1, on_ord)
+    days_left: int | None = None
+    if rule.basis != "visa_required" and (limit is not None or rule.window_max_days is not None):
+        remaining = []
+        if rule.window_max_days is not None:
+            remaining.append(rule.window_max_days - days_used)
+        if limit is not None:
+            used_in_entry = on_ord - entry + 1 if current is not None and entry is not None else 0
+            remaining.append(limit - used_in_entry)
+        days_left = max(0, min(remaining))
+
+    deadlines = _deadlines(spans, notifications, on_ord, lookback_start, current, rules,
+                           track_notifications)
+
+    if overstay_days:
+        status: Status = "overstay"
+    elif no_basis_days:
+        status = "no_lawful_basis"
+    elif any(d.overdue for d in deadlines):
+        status = "notification_overdue"
+    else:
+        status = "lawful"
+
+    violations = tuple(
+        Violation(k, _d(a), _d(b), _d(s.entry) if s.entry is not None else None)  # type: ignore[arg-type]
+        for k, a, b, s in sorted(in_scope, key=lambda r: (r[1], r[2]))
+    )
+    reasons = _reasons(in_scope, deadlines, rule, on, on_ord, current is not None, entry, days_used,
+                       days_left, window_days, last_lawful, cover, status)
+    return StayAssessment(
+        citizenship=citizenship,
+        on=on,
+        status=status,
+        in_country=in_country,
+        current_entry=_d(current.start) if current is not None else None,
+        days_used=days_used,
+        days_left=days_left,
+        window_days=window_days,
+        window_max_days=rule.window_max_days,
+        last_lawful_day=_d(last_lawful) if last_lawful is not None else None,
+        overstay_days=overstay_days,
+        no_basis_days=no_basis_days,
+        rule=rule,
+        reasons=tuple(reasons),
+        deadlines=tuple(deadlines),
+        findings=tuple(findings),
+        violations=violations,
+        stays=tuple(stays),
+    )
+
+
+def _deadlines(
+    spans: list[_Span],
+    notifications: list[NotificationRecord],
+    on_ord: int,
+    lookback_start: int,
+    current: _Span | None,
+    rules: StayRules,
+    track: bool,
+) -> list[Deadline]:
+    rule_n = rules.host_notification
+    out: list[Deadline] = []
+    for span in spans:
+        if span.entry is None or span.rule.basis not in rule_n.applies_to:
+            continue
+        if span.entry < lookback_start and span is not current:
+            continue
+        entry = _d(span.entry)
+        due = rules.calendar.add_working_days(entry, rule_n.working_days)
+        if not track:
+            out.append(Deadline("host_notification", due, None, entry))
+            continue
+        stay_end = max(span.end, on_ord) if span is current else span.end
+        submitted = min(
+            (n.submitted for n in notifications
+             if span.entry <= n.arrival.toordinal() <= stay_end and n.submitted.toordinal() <= on_ord),
+            default=None,
+        )
+        if submitted is not None:
+            out.append(Deadline("host_notification", due, submitted <= due, entry, submitted))
+        elif on_ord > due.toordinal():
+            out.append(Deadline("host_notification", due, False, entry, None, overdue=True))
+        else:
+            out.append(Deadline("host_notification", due, None, entry))
+    return out
+
+
+def _reasons(
+    runs: list[tuple[str, int, int, _Span]],
+    deadlines: list[Deadline],
+    rule: StayRule,
+    on: dt.date,
+    on_ord: int,
+    in_country: bool,
+    entry: int | None,
+    days_used: int,
+    days_left: int | None,
+    window_days: int,
+    last_lawful: int | None,
+    cover: list[tuple[int, int]],
+    status: Status,
+) -> list[str]:
+    reasons: list[str] = []
+    for kind, first, last, span in sorted(runs, key=lambda r: (r[1], r[2])):
+        planned = "planned: " if first > on_ord else ""
+        n = last - first + 1
+        days = f"{n} day{'s' if n != 1 else ''} ({_d(first)} – {_d(last)})"
+        entered = f"stay entered {_d(span.entry)}" if span.entry is not None else "stay"
+        r = span.rule
+        if kind == "per_entry":
+            reasons.append(f"{planned}{entered}: {r.entry_limit_days} days per entry ended on "
+                           f"{_d(first - 1)}; {days} past the limit")
+        elif kind == "permit_required":
+            reasons.append(f"{planned}{entered}: a TRP was needed after {r.entry_limit_days} days "
+                           f"from the crossing; {days} without one")
+        elif kind == "window":
+            reasons.append(f"{planned}{entered}: {r.window_max_days} days in any {r.window_days} "
+                           f"reached on {_d(first - 1)}; {days} in excess")
+        elif kind == "permit_expired":
+            reasons.append(f"{planned}{entered}: visa or TRP ended on {_d(first - 1)}; "
+                           f"{days} without one")
+        else:
+            reasons.append(f"{planned}{entered}: no visa or TRP for {days}, and {r.group_name} "
+                           f"rules give no visa-free stay")
+    for d in deadlines:
+        if d.overdue:
+            reasons.append(f"host notification for the entry on {d.entry} was due on {d.due}; "
+                           f"none submitted by {on}")
+    if any(c <= on_ord <= d for c, d in cover):
+        reasons.append(f"a visa or TRP covers {on}: its days do not count against visa-free limits")
+    if in_country and entry is not None:
+        reasons.append(f"in the country since {_d(entry)} (day {on_ord - entry + 1})")
+    if days_left is not None:
+        cap = f" of {rule.window_max_days}" if rule.window_max_days is not None else ""
+        reasons.append(f"{days_used}{cap} days used in the {window_days} days ending {on}; "
+                       f"{days_left} left")
+    if status == "lawful" and last_lawful is not None:
+        since = "" if in_country else f" if entering on {_d(on_ord + 1)}"
+        reasons.append(f"continuous presence lawful until {_d(last_lawful)}{since}")
+    return reasons
