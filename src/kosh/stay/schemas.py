@@ -119,6 +119,14 @@ class NotificationIn(Strict):
     def _blank(cls, v: object) -> object:
         return _empty_to_none(v)
 
+    @field_validator("host_id")
+    @classmethod
+    def _host_id(cls, v: str, info: ValidationInfo) -> str:
+        kind = info.data.get("host_kind")
+        if kind is None:
+            return v  # host_kind itself is invalid and reported
+        return validate_host_id(kind, v)
+
     @field_validator("kato")
     @classmethod
     def _kato(cls, v: str, info: ValidationInfo) -> str:
@@ -142,7 +150,6 @@ class NotificationIn(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "NotificationIn":
-        self.host_id = validate_host_id(self.host_kind, self.host_id)
         if self.expected_departure is not None and self.expected_departure < self.arrival_date:
             raise ValueError(f"expected departure {self.expected_departure} is before arrival {self.arrival_date}")
         if self.submitted_at is not None and self.submitted_at.date() < self.arrival_date - dt.timedelta(days=1):

@@ -1,0 +1,108 @@
+"""End-to-end in headless Chromium: sign in, search, person page, notification form, calculator."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+import factories as f
+from browser.conftest import sign_in
+from kosh.core.security import system_principal
+from kosh.core.validation import validate_model
+from kosh.stay import service
+from kosh.stay.models import HostNotification
+from kosh.stay.schemas import BorderEventIn, NotificationIn
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def registered(live_ctx):  # noqa: ANN001, ANN201
+    """One Uzbek worker who crossed at Zhibek Zholy and whose Almaty host notified late."""
+    vc = service.validation_context(live_ctx)
+    admin = system_principal("browser tests")
+    with live_ctx.transaction() as s:
+        r = service.record_border_events(s, live_ctx, admin, [validate_model(BorderEventIn, f.border_event(
+            source_event_id="B-1", occurred_at="2026-03-02T09:00:00+05:00"), vc)])
+        service.record_notifications(s, live_ctx, admin, [validate_model(NotificationIn, f.notification(
+            source_event_id="N-1", submitted_at="2026-03-09T12:00:00+05:00"), vc)])
+    return r.person_ids[0]
+
+
+def test_officer_searches_in_another_script_and_opens_the_person(page, registered):  # noqa: ANN001
+    sign_in(page, "officer")
+    page.get_by_role("link", name="Search persons").click()
+    page.get_by_label("Name in any script, or document number").fill("Abdullaev")
+    page.get_by_role("button", name="Search").click()
+    link = page.get_by_role("link", name="ABDULLAYEV SHUKHRAT")
+    link.wait_for()
+    link.click()
+    page.wait_for_url(f"**/persons/{registered}")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("ABDULLAYEV")
+    assert page.locator("[data-status]").get_attribute("data-status") in {"overstay", "lawful"}
+    timeline = page.locator(".timeline").inner_text()
+    assert "Entry at ZHIBEK-ZHOLY" in timeline and "Host notification by" in timeline
+    assert "Абдуллаев Шухрат Бахтиёрович" in page.inner_text("main")
+    assert "FA1234567" in page.inner_text("main")
+
+
+def test_search_by_document_number(page, registered):  # noqa: ANN001
+    sign_in(page, "officer")
+    page.goto("/persons?q=FA1234567")
+    assert page.get_by_role("link", name="ABDULLAYEV SHUKHRAT").count() == 1
+
+
+def test_host_sees_a_specific_error_for_a_bad_iin_and_nothing_is_stored(page, live_ctx, registered):  # noqa: ANN001
+    sign_in(page, "host")
+    page.get_by_role("link", name="New notification").click()
+    bad_iin = f.HOST_IIN[:-1] + str((int(f.HOST_IIN[-1]) + 1) % 10)
+    form = f.notification()
+    page.get_by_label("IIN or BIN").fill(bad_iin)
+    page.get_by_label("Host name").fill(form["host_name"])
+    page.locator("#f-surname").fill("Каримов")
+    page.locator("#f-birth_date").fill("1991-01-20")
+    page.locator("#f-citizenship").fill("UZB")
+    page.get_by_label("Passport number").fill("FA5550001")
+    page.locator("#f-issuing_state").fill("UZB")
+    page.get_by_label("KATO code of the address").fill("751710000")
+    page.get_by_label("Address", exact=True).fill(form["address"])
+    page.get_by_label("Arrival date").fill("2026-03-02")
+    page.get_by_role("button", name="Submit notification").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "check digit" in alert.inner_text() and "IIN" in alert.inner_text()
+    assert page.locator("#f-host_id").get_attribute("aria-invalid") == "true"
+    with live_ctx.transaction() as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(HostNotification)
+                         .where(HostNotification.source_event_id.like("kosh-%"))).scalar_one() == 0
+    page.get_by_label("IIN or BIN").fill(f.HOST_IIN)
+    page.get_by_role("button", name="Submit notification").click()
+    page.wait_for_url("**/notifications/mine?submitted=1")
+    assert "Notification received" in page.inner_text("main")
+    assert page.locator("tbody tr").count() >= 1
+
+
+def test_calculator_in_russian_without_signing_in(page):  # noqa: ANN001
+    page.goto("/calculator?lang=ru")
+    page.locator("#citizenship").select_option("UZB")
+    page.locator("#start-0").fill("2026-01-05")
+    page.locator("#end-0").fill("2026-02-10")
+    page.locator("[data-add-trip]").click()
+    page.locator("#start-1").fill("2026-03-01")
+    page.locator("#on").fill("2026-04-01")
+    page.locator("form#calc button[type=submit]").click()
+    page.locator("#result").wait_for()
+    assert page.locator("html").get_attribute("lang") == "ru"
+    assert page.locator("[data-figure=days_used]").inner_text() == str(37 + 32)
+    status = page.locator("[data-status]")
+    assert status.get_attribute("data-status") == "overstay"
+    assert status.inner_text() != "overstay"  # shown in Russian, not as the code word
+
+
+def test_keyboard_reaches_the_main_content(page):  # noqa: ANN001
+    page.goto("/calculator")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("el => el === document.activeElement")
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
