@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy import func, select
 
-from kosh.core import auth
+from kosh.core import auth, db
 from kosh.core.config import get_settings
 from kosh.core.context import open_context
 from kosh.core.crypto import write_key_file
@@ -39,6 +39,7 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
     settings = get_settings()
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
+        db.engine_for(url).dispose()  # pooled connections would keep writing to the unlinked file
         _reset_sqlite(url)
     settings.home.mkdir(parents=True, exist_ok=True)
     write_key_file(settings.resolved_key_file)

@@ -1,0 +1,96 @@
+"""The `kosh` command end to end on a temporary home (SQLite)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from kosh.cli import app
+from kosh.core import config, db
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("KOSH_HOME", str(tmp_path / "kosh"))
+    monkeypatch.delenv("KOSH_DATABASE_URL", raising=False)
+    monkeypatch.delenv("KOSH_KEYS", raising=False)
+    config.reset_settings()
+    db.engine_for.cache_clear()
+    yield tmp_path / "kosh"
+    config.reset_settings()
+    db.engine_for.cache_clear()
+
+
+def test_stay_calc_json():
+    r = runner.invoke(app, ["stay", "calc", "--citizenship", "UZB", "--trip", "2026-01-05:2026-02-10",
+                            "--trip", "2026-03-01:", "--on", "2026-04-01", "--json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.stdout)
+    assert {"days_used", "days_left", "status", "last_lawful_day", "rule"} <= set(body)
+    assert body["status"] == "overstay" and body["days_used"] == 69
+    assert body["rule"]["code"].startswith("uzbekistan@")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--citizenship", "XYZ", "--trip", "2026-01-05:"], "unknown country"),
+    (["--citizenship", "UZB", "--trip", "2026-01-05"], "must be ENTRY:EXIT"),
+    (["--citizenship", "UZB", "--trip", "2026-02-30:"], "trips[0].start"),
+    (["--citizenship", "KAZ", "--trip", "2026-01-05:"], "KAZ"),
+])
+def test_stay_calc_bad_input(args, message):
+    r = runner.invoke(app, ["stay", "calc", *args])
+    assert r.exit_code == 2
+    assert message in r.output
+
+
+def test_init_demo_import_and_audit_verify(home):
+    r = runner.invoke(app, ["init"])
+    assert r.exit_code == 0, r.output
+    assert (home / "keys.json").stat().st_mode & 0o777 == 0o600
+    r = runner.invoke(app, ["demo", "--no-serve", "--seed", "3", "--size", "small"])
+    assert r.exit_code == 0, r.output
+    assert "officer.almaty" in r.output and "kosh-demo-2026" in r.output
+    feed = home / "demo" / "border_events.csv"
+    again = runner.invoke(app, ["import", str(feed), "--kind", "border_events"])
+    assert again.exit_code == 0 and "imported before" in again.output
+    r = runner.invoke(app, ["audit", "verify"])
+    assert r.exit_code == 0 and "intact" in r.output
+    engine = sa.create_engine(f"sqlite:///{home / 'kosh.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_log SET actor = 'nobody' WHERE seq = 2"))
+    engine.dispose()
+    r = runner.invoke(app, ["audit", "verify"])
+    assert r.exit_code == 1
+    assert "record 2" in r.output and "altered" in r.output
+
+
+def test_demo_is_reproducible_for_a_seed(home, tmp_path):
+    from kosh.demo import generate
+
+    a, b = generate(seed=5, size="small"), generate(seed=5, size="small")
+    assert a.border_events == b.border_events and a.notifications == b.notifications
+    assert generate(seed=6, size="small").border_events != a.border_events
+
+
+def test_import_with_rejects_reports_them(home, tmp_path):
+    runner.invoke(app, ["init"])
+    feed = tmp_path / "feed.csv"
+    feed.write_text("source_event_id,direction,occurred_at,checkpoint,document_number,issuing_state,nationality,"
+                    "surname,birth_date\nX1,entry,2026-03-01T10:00:00+05:00,KORDAY,AC1234567,KGZ,KGZ,ASANOV,1990-01-01\n"
+                    "X2,entry,2026-03-01T10:00:00+05:00,KORDAY,AC1234568,KGZ,KGZ,ASANOV,1990-13-01\n", encoding="utf8")
+    r = runner.invoke(app, ["import", str(feed), "--kind", "border_events"])
+    assert r.exit_code == 0, r.output
+    assert "1 recorded" in r.output and "1 rejected" in r.output
+    rejects = next((home / "rejects").glob("rejects-*.csv")).read_text()
+    assert "2,X2,birth_date" in rejects and "month 13" in rejects
+
+
+def test_status_of_unknown_person_is_an_error(home):
+    runner.invoke(app, ["init"])
+    r = runner.invoke(app, ["stay", "status", "no-such-person"])
+    assert r.exit_code == 2 and "no person" in r.output
