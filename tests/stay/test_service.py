@@ -154,3 +154,24 @@ def test_list_cursor_pages_through_everyone_once(ctx):
                 break
         total = s.execute(sa.select(sa.func.count()).select_from(StayStatus)).scalar_one()
     assert len(seen) == len(set(seen)) == total == 7
+
+
+def test_feed_gaps_become_findings_not_silence(ctx):
+    from kosh.stay.models import DataQualityFinding
+
+    pid = events(ctx, f.border_event(direction="exit", occurred_at="2026-02-10T09:00:00+05:00"),
+                 f.border_event(occurred_at="2026-03-01T09:00:00+05:00"),
+                 f.border_event(occurred_at="2026-03-20T09:00:00+05:00")).person_ids[0]
+    with ctx.transaction() as s:
+        found = {(x.code, x.on) for x in s.execute(sa.select(DataQualityFinding)
+                                                   .where(DataQualityFinding.person_id == pid)).scalars()}
+        stored = s.execute(sa.select(sa.func.count()).select_from(BorderEvent)).scalar_one()
+    assert ("exit_without_entry", dt.date(2026, 2, 10)) in found
+    assert ("entry_without_exit", dt.date(2026, 3, 1)) in found
+    assert stored == 3  # every crossing is kept; the gap is reported, not dropped
+    # Recomputing (another write for the person) does not duplicate findings.
+    events(ctx, f.border_event(direction="exit", occurred_at="2026-03-25T09:00:00+05:00"))
+    with ctx.transaction() as s:
+        again = s.execute(sa.select(sa.func.count()).select_from(DataQualityFinding)
+                          .where(DataQualityFinding.person_id == pid)).scalar_one()
+    assert again == len(found)

@@ -44,9 +44,10 @@ def login_page(request: Request, next: str = "/") -> Response:  # noqa: A002
 def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),  # noqa: A002
           ctx: Context = Depends(get_ctx)) -> Response:
     client = request.client.host if request.client else ""
-    from kosh.web.templating import environment, request_lang
+    from kosh.core.i18n import gettext_for
+    from kosh.web.templating import request_lang
 
-    _ = environment(request_lang(request)).globals["gettext"]
+    _ = gettext_for(request_lang(request))
     try:
         with ctx.transaction() as s:
             result = auth.login(s, ctx, username, password, client)

@@ -1,0 +1,58 @@
+"""Pages without a browser: language choice, sign-in flow, CSRF on forms, headers."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kosh.core import auth, i18n
+from kosh.web.app import create_app
+
+
+@pytest.fixture
+def web(sqlite_ctx):
+    with sqlite_ctx.transaction() as s:
+        auth.create_user(s, sqlite_ctx, username="officer", password="x" * 12, role="officer", regions=["75"])
+    with TestClient(create_app(sqlite_ctx)) as c:
+        yield c
+
+
+@pytest.mark.parametrize("header, expected", [("ru-RU,ru;q=0.9,en;q=0.5", "ru"), ("kk", "kk"),
+                                              ("de-DE, fr;q=0.5", "en"), ("en;q=0.1, kk;q=0.8", "kk")])
+def test_language_from_accept_language(web, header, expected):
+    r = web.get("/calculator", headers={"accept-language": header})
+    assert f'<html lang="{expected}">' in r.text
+
+
+def test_language_choice_sticks_in_a_cookie(web):
+    r = web.get("/calculator?lang=kk")
+    assert i18n.translations("kk").gettext("Stay calculator") in r.text
+    assert web.cookies.get("kosh_lang") == "kk"
+    assert '<html lang="kk">' in web.get("/calculator").text
+
+
+def test_pages_need_sign_in_and_protect_forms(web):
+    r = web.get("/persons", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    bad = web.post("/login", data={"username": "officer", "password": "wrong"})
+    assert bad.status_code == 401 and "Wrong username or password" in bad.text
+    ok = web.post("/login", data={"username": "officer", "password": "x" * 12}, follow_redirects=False)
+    cookie = ok.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    r = web.post("/notifications/new", data={"host_kind": "individual"})
+    assert r.status_code == 403 and "security token" in r.text
+
+
+def test_security_headers_and_no_external_assets(web):
+    r = web.get("/calculator")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "http://" not in r.text.replace("http://127.0.0.1", "") and "https://" not in r.text
+    assert web.get("/static/vendor/htmx.min.js").status_code == 200
+
+
+def test_open_redirect_is_refused(web):
+    r = web.post("/login", data={"username": "officer", "password": "x" * 12, "next": "//evil.example/"},
+                 follow_redirects=False)
+    assert r.headers["location"] == "/"
