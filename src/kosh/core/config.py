@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     cookie_secure: bool = False
     import_chunk_rows: int = 5000
+    auth_cache_seconds: float = 30.0
 
     @property
     def resolved_database_url(self) -> str:

@@ -45,7 +45,8 @@ def make_engine(url: str) -> Engine:
         # a deferred transaction that later upgrades to a writer fails under WAL instead of waiting.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping (a round trip per checkout); stale connections are recycled by age instead.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 @lru_cache(maxsize=8)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,3 +22,107 @@ def upsert(session: Session, table: Any, index_elements: list[str], update_colum
     stmt = _insert_for(session)(table)
     return stmt.on_conflict_do_update(index_elements=index_elements,
                                       set_={c: getattr(stmt.excluded, c) for c in update_columns})
+
+
+def _with_defaults(table: Any, rows: list[dict]) -> tuple[list[str], list[dict]]:
+    """Fill Python-side column defaults (e.g. created_at) that a COPY would not apply."""
+    cols = list(rows[0])
+    extra = {}
+    for col in table.columns:
+        if col.name in rows[0] or col.default is None or col.primary_key and col.autoincrement is True:
+            continue
+        default = col.default
+        if default.is_callable:
+            extra[col.name] = default.arg(None)
+        elif default.is_scalar:
+            extra[col.name] = default.arg
+    if extra:
+        cols += list(extra)
+        rows = [{**r, **extra} for r in rows]
+    return cols, rows
+
+
+_stage_counter = 0
+
+
+def bulk_insert(session: Session, table: Any, rows: list[dict], *, conflict: list[str] | None = None,
+                update: list[str] | None = None, returning: list[str] | None = None) -> list[tuple]:
+    """Insert many rows fast, optionally ignoring (or updating on) conflicts on `conflict` keys.
+
+    PostgreSQL: COPY into a temporary staging table, then one INSERT … SELECT … ON CONFLICT —
+    an order of magnitude faster than row-wise statements. SQLite: executemany.
+    Returned rows (when `returning` is given) come in no particular order.
+    """
+    global _stage_counter
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        if conflict is None:
+            stmt = sqlite.insert(table)
+        elif update:
+            stmt = upsert(session, table, conflict, update)
+        else:
+            stmt = insert_ignoring(session, table, conflict)
+        if returning:
+            return [tuple(r) for r in session.execute(stmt.returning(*(table.c[c] for c in returning)), rows)]
+        session.execute(stmt, rows)
+        return []
+    cols, rows = _with_defaults(table, rows)
+    _stage_counter += 1
+    stage = f"_stage_{table.name}_{_stage_counter}"
+    collist = ", ".join(f'"{c}"' for c in cols)
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(f'CREATE TEMP TABLE "{stage}" ON COMMIT DROP AS SELECT {collist} FROM "{table.name}" WITH NO DATA')
+        with cur.copy(f'COPY "{stage}" ({collist}) FROM STDIN') as copy:
+            for r in rows:
+                copy.write_row([r[c] for c in cols])
+        sql = f'INSERT INTO "{table.name}" ({collist}) SELECT {collist} FROM "{stage}"'
+        if conflict is not None:
+            keys = ", ".join(f'"{c}"' for c in conflict)
+            if update:
+                sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)
+                sql += f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+            else:
+                sql += f" ON CONFLICT ({keys}) DO NOTHING"
+        if returning:
+            sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
+        cur.execute(sql)
+        out = [tuple(r) for r in cur.fetchall()] if returning else []
+        cur.execute(f'DROP TABLE "{stage}"')
+    return out
+
+
+def in_values(session: Session, column: Any, values: Any) -> Any:
+    """`column IN (values)` for large lists: PostgreSQL gets one array parameter (`= ANY`),
+    which the driver binds far faster than thousands of separate parameters."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.literal(values, postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
+def bulk_update(session: Session, table: Any, rows: list[dict], key: str) -> None:
+    """Update many rows by key: staging table + one UPDATE … FROM on PostgreSQL, executemany elsewhere."""
+    global _stage_counter
+    if not rows:
+        return
+    cols = list(rows[0])
+    sets = [c for c in cols if c != key]
+    if session.get_bind().dialect.name != "postgresql":
+        stmt = sa.update(table).where(table.c[key] == sa.bindparam("_key")).values(
+            {c: sa.bindparam(f"_{c}") for c in sets})
+        session.execute(stmt, [{f"_{k}": v for k, v in r.items()} | {"_key": r[key]} for r in rows])
+        return
+    _stage_counter += 1
+    stage = f"_stage_{table.name}_{_stage_counter}"
+    collist = ", ".join(f'"{c}"' for c in cols)
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(f'CREATE TEMP TABLE "{stage}" ON COMMIT DROP AS SELECT {collist} FROM "{table.name}" WITH NO DATA')
+        with cur.copy(f'COPY "{stage}" ({collist}) FROM STDIN') as copy:
+            for r in rows:
+                copy.write_row([r[c] for c in cols])
+        assignments = ", ".join(f'"{c}" = s."{c}"' for c in sets)
+        cur.execute(f'UPDATE "{table.name}" AS t SET {assignments} FROM "{stage}" AS s WHERE t."{key}" = s."{key}"')
+        cur.execute(f'DROP TABLE "{stage}"')

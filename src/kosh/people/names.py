@@ -45,6 +45,7 @@ search_key(s) / name_tokens(s)
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 from collections.abc import Callable
 
@@ -366,13 +367,19 @@ def _fold_word(word: str) -> str:
 
 def name_tokens(s: str) -> list[str]:
     """The key of each word of a name, in the order written (hyphenated parts are words)."""
+    return list(_name_tokens(s))
+
+
+@lru_cache(maxsize=65536)
+def _name_tokens(s: str) -> tuple[str, ...]:
+    # Names repeat a great deal across a registry; imports key the same spellings again and again.
     keys = []
     for word in re.split(r"[\s\-]+", normalize_name(s)):
         romanized = _romanize_word(word, None, _generic_lookup)
         key = _fold_word(romanized)
         if key:
             keys.append(key)
-    return keys
+    return tuple(keys)
 
 
 def search_key(s: str) -> str:

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from kosh.core.sql import in_values
+
 from kosh.core.security import Principal
 from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument
 
@@ -24,7 +26,7 @@ def documents_by_index(session: Session, indexes: Iterable[str]) -> list[TravelD
     indexes = list(set(indexes))
     if not indexes:
         return []
-    return list(session.execute(select(TravelDocument).where(TravelDocument.number_index.in_(indexes))).scalars())
+    return list(session.execute(select(TravelDocument).where(in_values(session, TravelDocument.number_index, indexes))).scalars())
 
 
 def names_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]]:
@@ -32,7 +34,7 @@ def names_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]
     if not ids:
         return set()
     return set(session.execute(
-        select(PersonName.person_id, PersonName.full_name).where(PersonName.person_id.in_(ids))))
+        select(PersonName.person_id, PersonName.full_name).where(in_values(session, PersonName.person_id, ids))))
 
 
 def get_person(session: Session, principal: Principal, person_id: str) -> Person | None:
@@ -73,7 +75,7 @@ def spellings_of(session: Session, person_id: str) -> list[PersonName]:
 
 def region_of(session: Session, person_ids: Iterable[str]) -> dict[str, str]:
     ids = list(set(person_ids))
-    return dict(session.execute(select(Person.id, Person.region_kato).where(Person.id.in_(ids))).all()) if ids else {}
+    return dict(session.execute(select(Person.id, Person.region_kato).where(in_values(session, Person.id, ids))).all()) if ids else {}
 
 
 def tokens_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]]:
@@ -81,17 +83,17 @@ def tokens_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str
     if not ids:
         return set()
     return set(session.execute(select(PersonNameToken.person_id, PersonNameToken.token)
-                               .where(PersonNameToken.person_id.in_(ids))))
+                               .where(in_values(session, PersonNameToken.person_id, ids))))
 
 
 def citizenship_of(session: Session, person_ids: Iterable[str]) -> dict[str, str]:
     ids = list(set(person_ids))
-    return dict(session.execute(select(Person.id, Person.citizenship).where(Person.id.in_(ids))).all()) if ids else {}
+    return dict(session.execute(select(Person.id, Person.citizenship).where(in_values(session, Person.id, ids))).all()) if ids else {}
 
 
 def brief_names(session: Session, person_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
     ids = list(set(person_ids))
     if not ids:
         return {}
-    rows = session.execute(select(Person.id, Person.surname, Person.given_names).where(Person.id.in_(ids)))
+    rows = session.execute(select(Person.id, Person.surname, Person.given_names).where(in_values(session, Person.id, ids)))
     return {pid: (s, g) for pid, s, g in rows}

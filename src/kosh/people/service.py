@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from kosh.core import audit
 from kosh.core.context import Context
 from kosh.core.errors import NotFound
+from kosh.core.sql import bulk_insert, bulk_update
 from kosh.core.security import Permission, Principal
 from kosh.people import names, repository
 from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument, new_person_id
@@ -105,13 +106,12 @@ def resolve_identities(session: Session, ctx: Context, records: Sequence[Identit
                       "number_index": idx, "expiry": rec.document_expiry},
         )
     if pending:
-        session.execute(insert(Person), [p.person for p in pending.values()])
-        docs = [p.document for p in pending.values()]
-        returned = session.execute(
-            insert(TravelDocument).returning(TravelDocument.id, TravelDocument.person_id,
-                                             sort_by_parameter_order=True), docs).all()
-        for (doc_id, pid), p in zip(returned, pending.values()):
-            p.document["id"] = doc_id
+        bulk_insert(session, Person.__table__, [p.person for p in pending.values()])
+        returned = bulk_insert(session, TravelDocument.__table__, [p.document for p in pending.values()],
+                               returning=["id", "person_id"])
+        by_person = {p.person["id"]: p for p in pending.values()}
+        for doc_id, pid in returned:  # each new person holds exactly one new document
+            by_person[pid].document["id"] = doc_id
     results: list[Resolution] = []
     for rec, idx in zip(records, indexes):
         key = (rec.issuing_state, idx)
@@ -136,20 +136,17 @@ def _record_spellings(session: Session, records: Sequence[IdentityRecord], resul
                                                 "search_key": names.search_key(full)}
             new_tokens.update((res.person_id, t) for t in names.name_tokens(full) if t)
     if new_names:
-        session.execute(insert(PersonName), list(new_names.values()))
+        bulk_insert(session, PersonName.__table__, list(new_names.values()))
     if new_tokens:
         existing = repository.tokens_of(session, {pid for pid, _ in new_tokens})
         rows = [{"person_id": pid, "token": t} for pid, t in sorted(new_tokens - existing)]
         if rows:
-            session.execute(insert(PersonNameToken), rows)
+            bulk_insert(session, PersonNameToken.__table__, rows)
 
 
 def set_regions(session: Session, regions: dict[str, str]) -> None:
     """The stay capability tells which region each person is registered in (scopes officers)."""
-    from sqlalchemy import update
-
-    if regions:
-        session.execute(update(Person), [{"id": pid, "region_kato": kato} for pid, kato in regions.items()])
+    bulk_update(session, Person.__table__, [{"id": pid, "region_kato": kato} for pid, kato in regions.items()], "id")
 
 
 # -- reads ---------------------------------------------------------------------------------

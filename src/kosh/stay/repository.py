@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from kosh.core.sql import in_values
+
 from kosh.core.security import Principal
 from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayStatus
 
@@ -28,7 +30,7 @@ def existing_source_ids(session: Session, table: type, ids: Iterable[str]) -> se
     if not ids:
         return set()
     col = table.source_event_id
-    return set(session.execute(select(col).where(col.in_(ids))).scalars())
+    return set(session.execute(select(col).where(in_values(session, col, ids))).scalars())
 
 
 def records_for(session: Session, person_ids: Iterable[str]) -> tuple[dict, dict, dict]:
@@ -41,14 +43,14 @@ def records_for(session: Session, person_ids: Iterable[str]) -> tuple[dict, dict
         return crossings, notifications, permits
     for row in session.execute(select(BorderEvent.person_id, BorderEvent.direction, BorderEvent.occurred_on,
                                       BorderEvent.occurred_at, BorderEvent.source_event_id, BorderEvent.kato)
-                               .where(BorderEvent.person_id.in_(ids))):
+                               .where(in_values(session, BorderEvent.person_id, ids))):
         crossings[row.person_id].append(row)
     for row in session.execute(select(HostNotification.person_id, HostNotification.arrival_date,
                                       HostNotification.submitted_at, HostNotification.kato)
-                               .where(HostNotification.person_id.in_(ids))):
+                               .where(in_values(session, HostNotification.person_id, ids))):
         notifications[row.person_id].append(row)
     for row in session.execute(select(ResidencePermit.person_id, ResidencePermit.kind, ResidencePermit.valid_from,
-                                      ResidencePermit.valid_to).where(ResidencePermit.person_id.in_(ids))):
+                                      ResidencePermit.valid_to).where(in_values(session, ResidencePermit.person_id, ids))):
         permits[row.person_id].append(row)
     return crossings, notifications, permits
 

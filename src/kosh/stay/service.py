@@ -16,7 +16,7 @@ from kosh.core import audit
 from kosh.core.context import Context
 from kosh.core.errors import Forbidden, KoshError, NotFound
 from kosh.core.security import Permission, Principal, Role, system_principal, utcnow
-from kosh.core.sql import insert_ignoring, upsert
+from kosh.core.sql import bulk_insert
 from kosh.people import service as people
 from kosh.people.dates import parse as parse_partial_date
 from kosh.stay import repository, rules
@@ -83,7 +83,7 @@ def record_border_events(session: Session, ctx: Context, principal: Principal, e
              "direction": e.direction, "occurred_at": e.occurred_at, "occurred_on": e.occurred_at.astimezone(tz).date(),
              "checkpoint": e.checkpoint, "kato": ctx.pack.checkpoint(e.checkpoint).kato, "batch_id": batch_id}
             for e, r in zip(fresh, resolved)]
-    session.execute(insert_ignoring(session, BorderEvent, ["source_event_id"]), rows)
+    bulk_insert(session, BorderEvent.__table__, rows, conflict=["source_event_id"])
     person_ids = sorted({r.person_id for r in resolved})
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "create", "border_event", f"batch:{batch_id}" if batch_id else ",".join(e.source_event_id for e in fresh[:20]),
@@ -116,7 +116,7 @@ def record_notifications(session: Session, ctx: Context, principal: Principal, n
              "kato": n.kato, "address": n.address, "arrival_date": n.arrival_date,
              "expected_departure": n.expected_departure, "submitted_at": n.submitted_at or now,
              "submitted_by": principal.user_id, "batch_id": batch_id} for n, r in zip(fresh, resolved)]
-    session.execute(insert_ignoring(session, HostNotification, ["source_event_id"]), rows)
+    bulk_insert(session, HostNotification.__table__, rows, conflict=["source_event_id"])
     person_ids = sorted({r.person_id for r in resolved})
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "create", "host_notification",
@@ -139,7 +139,7 @@ def record_residence_permits(session: Session, ctx: Context, principal: Principa
                        "record the person first")
     rows = [{"source_event_id": p.source_event_id, "person_id": d[0], "kind": p.kind, "purpose": p.purpose,
              "valid_from": p.valid_from, "valid_to": p.valid_to, "kato": p.kato, } for p, d in zip(fresh, docs)]
-    session.execute(insert_ignoring(session, ResidencePermit, ["source_event_id"]), rows)
+    bulk_insert(session, ResidencePermit.__table__, rows, conflict=["source_event_id"])
     person_ids = sorted({d[0] for d in docs if d})
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "create", "residence_permit", f"batch:{batch_id}" if batch_id else fresh[0].source_event_id,
@@ -197,11 +197,11 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str]) ->
                          "last_lawful_day": result.last_lawful_day if result.in_country else None,
                          "notification_due": due, "rule": rule_code(result.rule), "updated_at": utcnow()})
         findings.extend({"person_id": pid, "code": f.code, "on": f.on, "message": f.message} for f in result.findings)
-    session.execute(upsert(session, StayStatus, ["person_id"],
-                           ["citizenship", "region_kato", "in_country", "current_entry", "last_lawful_day",
-                            "notification_due", "rule", "updated_at"]), statuses)
+    bulk_insert(session, StayStatus.__table__, statuses, conflict=["person_id"],
+                update=["citizenship", "region_kato", "in_country", "current_entry", "last_lawful_day",
+                        "notification_due", "rule", "updated_at"])
     if findings:
-        session.execute(insert_ignoring(session, DataQualityFinding, ["person_id", "code", "on"]), findings)
+        bulk_insert(session, DataQualityFinding.__table__, findings, conflict=["person_id", "code", "on"])
     people.set_regions(session, regions)
 
 
@@ -224,8 +224,10 @@ def person_stay(session: Session, ctx: Context, principal: Principal, person_id:
     on = on or local_today(ctx)
     events, notes, permits = repository.timeline(session, person_id)
     result = rules.assess(view.person.citizenship, *_engine_inputs(events, notes, permits), on, ctx.pack.stay_rules)
+    findings = repository.findings_of(session, person_id)
+    # Last: the audit head's row lock is then held only until the commit that follows.
     audit.append(session, ctx.keyring, principal, [audit.Access("read", "person", person_id, {"view": "stay", "on": on})])
-    return PersonStay(view, result, events, notes, permits, repository.findings_of(session, person_id), on)
+    return PersonStay(view, result, events, notes, permits, findings, on)
 
 
 def encode_cursor(day: dt.date, person_id: str) -> str:

@@ -12,7 +12,8 @@ from kosh.core.context import Context
 from kosh.core.errors import TooManyRequests
 from kosh.core.security import Permission
 from kosh.stay import service as stay
-from kosh.web.deps import SESSION_COOKIE, check_csrf, get_ctx, optional_principal, require_principal
+from kosh.web.deps import (SESSION_COOKIE, check_csrf, forget_credential, get_ctx, optional_principal,
+                           require_principal)
 from kosh.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -67,8 +68,10 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
 def logout(request: Request, csrf_token: str = Form(""), ctx: Context = Depends(get_ctx)) -> Response:
     require_principal(request)
     check_csrf(request, csrf_token)
+    cookie = request.cookies.get(SESSION_COOKIE, "")
     with ctx.transaction() as s:
-        auth.logout(s, request.cookies.get(SESSION_COOKIE, ""))
+        auth.logout(s, cookie)
+    forget_credential(cookie)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
