@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,6 +47,23 @@ def _with_defaults(table: Any, rows: list[dict]) -> tuple[list[str], list[dict]]
 _stage_counter = 0
 
 
+@contextmanager
+def _staged(session: Session, table: Any, cols: list[str], rows: list[dict]) -> Iterator[tuple[Any, str]]:
+    """COPY rows into a temporary table shaped like `table` (PostgreSQL), for one statement."""
+    global _stage_counter
+    _stage_counter += 1
+    stage = f"_stage_{table.name}_{_stage_counter}"
+    collist = ", ".join(f'"{c}"' for c in cols)
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(f'CREATE TEMP TABLE "{stage}" ON COMMIT DROP AS SELECT {collist} FROM "{table.name}" WITH NO DATA')
+        with cur.copy(f'COPY "{stage}" ({collist}) FROM STDIN') as copy:
+            for r in rows:
+                copy.write_row([r[c] for c in cols])
+        yield cur, stage
+        cur.execute(f'DROP TABLE "{stage}"')
+
+
 def bulk_insert(session: Session, table: Any, rows: list[dict], *, conflict: list[str] | None = None,
                 update: list[str] | None = None, returning: list[str] | None = None) -> list[tuple]:
     """Insert many rows fast, optionally ignoring (or updating on) conflicts on `conflict` keys.
@@ -53,7 +72,6 @@ def bulk_insert(session: Session, table: Any, rows: list[dict], *, conflict: lis
     an order of magnitude faster than row-wise statements. SQLite: executemany.
     Returned rows (when `returning` is given) come in no particular order.
     """
-    global _stage_counter
     if not rows:
         return []
     if session.get_bind().dialect.name != "postgresql":
@@ -68,15 +86,8 @@ def bulk_insert(session: Session, table: Any, rows: list[dict], *, conflict: lis
         session.execute(stmt, rows)
         return []
     cols, rows = _with_defaults(table, rows)
-    _stage_counter += 1
-    stage = f"_stage_{table.name}_{_stage_counter}"
     collist = ", ".join(f'"{c}"' for c in cols)
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cur:
-        cur.execute(f'CREATE TEMP TABLE "{stage}" ON COMMIT DROP AS SELECT {collist} FROM "{table.name}" WITH NO DATA')
-        with cur.copy(f'COPY "{stage}" ({collist}) FROM STDIN') as copy:
-            for r in rows:
-                copy.write_row([r[c] for c in cols])
+    with _staged(session, table, cols, rows) as (cur, stage):
         sql = f'INSERT INTO "{table.name}" ({collist}) SELECT {collist} FROM "{stage}"'
         if conflict is not None:
             keys = ", ".join(f'"{c}"' for c in conflict)
@@ -88,9 +99,7 @@ def bulk_insert(session: Session, table: Any, rows: list[dict], *, conflict: lis
         if returning:
             sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
         cur.execute(sql)
-        out = [tuple(r) for r in cur.fetchall()] if returning else []
-        cur.execute(f'DROP TABLE "{stage}"')
-    return out
+        return [tuple(r) for r in cur.fetchall()] if returning else []
 
 
 def in_values(session: Session, column: Any, values: Any) -> Any:
@@ -104,7 +113,6 @@ def in_values(session: Session, column: Any, values: Any) -> Any:
 
 def bulk_update(session: Session, table: Any, rows: list[dict], key: str) -> None:
     """Update many rows by key: staging table + one UPDATE … FROM on PostgreSQL, executemany elsewhere."""
-    global _stage_counter
     if not rows:
         return
     cols = list(rows[0])
@@ -114,15 +122,6 @@ def bulk_update(session: Session, table: Any, rows: list[dict], key: str) -> Non
             {c: sa.bindparam(f"_{c}") for c in sets})
         session.execute(stmt, [{f"_{k}": v for k, v in r.items()} | {"_key": r[key]} for r in rows])
         return
-    _stage_counter += 1
-    stage = f"_stage_{table.name}_{_stage_counter}"
-    collist = ", ".join(f'"{c}"' for c in cols)
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cur:
-        cur.execute(f'CREATE TEMP TABLE "{stage}" ON COMMIT DROP AS SELECT {collist} FROM "{table.name}" WITH NO DATA')
-        with cur.copy(f'COPY "{stage}" ({collist}) FROM STDIN') as copy:
-            for r in rows:
-                copy.write_row([r[c] for c in cols])
+    with _staged(session, table, cols, rows) as (cur, stage):
         assignments = ", ".join(f'"{c}" = s."{c}"' for c in sets)
         cur.execute(f'UPDATE "{table.name}" AS t SET {assignments} FROM "{stage}" AS s WHERE t."{key}" = s."{key}"')
-        cur.execute(f'DROP TABLE "{stage}"')

@@ -101,7 +101,9 @@ class DocumentIn(Strict):
         return self
 
 
-class PersonIn(Strict):
+class IdentityFields(Strict):
+    """Who a record is about, as any source states it (names in the source's script)."""
+
     surname: RequiredName
     given_names: Name = ""
     patronymic: Name = ""
@@ -110,6 +112,9 @@ class PersonIn(Strict):
     sex: Sex = "X"
     birth_date: BirthDate
     citizenship: Country
+
+
+class PersonIn(IdentityFields):
     documents: list[DocumentIn] = Field(min_length=1, max_length=10)
 
 

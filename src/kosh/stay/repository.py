@@ -70,24 +70,23 @@ def findings_of(session: Session, person_id: str) -> list[DataQualityFinding]:
                                 .order_by(DataQualityFinding.on)).scalars())
 
 
+def _past_day(session: Session, principal: Principal, column, on: dt.date, region: str | None,  # noqa: ANN001
+              after: tuple[dt.date, str] | None, limit: int) -> list[StayStatus]:
+    """Persons in the country whose `column` day (last lawful day, notification due) is before `on`."""
+    stmt = scoped_status(select(StayStatus).where(StayStatus.in_country.is_(True), column < on), principal, region)
+    if after:
+        stmt = stmt.where(or_(column > after[0], and_(column == after[0], StayStatus.person_id > after[1])))
+    return list(session.execute(stmt.order_by(column, StayStatus.person_id).limit(limit)).scalars())
+
+
 def overstays(session: Session, principal: Principal, on: dt.date, region: str | None,
               after: tuple[dt.date, str] | None, limit: int) -> list[StayStatus]:
-    stmt = select(StayStatus).where(StayStatus.in_country.is_(True), StayStatus.last_lawful_day < on)
-    stmt = scoped_status(stmt, principal, region)
-    if after:
-        stmt = stmt.where(or_(StayStatus.last_lawful_day > after[0],
-                              and_(StayStatus.last_lawful_day == after[0], StayStatus.person_id > after[1])))
-    return list(session.execute(stmt.order_by(StayStatus.last_lawful_day, StayStatus.person_id).limit(limit)).scalars())
+    return _past_day(session, principal, StayStatus.last_lawful_day, on, region, after, limit)
 
 
 def overdue_notifications(session: Session, principal: Principal, on: dt.date, region: str | None,
                           after: tuple[dt.date, str] | None, limit: int) -> list[StayStatus]:
-    stmt = select(StayStatus).where(StayStatus.in_country.is_(True), StayStatus.notification_due < on)
-    stmt = scoped_status(stmt, principal, region)
-    if after:
-        stmt = stmt.where(or_(StayStatus.notification_due > after[0],
-                              and_(StayStatus.notification_due == after[0], StayStatus.person_id > after[1])))
-    return list(session.execute(stmt.order_by(StayStatus.notification_due, StayStatus.person_id).limit(limit)).scalars())
+    return _past_day(session, principal, StayStatus.notification_due, on, region, after, limit)
 
 
 def notifications_of_host(session: Session, host_id_index: str, limit: int, offset: int) -> list[HostNotification]:

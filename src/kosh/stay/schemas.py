@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from kosh.people.schemas import (BirthDate, Country, DocumentNumber, Name, OptionalDate, RequiredName, Sex, Strict,
-                                 _empty_to_none, _today, validate_host_id)
+from kosh.people.schemas import (BirthDate, Country, DocumentNumber, IdentityFields, Name, OptionalDate, RequiredName,
+                                 Sex, Strict, _empty_to_none, _today, validate_host_id)
 
 SourceId = Annotated[str, Field(min_length=1, max_length=100)]
 Kato = Annotated[str, Field(pattern=r"^\d{9}$", description="9-digit KATO code")]
@@ -93,19 +93,11 @@ class BorderEventIn(Strict):
         return v
 
 
-class NotificationIn(Strict):
+class NotificationIn(IdentityFields):
     source_event_id: SourceId | None = None
     host_kind: Literal["individual", "organisation"]
     host_id: Annotated[str, Field(min_length=1, max_length=20)]
     host_name: RequiredName
-    surname: RequiredName
-    given_names: Name = ""
-    patronymic: Name = ""
-    surname_latin: Name = ""
-    given_names_latin: Name = ""
-    sex: Sex = "X"
-    birth_date: BirthDate
-    citizenship: Country
     document_number: DocumentNumber
     issuing_state: Country
     kato: Kato
