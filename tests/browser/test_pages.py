@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -106,3 +108,25 @@ def test_keyboard_reaches_the_main_content(page):  # noqa: ANN001
     assert skip.evaluate("el => el === document.activeElement")
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == "#main"
+
+
+def test_officer_imports_a_feed_and_watches_it_finish(page, tmp_path):  # noqa: ANN001
+    import polars as pl
+
+    rows = [f.border_event(source_event_id=f"WEB-{i}", document_number=f"FB{i:07d}") for i in range(40)]
+    rows[7]["nationality"] = "XYZ"
+    feed = tmp_path / "feed.csv"
+    pl.DataFrame(rows).write_csv(feed)
+    sign_in(page, "officer")
+    page.get_by_role("link", name="Import").click()
+    page.get_by_label("What the file holds").select_option("border_events")
+    page.get_by_label("File", exact=True).set_input_files(str(feed))
+    page.get_by_role("button", name="Import").click()
+    page.locator("[data-batch-status=done]").wait_for()
+    text = page.locator("#import-progress").inner_text()
+    assert "40 of 40 rows" in text and "39 recorded" in text and "1 rejected" in text
+    assert page.locator("#import-bar").get_attribute("value") == "40"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the rejects file (row and reason)").click()
+    rejects = Path(download.value.path()).read_text()
+    assert "8,WEB-7,nationality" in rejects

@@ -108,6 +108,8 @@ def _batch_for(ctx: Context, principal: Principal, kind: str, path: Path, digest
             s.add(batch)
             s.flush()
             batch.rejects_path = str(rejects_dir / f"rejects-{batch.id}-{kind}.csv")
+        elif batch.status == "failed":
+            batch.status = "running"  # rerunning the same file resumes where it stopped
         return batch
 
 
@@ -130,37 +132,61 @@ def _write_rejects(path: Path, rows: list[dict], mode: str = "a") -> None:
         writer.writerows(rows)
 
 
-def import_file(ctx: Context, principal: Principal, path: Path, kind: str, *, fmt: str | None = None,
-                rejects_dir: Path | None = None, chunk_rows: int | None = None,
-                progress: Callable[[int, int], None] | None = None,
-                crash_after_chunks: int | None = None) -> ImportReport:
+@dataclass
+class PreparedImport:
+    """A readable file with the right columns and its batch (new, or the one to resume)."""
+
+    kind: str
+    rows: list[dict]
+    batch_id: int
+    rejects_path: Path
+    report: ImportReport
+
+
+def prepare_import(ctx: Context, principal: Principal, path: Path, kind: str, *, fmt: str | None = None,
+                   rejects_dir: Path | None = None) -> PreparedImport:
+    """Everything that can fail for the whole file, checked before any row is stored."""
     if kind not in KINDS:
         raise KoshError(f"unknown import kind '{kind}': use {', '.join(KINDS)}")
-    model, record = KINDS[kind]
+    model, _ = KINDS[kind]
     path = Path(path)
     if not path.is_file():
         raise KoshError(f"no file {path}", status=404, title="Not found")
     frame = read_rows(path, detect_format(path, fmt))
-    columns = _check_columns(frame, model, kind)
-    frame = frame.select(columns)
-    total = frame.height
+    frame = frame.select(_check_columns(frame, model, kind))
     rejects_dir = rejects_dir or ctx.settings.home / "rejects"
-    batch = _batch_for(ctx, principal, kind, path, file_digest(path), total, rejects_dir)
-    rejects_path = Path(batch.rejects_path)
-    report = ImportReport(batch.id, kind, total, batch.rows_accepted, batch.rows_duplicate, batch.rows_rejected,
-                          str(rejects_path), batch.rows_done)
-    if batch.status == "done":
-        report.already_imported = True
+    batch = _batch_for(ctx, principal, kind, path, file_digest(path), frame.height, rejects_dir)
+    report = ImportReport(batch.id, kind, frame.height, batch.rows_accepted, batch.rows_duplicate,
+                          batch.rows_rejected, batch.rejects_path, batch.rows_done,
+                          already_imported=batch.status == "done")
+    return PreparedImport(kind, frame.rows(named=True), batch.id, Path(batch.rejects_path), report)
+
+
+def import_file(ctx: Context, principal: Principal, path: Path, kind: str, *, fmt: str | None = None,
+                rejects_dir: Path | None = None, chunk_rows: int | None = None,
+                progress: Callable[[int, int], None] | None = None,
+                crash_after_chunks: int | None = None) -> ImportReport:
+    prepared = prepare_import(ctx, principal, path, kind, fmt=fmt, rejects_dir=rejects_dir)
+    return run_import(ctx, principal, prepared, chunk_rows=chunk_rows, progress=progress,
+                      crash_after_chunks=crash_after_chunks)
+
+
+def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, chunk_rows: int | None = None,
+               progress: Callable[[int, int], None] | None = None,
+               crash_after_chunks: int | None = None) -> ImportReport:
+    model, record = KINDS[prepared.kind]
+    kind, rows, report = prepared.kind, prepared.rows, prepared.report
+    rejects_path, total = prepared.rejects_path, len(prepared.rows)
+    if report.already_imported:
         return report
-    _trim_rejects(rejects_path, batch.rows_done)
-    if batch.rows_done == 0 and rejects_path.exists():
+    _trim_rejects(rejects_path, report.resumed_from)
+    if report.resumed_from == 0 and rejects_path.exists():
         rejects_path.unlink()
     chunk = chunk_rows or ctx.settings.import_chunk_rows
     vctx = service.validation_context(ctx)
-    done, chunks = batch.rows_done, 0
+    done, chunks = report.resumed_from, 0
     if progress:
         progress(done, total)
-    rows = frame.rows(named=True)
     while done < total:
         part = rows[done: done + chunk]
         valid, rejects = [], []
@@ -188,8 +214,8 @@ def import_file(ctx: Context, principal: Principal, path: Path, kind: str, *, fm
             rejects.sort(key=lambda r: r["row"])
             _write_rejects(rejects_path, rejects)
         with ctx.transaction() as s:
-            result = record(s, ctx, principal, [m for _, m in valid], batch_id=batch.id) if valid else None
-            b = s.get(ImportBatch, batch.id, with_for_update=True)
+            result = record(s, ctx, principal, [m for _, m in valid], batch_id=prepared.batch_id) if valid else None
+            b = s.get(ImportBatch, prepared.batch_id, with_for_update=True)
             b.rows_done = done + len(part)
             b.rows_accepted += result.accepted if result else 0
             b.rows_duplicate += result.duplicates if result else 0
@@ -205,6 +231,19 @@ def import_file(ctx: Context, principal: Principal, path: Path, kind: str, *, fm
             raise SimulatedCrash(f"stopped after {chunks} chunk(s), {done} of {total} rows")
     if total == 0:
         with ctx.transaction() as s:
-            b = s.get(ImportBatch, batch.id)
+            b = s.get(ImportBatch, prepared.batch_id)
             b.status, b.finished_at = "done", dt.datetime.now(dt.UTC)
     return report
+
+
+def mark_failed(ctx: Context, batch_id: int) -> None:
+    """A background import that stopped on an unexpected error; rerunning the file resumes it."""
+    with ctx.transaction() as s:
+        b = s.get(ImportBatch, batch_id)
+        if b is not None and b.status != "done":
+            b.status = "failed"
+
+
+def batch(ctx: Context, batch_id: int) -> ImportBatch | None:
+    with ctx.transaction() as s:
+        return s.get(ImportBatch, batch_id)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
+import threading
+import uuid
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -151,28 +152,53 @@ def calculator(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
 def import_page(request: Request) -> Response:
     principal = require_principal(request)
     principal.require(Permission.IMPORT)
-    return render(request, "import.html", report=None, kinds=list(ingest.KINDS))
+    return render(request, "import.html", kinds=list(ingest.KINDS))
 
 
 @router.post("/import")
 async def import_upload(request: Request, kind: str = Form(...), csrf_token: str = Form(""),
                         file: UploadFile = File(...), ctx: Context = Depends(get_ctx)) -> Response:
+    """Checks the whole file at once, then imports in the background; the page shows progress."""
     principal = require_principal(request)
     principal.require(Permission.IMPORT)
     check_csrf(request, csrf_token)
     name = Path(file.filename or "upload").name
-    suffix = Path(name).suffix.lower()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        with path.open("wb") as fh:
-            while chunk := await file.read(1 << 20):
-                fh.write(chunk)
+    uploads = ctx.settings.home / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    path = uploads / f"{uuid.uuid4().hex}{Path(name).suffix.lower()}"
+    with path.open("wb") as fh:
+        while chunk := await file.read(1 << 20):
+            fh.write(chunk)
+    try:
+        prepared = await run_in_threadpool(ingest.prepare_import, ctx, principal, path, kind)
+    except KoshError as exc:
+        path.unlink(missing_ok=True)
+        return render(request, "import.html", status_code=exc.status, kinds=list(ingest.KINDS), error=str(exc))
+    if prepared.report.already_imported:
+        path.unlink(missing_ok=True)
+        return render(request, "import.html", kinds=list(ingest.KINDS), batch=ingest.batch(ctx, prepared.batch_id))
+
+    def work() -> None:
         try:
-            report = await run_in_threadpool(ingest.import_file, ctx, principal, path, kind)
-        except KoshError as exc:
-            return render(request, "import.html", status_code=exc.status, report=None, kinds=list(ingest.KINDS),
-                          error=str(exc))
-    return render(request, "import.html", report=report, kinds=list(ingest.KINDS), filename=name)
+            ingest.run_import(ctx, principal, prepared)
+        except Exception:  # noqa: BLE001 — recorded on the batch; the file can be imported again to resume
+            ingest.mark_failed(ctx, prepared.batch_id)
+            raise
+        finally:
+            path.unlink(missing_ok=True)
+
+    threading.Thread(target=work, name=f"import-{prepared.batch_id}", daemon=True).start()
+    return render(request, "import.html", kinds=list(ingest.KINDS), batch=ingest.batch(ctx, prepared.batch_id))
+
+
+@router.get("/import/batches/{batch_id}")
+def import_progress(batch_id: int, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.IMPORT)
+    found = ingest.batch(ctx, batch_id)
+    if found is None:
+        raise KoshError(f"no import batch {batch_id}", status=404, title="Not found")
+    return render(request, "import_progress.html", batch=found)
 
 
 @router.get("/import/rejects/{batch_id}")
