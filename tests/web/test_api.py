@@ -134,3 +134,18 @@ def test_cookie_post_without_csrf_is_refused(client, users, ctx):
     body = _problem(client.post("/api/v1/border-events", json=f.border_event()), 403)
     assert "security token" in body["detail"]
     assert count(ctx, BorderEvent) == 0
+
+
+def test_auditor_reads_and_verifies_the_trail_others_cannot(client, users, ctx):
+    from kosh.core import auth
+
+    with ctx.transaction() as s:
+        auth.create_user(s, ctx, username="auditor", password=users, role="auditor")
+    admin = token_for(client, "admin")
+    client.post("/api/v1/border-events", json=f.border_event(), headers=admin)
+    h = token_for(client, "auditor")
+    trail = client.get("/api/v1/audit/records", headers=h).json()
+    assert [r["seq"] for r in trail] == list(range(1, len(trail) + 1))
+    assert any(r["subject_type"] == "border_event" and r["actor"] == "admin" for r in trail)
+    assert client.get("/api/v1/audit/verify", headers=h).json()["ok"] is True
+    _problem(client.get("/api/v1/audit/records", headers=token_for(client, "almaty")), 403)

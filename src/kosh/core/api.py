@@ -5,10 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from kosh.core import auth
+import datetime as dt
+
+from fastapi import Query
+
+from kosh.core import audit, auth
 from kosh.core.context import Context
 from kosh.core.errors import Unauthorized
-from kosh.core.security import Principal
+from kosh.core.security import Permission, Principal
 from kosh.web.deps import get_ctx, require_principal
 
 router = APIRouter(tags=["auth"])
@@ -46,3 +50,42 @@ def issue_token(body: TokenRequest, request: Request, ctx: Context = Depends(get
 @router.get("/me", response_model=MeOut)
 def me(principal: Principal = Depends(require_principal)) -> MeOut:
     return MeOut(username=principal.username, role=principal.role.value, regions=list(principal.regions))
+
+
+class AuditRecordOut(BaseModel):
+    seq: int
+    at: dt.datetime
+    actor: str
+    role: str
+    purpose: str
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: str
+    mac: str
+
+
+class AuditVerifyOut(BaseModel):
+    ok: bool
+    checked: int
+    first_broken_seq: int | None
+    reason: str
+
+
+@router.get("/audit/records", response_model=list[AuditRecordOut], tags=["audit"],
+            summary="The audit trail from a sequence number (auditors)")
+def audit_records(after_seq: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+                  ctx: Context = Depends(get_ctx),
+                  principal: Principal = Depends(require_principal)) -> list[AuditRecordOut]:
+    with ctx.transaction() as s:
+        return [AuditRecordOut.model_validate(r, from_attributes=True)
+                for r in audit.records(s, ctx.keyring, principal, after_seq=after_seq, limit=limit)]
+
+
+@router.get("/audit/verify", response_model=AuditVerifyOut, tags=["audit"],
+            summary="Check the whole chain (auditors)")
+def audit_verify(ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)) -> AuditVerifyOut:
+    principal.require(Permission.AUDIT_READ)
+    with ctx.transaction() as s:
+        result = audit.verify(s, ctx.keyring)
+    return AuditVerifyOut(**result.__dict__)

@@ -107,3 +107,15 @@ def verify(session: Session, keyring: Keyring, batch: int = 5000) -> VerifyResul
         return VerifyResult(False, checked, last_seq + 1,
                             f"the log ends at record {last_seq} but the head says {head.seq}: records were removed")
     return VerifyResult(True, checked)
+
+
+def records(session: Session, keyring: Keyring, principal: Principal, *, after_seq: int = 0,
+            limit: int = 100) -> list[AuditRecord]:
+    """The trail for auditors, oldest first from a sequence number; reading it is itself audited."""
+    from kosh.core.security import Permission
+
+    principal.require(Permission.AUDIT_READ)
+    rows = list(session.execute(select(AuditRecord).where(AuditRecord.seq > after_seq)
+                                .order_by(AuditRecord.seq).limit(limit)).scalars())
+    append(session, keyring, principal, [Access("read", "audit_log", f"{after_seq + 1}+", {"count": len(rows)})])
+    return rows
