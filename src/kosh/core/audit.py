@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from kosh.core.crypto import Keyring
@@ -46,14 +46,19 @@ class Access:
 
 
 def append(session: Session, keyring: Keyring, principal: Principal, accesses: Iterable[Access]) -> int:
-    """Append records in the caller's transaction; the head row lock serialises writers."""
+    """Append records in the caller's transaction; the head row lock serialises writers.
+
+    Plain Core statements rather than the ORM unit of work: this runs on every read of
+    personal data, so it is on the hot path of every request.
+    """
     accesses = list(accesses)
     if not accesses:
         return 0
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    seq, prev = head.seq, head.mac
+    head = AuditHead.__table__
+    seq, prev = session.execute(select(head.c.seq, head.c.mac).where(head.c.id == 1).with_for_update()).one()
     n = utcnow()
     now = n.replace(microsecond=(n.microsecond // 1000) * 1000)
+    rows = []
     for access in accesses:
         seq += 1
         rec = AuditRecord(
@@ -63,11 +68,14 @@ def append(session: Session, keyring: Keyring, principal: Principal, accesses: I
             detail=json.dumps(access.detail or {}, ensure_ascii=False, sort_keys=True, default=str),
             prev_mac=prev, mac="",
         )
-        rec.mac = keyring.audit_mac(_payload(rec))
-        prev = rec.mac
-        session.add(rec)
-    head.seq, head.mac = seq, prev
+        prev = keyring.audit_mac(_payload(rec))
+        rows.append({c: getattr(rec, c) for c in _COLUMNS} | {"mac": prev})
+    session.execute(insert(AuditRecord.__table__), rows)
+    session.execute(update(head).where(head.c.id == 1).values(seq=seq, mac=prev))
     return len(accesses)
+
+
+_COLUMNS = ("seq", "at", "actor", "role", "purpose", "action", "subject_type", "subject_id", "detail", "prev_mac")
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ def _iso_alpha3(code: str) -> str | None:
     return country.alpha_3 if country else None
 
 
+@lru_cache(maxsize=4096)  # a handful of codes recur in every row of a feed
 def normalize_country(value: str, field: str = "citizenship") -> str:
     """ISO 3166-1 alpha-3 (or an ICAO nationality code) from a code, an MRZ code or a name.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from functools import lru_cache
 import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -105,6 +106,7 @@ def _unknown_as_none(part: str | None) -> int | None:
     return int(part)
 
 
+@lru_cache(maxsize=65536)  # imports parse the same birth dates again and again
 def parse(value: str, field: str = "birth_date") -> PartialDate:
     """Read a full or partial date; raise InvalidIdentifier naming what is wrong."""
     text = str(value).strip()
