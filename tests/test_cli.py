@@ -52,6 +52,7 @@ def test_init_demo_import_and_audit_verify(home):
     r = runner.invoke(app, ["init"])
     assert r.exit_code == 0, r.output
     assert (home / "keys.json").stat().st_mode & 0o777 == 0o600
+    assert (home / "kosh.db").stat().st_mode & 0o777 == 0o600
     r = runner.invoke(app, ["demo", "--no-serve", "--seed", "3", "--size", "small"])
     assert r.exit_code == 0, r.output
     assert "officer.almaty" in r.output and "kosh-demo-2026" in r.output
