@@ -149,3 +149,13 @@ def test_auditor_reads_and_verifies_the_trail_others_cannot(client, users, ctx):
     assert any(r["subject_type"] == "border_event" and r["actor"] == "admin" for r in trail)
     assert client.get("/api/v1/audit/verify", headers=h).json()["ok"] is True
     _problem(client.get("/api/v1/audit/records", headers=token_for(client, "almaty")), 403)
+
+
+def test_list_parameters_are_checked(client, users):
+    h = token_for(client, "admin")
+    body = _problem(client.get("/api/v1/stay/overstays", params={"region": "7a"}, headers=h), 422)
+    assert body["errors"][0]["field"].endswith("region")
+    _problem(client.get("/api/v1/stay/overdue-notifications", params={"limit": 0}, headers=h), 422)
+    body = _problem(client.get("/api/v1/stay/overstays", params={"cursor": "!!"}, headers=h), 400)
+    assert "cursor" in body["detail"]
+    _problem(client.get("/api/v1/stay/overstays", params={"region": "61"}, headers=token_for(client, "almaty")), 403)

@@ -103,25 +103,31 @@ def _page(rows, nxt, on: dt.date) -> ListPageOut:  # noqa: ANN001
         overdue_days=r.days if r.status.notification_due and r.status.notification_due < on else 0) for r in rows])
 
 
+class ListQuery:
+    """The filters and cursor shared by the overstay and overdue-notification lists."""
+
+    def __init__(self, on: dt.date | None = None, region: str | None = Query(None, pattern=r"^\d{2,9}$"),
+                 cursor: str | None = None, limit: int = Query(50, ge=1, le=500)) -> None:
+        self.on, self.region, self.cursor, self.limit = on, region, cursor, limit
+
+    def page(self, ctx: Context, principal: Principal, listing) -> ListPageOut:  # noqa: ANN001
+        on = self.on or service.local_today(ctx)
+        with ctx.transaction() as s:
+            rows, nxt = listing(s, ctx, principal, on, self.region, self.cursor, self.limit)
+            return _page(rows, nxt, on)
+
+
 @router.get("/stay/overstays", response_model=ListPageOut, summary="Persons in the country past their last lawful day")
-def overstays(on: dt.date | None = None, region: str | None = Query(None, pattern=r"^\d{2,9}$"),
-              cursor: str | None = None, limit: int = Query(50, ge=1, le=500), ctx: Context = Depends(get_ctx),
+def overstays(q: ListQuery = Depends(), ctx: Context = Depends(get_ctx),
               principal: Principal = Depends(require_principal)) -> ListPageOut:
-    on = on or service.local_today(ctx)
-    with ctx.transaction() as s:
-        rows, nxt = service.list_overstays(s, ctx, principal, on, region, cursor, limit)
-        return _page(rows, nxt, on)
+    return q.page(ctx, principal, service.list_overstays)
 
 
 @router.get("/stay/overdue-notifications", response_model=ListPageOut,
             summary="Persons whose host notification is past its deadline")
-def overdue(on: dt.date | None = None, region: str | None = Query(None, pattern=r"^\d{2,9}$"),
-            cursor: str | None = None, limit: int = Query(50, ge=1, le=500), ctx: Context = Depends(get_ctx),
+def overdue(q: ListQuery = Depends(), ctx: Context = Depends(get_ctx),
             principal: Principal = Depends(require_principal)) -> ListPageOut:
-    on = on or service.local_today(ctx)
-    with ctx.transaction() as s:
-        rows, nxt = service.list_overdue_notifications(s, ctx, principal, on, region, cursor, limit)
-        return _page(rows, nxt, on)
+    return q.page(ctx, principal, service.list_overdue_notifications)
 
 
 @router.post("/stay/calculate", response_model=StayStatusOut, summary="Short-stay calculator (no sign-in)")
