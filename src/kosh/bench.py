@@ -90,7 +90,6 @@ def build_into(database_url: str, home: Path, size: str) -> tuple[dict, float]:
     config.reset_settings()
     db.engine_for.cache_clear()
     timings: dict[str, float] = {}
-    original = build.IMPORT_ORDER
     from kosh.stay import ingest
 
     real_import = ingest.import_file
@@ -107,7 +106,6 @@ def build_into(database_url: str, home: Path, size: str) -> tuple[dict, float]:
         summary = build.build_demo(seed=11, size=size)
     finally:
         ingest.import_file = real_import
-        build.IMPORT_ORDER = original
     return summary, timings.get("border_events", float("nan"))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 
 import factories as f
 from conftest_helpers import count

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from kosh.core import audit
 from kosh.core.context import Context
-from kosh.core.errors import Conflict, FieldError, TooManyRequests, Unauthorized, ValidationFailed
+from kosh.core.errors import Conflict, FieldError, TooManyRequests, ValidationFailed
 from kosh.core.models import ApiToken, LoginAttempt, User, WebSession
 from kosh.core.security import (Principal, Role, hash_password, new_token, system_principal, token_digest, utcnow,
                                 verify_password)
