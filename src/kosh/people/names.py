@@ -370,16 +370,22 @@ def name_tokens(s: str) -> list[str]:
     return list(_name_tokens(s))
 
 
-@lru_cache(maxsize=65536)
 def _name_tokens(s: str) -> tuple[str, ...]:
-    # Names repeat a great deal across a registry; imports key the same spellings again and again.
     keys = []
-    for word in re.split(r"[\s\-]+", normalize_name(s)):
-        romanized = _romanize_word(word, None, _generic_lookup)
-        key = _fold_word(romanized)
+    for raw in re.split(r"[\s\-]+", s):
+        key = _word_key(raw) if raw else ""
         if key:
             keys.append(key)
     return tuple(keys)
+
+
+@lru_cache(maxsize=131072)
+def _word_key(raw: str) -> str:
+    # Whole names are mostly unique but their words recur endlessly: cache per word.
+    key = ""
+    for word in re.split(r"[\s\-]+", normalize_name(raw)):
+        key += _fold_word(_romanize_word(word, None, _generic_lookup)) if word else ""
+    return key
 
 
 def search_key(s: str) -> str:
