@@ -95,3 +95,19 @@ def test_status_of_unknown_person_is_an_error(home):
     runner.invoke(app, ["init"])
     r = runner.invoke(app, ["stay", "status", "no-such-person"])
     assert r.exit_code == 2 and "no person" in r.output
+
+
+def test_users_add(home):
+    runner.invoke(app, ["init"])
+    ok = runner.invoke(app, ["users", "add", "aigerim", "--role", "officer", "--regions", "75,19",
+                             "--password", "long-enough-password"])
+    assert ok.exit_code == 0 and "aigerim (officer) created" in ok.output
+    again = runner.invoke(app, ["users", "add", "aigerim", "--role", "officer", "--regions", "75",
+                                "--password", "long-enough-password"])
+    assert again.exit_code == 2 and "exists" in again.output
+    bad = runner.invoke(app, ["users", "add", "x", "--role", "boss", "--password", "short"])
+    assert bad.exit_code == 2
+    assert "unknown role 'boss'" in bad.output and "at least 10 characters" in bad.output
+    no_region = runner.invoke(app, ["users", "add", "nurlan", "--role", "officer", "--regions", "99",
+                                    "--password", "long-enough-password"])
+    assert no_region.exit_code == 2 and "'99' is not a KATO prefix" in no_region.output
