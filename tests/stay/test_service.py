@@ -175,3 +175,18 @@ def test_feed_gaps_become_findings_not_silence(ctx):
         again = s.execute(sa.select(sa.func.count()).select_from(DataQualityFinding)
                           .where(DataQualityFinding.person_id == pid)).scalar_one()
     assert again == len(found)
+
+
+def test_lists_filter_by_citizenship(ctx):
+    from kosh.core.errors import ValidationFailed
+
+    events(ctx, f.border_event(occurred_at="2026-01-05T09:00:00+05:00"),
+           f.border_event(document_number="AC7000001", nationality="KGZ", issuing_state="KGZ", checkpoint="KORDAY",
+                          occurred_at="2026-01-05T09:00:00+05:00"))
+    with ctx.transaction() as s:
+        both, _ = service.list_overstays(s, ctx, ADMIN, dt.date(2026, 6, 1))
+        kyrgyz, _ = service.list_overstays(s, ctx, ADMIN, dt.date(2026, 6, 1), citizenship="kg")
+        with pytest.raises(ValidationFailed):
+            service.list_overstays(s, ctx, ADMIN, dt.date(2026, 6, 1), citizenship="Atlantis")
+    assert {r.status.citizenship for r in both} == {"UZB", "KGZ"}
+    assert [r.status.citizenship for r in kyrgyz] == ["KGZ"]

@@ -107,13 +107,16 @@ class ListQuery:
     """The filters and cursor shared by the overstay and overdue-notification lists."""
 
     def __init__(self, on: dt.date | None = None, region: str | None = Query(None, pattern=r"^\d{2,9}$"),
+                 citizenship: str | None = Query(None, max_length=60, description="ISO 3166-1 code or name"),
                  cursor: str | None = None, limit: int = Query(50, ge=1, le=500)) -> None:
         self.on, self.region, self.cursor, self.limit = on, region, cursor, limit
+        self.citizenship = citizenship
 
     def page(self, ctx: Context, principal: Principal, listing) -> ListPageOut:  # noqa: ANN001
         on = self.on or service.local_today(ctx)
         with ctx.transaction() as s:
-            rows, nxt = listing(s, ctx, principal, on, self.region, self.cursor, self.limit)
+            rows, nxt = listing(s, ctx, principal, on, self.region, self.cursor, self.limit,
+                                citizenship=self.citizenship)
             return _page(rows, nxt, on)
 
 

@@ -71,22 +71,25 @@ def findings_of(session: Session, person_id: str) -> list[DataQualityFinding]:
 
 
 def _past_day(session: Session, principal: Principal, column, on: dt.date, region: str | None,  # noqa: ANN001
-              after: tuple[dt.date, str] | None, limit: int) -> list[StayStatus]:
+              after: tuple[dt.date, str] | None, limit: int, citizenship: str | None) -> list[StayStatus]:
     """Persons in the country whose `column` day (last lawful day, notification due) is before `on`."""
     stmt = scoped_status(select(StayStatus).where(StayStatus.in_country.is_(True), column < on), principal, region)
+    if citizenship:
+        stmt = stmt.where(StayStatus.citizenship == citizenship)
     if after:
         stmt = stmt.where(or_(column > after[0], and_(column == after[0], StayStatus.person_id > after[1])))
     return list(session.execute(stmt.order_by(column, StayStatus.person_id).limit(limit)).scalars())
 
 
 def overstays(session: Session, principal: Principal, on: dt.date, region: str | None,
-              after: tuple[dt.date, str] | None, limit: int) -> list[StayStatus]:
-    return _past_day(session, principal, StayStatus.last_lawful_day, on, region, after, limit)
+              after: tuple[dt.date, str] | None, limit: int, citizenship: str | None = None) -> list[StayStatus]:
+    return _past_day(session, principal, StayStatus.last_lawful_day, on, region, after, limit, citizenship)
 
 
 def overdue_notifications(session: Session, principal: Principal, on: dt.date, region: str | None,
-                          after: tuple[dt.date, str] | None, limit: int) -> list[StayStatus]:
-    return _past_day(session, principal, StayStatus.notification_due, on, region, after, limit)
+                          after: tuple[dt.date, str] | None, limit: int,
+                          citizenship: str | None = None) -> list[StayStatus]:
+    return _past_day(session, principal, StayStatus.notification_due, on, region, after, limit, citizenship)
 
 
 def notifications_of_host(session: Session, host_id_index: str, limit: int, offset: int) -> list[HostNotification]:

@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 
 from kosh.core import audit
 from kosh.core.context import Context
-from kosh.core.errors import Forbidden, KoshError, NotFound
+from kosh.core.errors import FieldError, Forbidden, KoshError, NotFound, ValidationFailed
 from kosh.core.security import Permission, Principal, Role, system_principal, utcnow
 from kosh.core.sql import bulk_insert
 from kosh.people import service as people
+from kosh.people.countries import normalize_country
 from kosh.people.dates import parse as parse_partial_date
+from kosh.people.errors import InvalidIdentifier
 from kosh.stay import repository, rules
 from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayStatus
 from kosh.stay.schemas import BorderEventIn, NotificationIn, ResidencePermitIn
@@ -254,13 +256,18 @@ class ListRow:
 
 
 def _listing(session: Session, ctx: Context, principal: Principal, kind: str, on: dt.date, region: str | None,
-             cursor: str | None, limit: int) -> tuple[list[ListRow], str | None]:
+             cursor: str | None, limit: int, citizenship: str | None) -> tuple[list[ListRow], str | None]:
     principal.require(Permission.STAY_READ)
+    if citizenship:
+        try:
+            citizenship = normalize_country(citizenship)
+        except InvalidIdentifier as exc:
+            raise ValidationFailed([FieldError("citizenship", exc.message)]) from None
     if region and not principal.all_regions and not any(region.startswith(p) for p in principal.regions):
         raise Forbidden(f"region {region} is outside your regions ({', '.join(principal.regions) or 'none'})")
     after = decode_cursor(cursor)
     query = repository.overstays if kind == "overstay" else repository.overdue_notifications
-    rows = query(session, principal, on, region, after, limit + 1)
+    rows = query(session, principal, on, region, after, limit + 1, citizenship)
     more = len(rows) > limit
     rows = rows[:limit]
     names = people.brief_names(session, [r.person_id for r in rows])
@@ -274,19 +281,20 @@ def _listing(session: Session, ctx: Context, principal: Principal, kind: str, on
         last = rows[-1]
         nxt = encode_cursor(last.last_lawful_day if kind == "overstay" else last.notification_due, last.person_id)
     audit.append(session, ctx.keyring, principal, [audit.Access(
-        "list", "person", "*", {"list": kind, "on": on, "region": region, "persons": [r.person_id for r in rows]})])
+        "list", "person", "*", {"list": kind, "on": on, "region": region, "citizenship": citizenship, "persons": [r.person_id for r in rows]})])
     return out, nxt
 
 
 def list_overstays(session: Session, ctx: Context, principal: Principal, on: dt.date, region: str | None = None,
-                   cursor: str | None = None, limit: int = 50) -> tuple[list[ListRow], str | None]:
-    return _listing(session, ctx, principal, "overstay", on, region, cursor, limit)
+                   cursor: str | None = None, limit: int = 50,
+                   citizenship: str | None = None) -> tuple[list[ListRow], str | None]:
+    return _listing(session, ctx, principal, "overstay", on, region, cursor, limit, citizenship)
 
 
 def list_overdue_notifications(session: Session, ctx: Context, principal: Principal, on: dt.date,
-                               region: str | None = None, cursor: str | None = None,
-                               limit: int = 50) -> tuple[list[ListRow], str | None]:
-    return _listing(session, ctx, principal, "notification", on, region, cursor, limit)
+                               region: str | None = None, cursor: str | None = None, limit: int = 50,
+                               citizenship: str | None = None) -> tuple[list[ListRow], str | None]:
+    return _listing(session, ctx, principal, "notification", on, region, cursor, limit, citizenship)
 
 
 def my_notifications(session: Session, ctx: Context, principal: Principal, limit: int = 50,

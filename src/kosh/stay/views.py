@@ -49,7 +49,8 @@ def person_page(person_id: str, request: Request, on: str | None = None, ctx: Co
     return render(request, "person.html", st=st, view=st.person, a=st.assessment, timeline=timeline)
 
 
-def _list(request: Request, ctx: Context, kind: str, on: str | None, region: str | None, cursor: str | None) -> Response:
+def _list(request: Request, ctx: Context, kind: str, on: str | None, region: str | None, cursor: str | None,
+          citizenship: str | None) -> Response:
     principal = require_principal(request)
     day = _parse_day(on, "on") or service.local_today(ctx)
     region = (region or "").strip() or None
@@ -57,22 +58,22 @@ def _list(request: Request, ctx: Context, kind: str, on: str | None, region: str
         raise ValidationFailed([FieldError("region", "choose a region from the list")])
     with ctx.transaction() as s:
         fn = service.list_overstays if kind == "overstay" else service.list_overdue_notifications
-        rows, nxt = fn(s, ctx, principal, day, region, cursor, 50)
+        rows, nxt = fn(s, ctx, principal, day, region, cursor, 50, citizenship=(citizenship or "").strip() or None)
     regions = [r for r in ctx.pack.regions if principal.sees_region(r.kato.ljust(9, "0"))]
     return render(request, "stay_list.html", kind=kind, rows=rows, next_cursor=nxt, on=day, region=region,
-                  regions=regions)
+                  regions=regions, citizenship=(citizenship or "").strip())
 
 
 @router.get("/stay/overstays")
 def overstays_page(request: Request, on: str | None = None, region: str | None = None, cursor: str | None = None,
-                   ctx: Context = Depends(get_ctx)) -> Response:
-    return _list(request, ctx, "overstay", on, region, cursor)
+                   citizenship: str | None = None, ctx: Context = Depends(get_ctx)) -> Response:
+    return _list(request, ctx, "overstay", on, region, cursor, citizenship)
 
 
 @router.get("/stay/overdue-notifications")
 def overdue_page(request: Request, on: str | None = None, region: str | None = None, cursor: str | None = None,
-                 ctx: Context = Depends(get_ctx)) -> Response:
-    return _list(request, ctx, "notification", on, region, cursor)
+                 citizenship: str | None = None, ctx: Context = Depends(get_ctx)) -> Response:
+    return _list(request, ctx, "notification", on, region, cursor, citizenship)
 
 
 @router.get("/notifications/new")
