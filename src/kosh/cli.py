@@ -198,10 +198,10 @@ def stay_status(person_id: str, on: Optional[str] = typer.Option(None, help="dat
         _fail(f"'{on}' is not a date (YYYY-MM-DD)")
     try:
         with ctx.transaction() as s:
-            st = service.person_stay(s, ctx, system_principal("kosh stay status"), person_id, day)
+            citizenship, result, day = service.stay_status(s, ctx, system_principal("kosh stay status"), person_id, day)
     except KoshError as exc:
         _fail(str(exc))
-    _print_assessment(st.assessment, st.on, st.person.person.citizenship, as_json)
+    _print_assessment(result, day, citizenship, as_json)
 
 
 @audit_app.command("verify")

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     import_chunk_rows: int = 5000
     auth_cache_seconds: float = 30.0
+    request_threads: int = 2
 
     @property
     def resolved_database_url(self) -> str:

@@ -41,6 +41,10 @@ def get_person(session: Session, principal: Principal, person_id: str) -> Person
     return session.execute(scoped(select(Person).where(Person.id == person_id), principal)).scalar_one_or_none()
 
 
+def citizenship_in_scope(session: Session, principal: Principal, person_id: str) -> str | None:
+    return session.execute(scoped(select(Person.citizenship).where(Person.id == person_id), principal)).scalar()
+
+
 def search(session: Session, principal: Principal, *, tokens: Sequence[str], document_index: str | None,
            citizenship: str | None, limit: int, offset: int) -> tuple[list[Person], int]:
     stmt = select(Person)

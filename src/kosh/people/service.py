@@ -188,6 +188,15 @@ class PersonView:
     spellings: list[PersonName]
 
 
+def citizenship_in_scope(session: Session, principal: Principal, person_id: str) -> str:
+    """The person's citizenship, if the caller may see the person (for answers without identity data)."""
+    principal.require(Permission.PERSON_READ)
+    found = repository.citizenship_in_scope(session, principal, person_id)
+    if found is None:
+        raise NotFound(f"no person {person_id} in your regions")
+    return found
+
+
 def get_person(session: Session, ctx: Context, principal: Principal, person_id: str, *, audited: bool = True) -> PersonView:
     principal.require(Permission.PERSON_READ)
     person = repository.get_person(session, principal, person_id)

@@ -90,8 +90,8 @@ def post_permit(body: ResidencePermitIn, request: Request, ctx: Context = Depend
 def person_status(person_id: str, on: dt.date | None = None, ctx: Context = Depends(get_ctx),
                   principal: Principal = Depends(require_principal)) -> StayStatusOut:
     with ctx.transaction() as s:
-        st = service.person_stay(s, ctx, principal, person_id, on)
-        return status_out(st.assessment, st.on, st.person.person.citizenship)
+        citizenship, result, day = service.stay_status(s, ctx, principal, person_id, on)
+        return status_out(result, day, citizenship)
 
 
 def _page(rows, nxt, on: dt.date) -> ListPageOut:  # noqa: ANN001

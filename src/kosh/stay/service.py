@@ -232,6 +232,19 @@ def person_stay(session: Session, ctx: Context, principal: Principal, person_id:
     return PersonStay(view, result, events, notes, permits, findings, on)
 
 
+def stay_status(session: Session, ctx: Context, principal: Principal, person_id: str,
+                on: dt.date | None = None):  # noqa: ANN201 — (citizenship, rules.StayAssessment)
+    """The status alone (API): no identity data is loaded, so fewer queries than the person page."""
+    principal.require(Permission.STAY_READ)
+    citizenship = people.citizenship_in_scope(session, principal, person_id)
+    on = on or local_today(ctx)
+    crossings, notifications, permits = repository.records_for(session, [person_id])
+    result = assess_person(ctx, citizenship, crossings.get(person_id, []), notifications.get(person_id, []),
+                           permits.get(person_id, []), on)
+    audit.append(session, ctx.keyring, principal, [audit.Access("read", "person", person_id, {"view": "status", "on": on})])
+    return citizenship, result, on
+
+
 def encode_cursor(day: dt.date, person_id: str) -> str:
     return base64.urlsafe_b64encode(f"{day.isoformat()}|{person_id}".encode()).decode()
 

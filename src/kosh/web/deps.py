@@ -16,7 +16,8 @@ SESSION_COOKIE = "kosh_session"
 LANG_COOKIE = "kosh_lang"
 
 
-def get_ctx(request: Request) -> Context:
+async def get_ctx(request: Request) -> Context:
+    # async: a plain attribute read should not cost a trip through the thread pool.
     return request.app.state.ctx
 
 
@@ -67,7 +68,7 @@ def optional_principal(request: Request) -> Principal | None:
     """The caller from a bearer token (API) or the session cookie (pages), else None."""
     if hasattr(request.state, "principal"):
         return request.state.principal
-    ctx = get_ctx(request)
+    ctx: Context = request.app.state.ctx
     token = _bearer(request)
     principal, csrf = _resolve(ctx, token, None if token else request.cookies.get(SESSION_COOKIE))
     purpose = request.headers.get("x-purpose", "").strip()[:200]
