@@ -56,3 +56,15 @@ def test_open_redirect_is_refused(web):
     r = web.post("/login", data={"username": "officer", "password": "x" * 12, "next": "//evil.example/"},
                  follow_redirects=False)
     assert r.headers["location"] == "/"
+
+
+def test_calculator_explains_itself_in_the_chosen_language(web):
+    from kosh.core.i18n import translations
+    from kosh.stay import rules
+
+    query = "citizenship=UZB&start=2026-01-05&end=2026-02-10&on=2026-04-01"
+    ru = web.get(f"/calculator?{query}&lang=ru").text
+    en = web.get(f"/calculator?{query}&lang=en").text
+    opening = translations("ru").gettext(rules.PER_ENTRY).split("%")[0]
+    assert opening and opening in ru and opening not in en
+    assert "30 days per entry ended on" not in ru and "days per entry ended on" in en

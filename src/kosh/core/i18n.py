@@ -6,6 +6,7 @@ so no compiled .mo files are kept in the repository.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
 from functools import lru_cache
@@ -61,3 +62,20 @@ def format_day(day, lang: str) -> str:  # noqa: ANN001
     if day is None:
         return "—"
     return format_date(day, format="medium", locale=Locale.parse(lang))
+
+
+def say(message, lang: str) -> str:  # noqa: ANN001 — a str, or a str carrying .message and .params
+    """A message in the interface language: texts that carry their msgid and parameters
+    (e.g. the stay engine's reasons) are translated and their dates written for the locale."""
+    template = getattr(message, "message", None)
+    if template is None:
+        return str(message)
+    params = {}
+    for key, value in message.params.items():
+        if hasattr(value, "message"):
+            params[key] = say(value, lang)
+        elif isinstance(value, dt.date):
+            params[key] = format_day(value, lang)
+        else:
+            params[key] = value
+    return translations(lang).gettext(template) % params

@@ -633,6 +633,47 @@ def _deadlines(
     return out
 
 
+def N_(message: str) -> str:  # noqa: N802 — marks a message for extraction into the catalogs
+    return message
+
+
+class Reason(str):
+    """One line of why a status is what it is: the English text, with its message (a catalog
+    msgid) and parameters kept so that an interface can say it in the user's language."""
+
+    message: str
+    params: dict[str, object]
+
+    def __new__(cls, message: str, **params: object) -> "Reason":
+        self = super().__new__(cls, message % {k: v.isoformat() if isinstance(v, dt.date) else v
+                                               for k, v in params.items()})
+        self.message, self.params = message, params
+        return self
+
+
+PER_ENTRY = N_("stay entered %(entry)s: %(limit)s days per entry ended on %(ended)s; "
+               "%(n)s day(s) (%(first)s – %(last)s) past the limit")
+PERMIT_REQUIRED = N_("stay entered %(entry)s: a TRP was needed after %(limit)s days from the crossing; "
+                     "%(n)s day(s) (%(first)s – %(last)s) without one")
+WINDOW = N_("stay entered %(entry)s: %(max)s days in any %(window)s reached on %(ended)s; "
+            "%(n)s day(s) (%(first)s – %(last)s) in excess")
+PERMIT_EXPIRED = N_("stay entered %(entry)s: visa or TRP ended on %(ended)s; "
+                    "%(n)s day(s) (%(first)s – %(last)s) without one")
+NO_BASIS = N_("stay entered %(entry)s: no visa or TRP for %(n)s day(s) (%(first)s – %(last)s), "
+              "and %(group)s rules give no visa-free stay")
+PLANNED = N_("planned: %(reason)s")
+NOTIFICATION_OVERDUE = N_("host notification for the entry on %(entry)s was due on %(due)s; "
+                          "none submitted by %(on)s")
+PERMIT_COVERS = N_("a visa or TRP covers %(on)s: its days do not count against visa-free limits")
+IN_COUNTRY_SINCE = N_("in the country since %(entry)s (day %(day)s)")
+DAYS_USED_OF = N_("%(used)s of %(max)s days used in the %(window)s days ending %(on)s; %(left)s left")
+DAYS_USED = N_("%(used)s days used in the %(window)s days ending %(on)s; %(left)s left")
+LAWFUL_UNTIL = N_("continuous presence lawful until %(until)s")
+LAWFUL_UNTIL_IF_ENTERING = N_("continuous presence lawful until %(until)s if entering on %(entering)s")
+_RUN_MESSAGES = {"per_entry": PER_ENTRY, "permit_required": PERMIT_REQUIRED, "window": WINDOW,
+                 "permit_expired": PERMIT_EXPIRED}
+
+
 def _reasons(
     runs: list[tuple[str, int, int, _Span]],
     deadlines: list[Deadline],
@@ -647,42 +688,34 @@ def _reasons(
     last_lawful: int | None,
     cover: list[tuple[int, int]],
     status: Status,
-) -> list[str]:
-    reasons: list[str] = []
+) -> list[Reason]:
+    reasons: list[Reason] = []
     for kind, first, last, span in sorted(runs, key=lambda r: (r[1], r[2])):
-        planned = "planned: " if first > on_ord else ""
-        n = last - first + 1
-        days = f"{n} day{'s' if n != 1 else ''} ({_d(first)} – {_d(last)})"
-        entered = f"stay entered {_d(span.entry)}" if span.entry is not None else "stay"
         r = span.rule
-        if kind == "per_entry":
-            reasons.append(f"{planned}{entered}: {r.entry_limit_days} days per entry ended on "
-                           f"{_d(first - 1)}; {days} past the limit")
-        elif kind == "permit_required":
-            reasons.append(f"{planned}{entered}: a TRP was needed after {r.entry_limit_days} days "
-                           f"from the crossing; {days} without one")
-        elif kind == "window":
-            reasons.append(f"{planned}{entered}: {r.window_max_days} days in any {r.window_days} "
-                           f"reached on {_d(first - 1)}; {days} in excess")
-        elif kind == "permit_expired":
-            reasons.append(f"{planned}{entered}: visa or TRP ended on {_d(first - 1)}; "
-                           f"{days} without one")
+        common = {"entry": _d(span.entry if span.entry is not None else span.start), "n": last - first + 1,
+                  "first": _d(first), "last": _d(last)}
+        if kind in _RUN_MESSAGES:
+            reason = Reason(_RUN_MESSAGES[kind], **common, ended=_d(first - 1), limit=r.entry_limit_days,
+                            max=r.window_max_days, window=r.window_days)
         else:
-            reasons.append(f"{planned}{entered}: no visa or TRP for {days}, and {r.group_name} "
-                           f"rules give no visa-free stay")
+            reason = Reason(NO_BASIS, **common, group=r.group_name)
+        reasons.append(Reason(PLANNED, reason=reason) if first > on_ord else reason)
     for d in deadlines:
         if d.overdue:
-            reasons.append(f"host notification for the entry on {d.entry} was due on {d.due}; "
-                           f"none submitted by {on}")
+            reasons.append(Reason(NOTIFICATION_OVERDUE, entry=d.entry, due=d.due, on=on))
     if any(c <= on_ord <= d for c, d in cover):
-        reasons.append(f"a visa or TRP covers {on}: its days do not count against visa-free limits")
+        reasons.append(Reason(PERMIT_COVERS, on=on))
     if in_country and entry is not None:
-        reasons.append(f"in the country since {_d(entry)} (day {on_ord - entry + 1})")
+        reasons.append(Reason(IN_COUNTRY_SINCE, entry=_d(entry), day=on_ord - entry + 1))
     if days_left is not None:
-        cap = f" of {rule.window_max_days}" if rule.window_max_days is not None else ""
-        reasons.append(f"{days_used}{cap} days used in the {window_days} days ending {on}; "
-                       f"{days_left} left")
+        if rule.window_max_days is not None:
+            reasons.append(Reason(DAYS_USED_OF, used=days_used, max=rule.window_max_days, window=window_days,
+                                  on=on, left=days_left))
+        else:
+            reasons.append(Reason(DAYS_USED, used=days_used, window=window_days, on=on, left=days_left))
     if status == "lawful" and last_lawful is not None:
-        since = "" if in_country else f" if entering on {_d(on_ord + 1)}"
-        reasons.append(f"continuous presence lawful until {_d(last_lawful)}{since}")
+        if in_country:
+            reasons.append(Reason(LAWFUL_UNTIL, until=_d(last_lawful)))
+        else:
+            reasons.append(Reason(LAWFUL_UNTIL_IF_ENTERING, until=_d(last_lawful), entering=_d(on_ord + 1)))
     return reasons

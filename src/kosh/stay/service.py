@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -337,9 +338,16 @@ def figures(session: Session, ctx: Context, principal: Principal, on: dt.date) -
     return repository.figures(session, principal, on)
 
 
-def calculator_countries(ctx: Context) -> list[tuple[str, str]]:
-    """(alpha-3, English name) of every country the calculator can answer for."""
+def calculator_countries(ctx: Context, lang: str = "en") -> list[tuple[str, str]]:
+    """(alpha-3, name in the interface language) of every country the calculator answers for."""
+    return _calculator_countries(getattr(ctx.pack, "citizenship", None), lang)
+
+
+@lru_cache(maxsize=8)
+def _calculator_countries(own: str | None, lang: str) -> list[tuple[str, str]]:
     import pycountry
 
-    own = getattr(ctx.pack, "citizenship", None)
-    return sorted(((c.alpha_3, c.name) for c in pycountry.countries if c.alpha_3 != own), key=lambda c: c[1])
+    from kosh.people.countries import country_name
+
+    return sorted(((c.alpha_3, country_name(c.alpha_3, lang)) for c in pycountry.countries if c.alpha_3 != own),
+                  key=lambda c: c[1])

@@ -19,7 +19,7 @@ from kosh.core.validation import field_errors
 from kosh.stay import ingest, service
 from kosh.stay.schemas import CalculatorIn, NotificationIn
 from kosh.web.deps import check_csrf, get_ctx, optional_principal, require_principal
-from kosh.web.templating import render
+from kosh.web.templating import render, request_lang
 
 router = APIRouter(include_in_schema=False)
 
@@ -145,7 +145,7 @@ def calculator(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
             errors["citizenship"] = exc.detail
         except ValueError as exc:  # the engine refuses e.g. the pack's own citizens
             errors["citizenship"] = str(exc)
-    countries = service.calculator_countries(ctx)
+    countries = service.calculator_countries(ctx, request_lang(request))
     return render(request, "calculator.html", values=values, result=result, errors=errors, countries=countries)
 
 

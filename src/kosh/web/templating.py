@@ -24,6 +24,7 @@ def environment(lang: str) -> Environment:
     tr = i18n.translations(lang)
     env.install_gettext_callables(tr.gettext, tr.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["day"] = lambda d: i18n.format_day(d, lang)
+    env.filters["reason"] = lambda r: i18n.say(r, lang)
     env.globals.update(LOCALES=i18n.LOCALES, LANGUAGE_NAMES=i18n.LANGUAGE_NAMES)
     return env
 
