@@ -130,3 +130,12 @@ def test_officer_imports_a_feed_and_watches_it_finish(page, tmp_path):  # noqa: 
         page.get_by_role("link", name="Download the rejects file (row and reason)").click()
     rejects = Path(download.value.path()).read_text()
     assert "8,WEB-7,nationality" in rejects
+
+
+def test_api_docs_render_from_vendored_files(page, live_server):  # noqa: ANN001
+    external = []
+    page.on("request", lambda req: external.append(req.url) if not req.url.startswith(live_server) else None)
+    page.goto("/api/v1/docs")
+    page.get_by_text("/api/v1/border-events").first.wait_for()
+    assert page.locator(".swagger-ui .title").first.inner_text().startswith("Kosh")
+    assert external == []

@@ -11,7 +11,7 @@ import anyio.to_thread
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -124,7 +124,7 @@ def create_app(ctx: Context) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = ctx.settings.request_threads
         yield
 
-    app = FastAPI(title="Kosh", version="0.1.0", docs_url="/api/v1/docs", redoc_url=None, lifespan=lifespan,
+    app = FastAPI(title="Kosh", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan,
                   openapi_url="/api/v1/openapi.json",
                   description="Register, record and monitor the lawful stay of foreign nationals. "
                               "Errors are RFC 9457 problem details.")
@@ -146,11 +146,23 @@ def create_app(ctx: Context) -> FastAPI:
         return problem_response(request, KoshError(detail=str(exc.detail), status=exc.status_code,
                                                    title=titles.get(exc.status_code, "Error")))
 
+    @app.get("/api/v1/docs", include_in_schema=False)
+    async def api_docs() -> Response:
+        # Swagger UI from vendored files: the default page loads it from a CDN, which a closed
+        # government network does not reach.
+        return HTMLResponse("""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Kosh API</title><link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div><script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>""")
+
     @app.middleware("http")
     async def _headers(request: Request, call_next):  # noqa: ANN001, ANN202
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
+        if request.url.path == "/api/v1/docs":  # Swagger UI sets inline styles; scripts stay 'self' only
+            response.headers["content-security-policy"] = SECURITY_HEADERS["content-security-policy"].replace(
+                "style-src 'self'", "style-src 'self' 'unsafe-inline'")
         if request.url.path.startswith("/api/") or request.url.path == "/":
             response.headers.setdefault("cache-control", "no-store")
         return response
