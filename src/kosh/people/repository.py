@@ -22,11 +22,14 @@ def scoped(stmt: Select, principal: Principal) -> Select:
     return stmt.where(or_(*(Person.region_kato.startswith(p) for p in principal.regions)))
 
 
-def documents_by_index(session: Session, indexes: Iterable[str]) -> list[TravelDocument]:
+def documents_by_index(session: Session, indexes: Iterable[str]) -> list:
+    """(id, person_id, issuing_state, number_index) rows; no ciphertext is loaded."""
     indexes = list(set(indexes))
     if not indexes:
         return []
-    return list(session.execute(select(TravelDocument).where(in_values(session, TravelDocument.number_index, indexes))).scalars())
+    return list(session.execute(select(TravelDocument.id, TravelDocument.person_id, TravelDocument.issuing_state,
+                                       TravelDocument.number_index)
+                                .where(in_values(session, TravelDocument.number_index, indexes))))
 
 
 def names_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]]:
@@ -88,6 +91,15 @@ def tokens_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str
         return set()
     return set(session.execute(select(PersonNameToken.person_id, PersonNameToken.token)
                                .where(in_values(session, PersonNameToken.person_id, ids))))
+
+
+def profile_of(session: Session, person_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Person.id, Person.citizenship, Person.region_kato)
+                           .where(in_values(session, Person.id, ids)))
+    return {pid: (c, r) for pid, c, r in rows}
 
 
 def citizenship_of(session: Session, person_ids: Iterable[str]) -> dict[str, str]:

@@ -224,6 +224,11 @@ def citizenship_of(session: Session, person_ids: Sequence[str]) -> dict[str, str
     return repository.citizenship_of(session, person_ids)
 
 
+def profile_of(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """(citizenship, registered region) of each person."""
+    return repository.profile_of(session, person_ids)
+
+
 def brief_names(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
     """Surname and given names for list pages (the caller audits the listing)."""
     return repository.brief_names(session, person_ids)

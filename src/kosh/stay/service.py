@@ -179,7 +179,8 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str]) ->
     """Recompute the stored status of these persons from all their records (called at every write)."""
     if not person_ids:
         return
-    citizenship = people.citizenship_of(session, person_ids)
+    profile = people.profile_of(session, person_ids)
+    citizenship = {pid: c for pid, (c, _) in profile.items()}
     crossings, notifications, permits = repository.records_for(session, person_ids)
     today = local_today(ctx)
     statuses, regions, findings = [], {}, []
@@ -194,7 +195,8 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str]) ->
         latest_note = max(ns, key=lambda n: (n.submitted_at, n.arrival_date), default=None)
         latest_cross = max(cs, key=lambda c: c.occurred_at, default=None)
         region = latest_note.kato if latest_note else (latest_cross.kato if latest_cross else "")
-        regions[pid] = region
+        if region != profile[pid][1]:
+            regions[pid] = region
         statuses.append({"person_id": pid, "citizenship": citizenship[pid], "region_kato": region,
                          "in_country": result.in_country, "current_entry": result.current_entry,
                          "last_lawful_day": result.last_lawful_day if result.in_country else None,
