@@ -273,3 +273,9 @@ def test_a_valid_copy_loads(tmp_path):
     pack = load_pack_from_dir(folder)
     assert pack.name == "Kazakhstan (copy)"
     assert pack.stay_rules.rule_for("UZB", D(2026, 1, 5)).per_entry_days == 30
+
+
+def test_time_zone_is_data_and_checked(kz, tmp_path):
+    assert kz.timezone == "Asia/Almaty" and kz.zone.utcoffset(dt.datetime(2026, 6, 1)) == dt.timedelta(hours=5)
+    folder = broken_copy(tmp_path, "pack.toml", 'timezone = "Asia/Almaty"', 'timezone = "Asia/Nowhere"')
+    assert any("pack.toml" in p and "timezone" in p and "Asia/Nowhere" in p for p in problems_of(folder))

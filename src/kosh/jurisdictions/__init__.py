@@ -134,6 +134,7 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
         default_locale=meta.default_locale,
         locales=meta.locales,
         currency=meta.currency,
+        timezone=meta.timezone,
         mci={m.year: m.kzt for m in meta.mci},
         regions=regions.region,
         checkpoints=checkpoints.checkpoint if checkpoints else (),

@@ -7,6 +7,7 @@ Nothing here knows a particular country; the values live in `jurisdictions/<code
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -77,8 +78,18 @@ class PackFile(_Model):
     default_locale: str = Field(pattern=r"^[a-z]{2,3}$")
     locales: tuple[str, ...]
     currency: str
+    timezone: str = Field(description="IANA zone of local dates: a crossing's day, 'today'")
     mci_source: str | None = None
     mci: tuple[MciValue, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _custom(f"unknown IANA time zone {value!r}") from None
+        return value
 
     @field_validator("citizenship")
     @classmethod
@@ -456,6 +467,7 @@ class JurisdictionPack:
     default_locale: str
     locales: tuple[str, ...]
     currency: str
+    timezone: str
     mci: dict[int, int]
     regions: tuple[Region, ...]
     checkpoints: tuple[Checkpoint, ...]
@@ -467,6 +479,10 @@ class JurisdictionPack:
     def __post_init__(self) -> None:
         self._regions_by_kato.update({r.kato: r for r in self.regions})
         self._checkpoints_by_code.update({c.code: c for c in self.checkpoints})
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)  # ZoneInfo caches instances per key
 
     @property
     def notification_deadline_working_days(self) -> int:

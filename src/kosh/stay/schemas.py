@@ -32,7 +32,8 @@ def _now(info: ValidationInfo) -> dt.datetime:
 
 
 def _zone(info: ValidationInfo) -> ZoneInfo:
-    return _ctx(info).get("zone") or ZoneInfo("Asia/Almaty")
+    ctx = _ctx(info)
+    return ctx.get("zone") or ctx["pack"].zone
 
 
 def _not_future_day(value: dt.date | None, info: ValidationInfo, what: str) -> dt.date | None:

@@ -30,7 +30,7 @@ HOST_ID_CONTEXT = "host_id"
 
 
 def zone(ctx: Context) -> ZoneInfo:
-    return ZoneInfo(getattr(ctx.pack, "timezone", None) or "Asia/Almaty")
+    return ctx.pack.zone
 
 
 def local_today(ctx: Context) -> dt.date:
@@ -342,7 +342,7 @@ def figures(session: Session, ctx: Context, principal: Principal, on: dt.date) -
 
 def calculator_countries(ctx: Context, lang: str = "en") -> list[tuple[str, str]]:
     """(alpha-3, name in the interface language) of every country the calculator answers for."""
-    return _calculator_countries(getattr(ctx.pack, "citizenship", None), lang)
+    return _calculator_countries(ctx.pack.citizenship, lang)
 
 
 @lru_cache(maxsize=8)
