@@ -81,33 +81,23 @@ def _fresh_schema(base: str, schema: str) -> None:
     engine.dispose()
 
 
-def build_into(database_url: str, home: Path, size: str) -> tuple[dict, float]:
-    """Build the demo into a database; returns the summary and the border-event import seconds."""
+def _use_database(database_url: str, home: Path) -> None:
+    """Point this process's settings at another database and home (the bench runs several)."""
     from kosh.core import config, db
-    from kosh.demo import build
 
     os.environ["KOSH_HOME"] = str(home)
     os.environ["KOSH_DATABASE_URL"] = database_url
     config.reset_settings()
     db.engine_for.cache_clear()
-    timings: dict[str, float] = {}
-    from kosh.stay import ingest
 
-    real_import = ingest.import_file
 
-    def timed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        t0 = time.perf_counter()
-        try:
-            return real_import(*args, **kwargs)
-        finally:
-            timings[args[3]] = time.perf_counter() - t0
+def build_into(database_url: str, home: Path, size: str) -> tuple[dict, float]:
+    """Build the demo into a database; returns the summary and the border-event import seconds."""
+    from kosh.demo import build
 
-    ingest.import_file = timed
-    try:
-        summary = build.build_demo(seed=11, size=size)
-    finally:
-        ingest.import_file = real_import
-    return summary, timings.get("border_events", float("nan"))
+    _use_database(database_url, home)
+    summary = build.build_demo(seed=11, size=size)
+    return summary, summary["import_seconds"]["border_events"]
 
 
 def _free_port() -> int:
@@ -139,14 +129,11 @@ async def _load(base: str, token: str, person_ids: list[str], seconds: float, co
 
 
 def bench_api(database_url: str, home: Path, seconds: float, concurrency: int = 16, workers: int = 2) -> dict:
-    from kosh.core import auth, config, db
+    from kosh.core import auth
     from kosh.core.context import open_context
     from kosh.stay.models import StayStatus
 
-    os.environ["KOSH_HOME"] = str(home)
-    os.environ["KOSH_DATABASE_URL"] = database_url
-    config.reset_settings()
-    db.engine_for.cache_clear()
+    _use_database(database_url, home)
     ctx = open_context()
     with ctx.transaction() as s:
         ids = list(s.execute(sa.select(StayStatus.person_id).limit(5000)).scalars())

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import factories as f
 from kosh.core.errors import KoshError
 from kosh.core.security import system_principal
+from kosh.demo.feeds import write_frame
 from kosh.stay import ingest
 from kosh.stay.models import BorderEvent, HostNotification, ImportBatch
 
@@ -29,14 +30,7 @@ def _rows(n: int, prefix: str = "F") -> list[dict]:
 
 
 def _write(path, rows, fmt):
-    frame = pl.DataFrame(rows)
-    if fmt == "csv":
-        frame.write_csv(path)
-    elif fmt == "jsonl":
-        frame.write_ndjson(path)
-    else:
-        frame.write_parquet(path)
-    return path
+    return write_frame(pl.DataFrame(rows), path, fmt)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])

@@ -3,6 +3,7 @@ through the same import path a real feed takes."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,8 +53,9 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
     country = generate(seed=seed, size=size, today=today)
     paths = write_feeds(country, settings.home / "demo", fmt="csv")
     principal = system_principal("demo build")
-    reports = {}
+    reports, seconds = {}, {}
     for kind in IMPORT_ORDER:
+        started = time.perf_counter()
         if progress_factory is not None:
             with progress_factory() as bar:
                 task = bar.add_task(f"import {kind}", total=None)
@@ -62,6 +64,7 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
                     progress=lambda done, total, t=task, b=bar: b.update(t, completed=done, total=total))
         else:
             reports[kind] = ingest.import_file(ctx, principal, paths[kind], kind, rejects_dir=settings.home / "rejects")
+        seconds[kind] = time.perf_counter() - started
         r = reports[kind]
         console.print(f"  {kind}: {r.accepted} recorded, {r.duplicates} duplicates, {r.rejected} rejected")
     host = next(h for h in country.hosts if h["host_kind"] == "individual")
@@ -83,5 +86,5 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
             auth.create_user(s, ctx, username=u["username"], password=DEMO_PASSWORD, role=u["role"],
                              regions=u.get("regions"), host_party=u.get("host_party"),
                              display_name=u["username"].replace(".", " ").title())
-    return {"password": DEMO_PASSWORD, "users": users, "reports": reports, "paths": paths,
+    return {"password": DEMO_PASSWORD, "users": users, "reports": reports, "import_seconds": seconds, "paths": paths,
             "database": url}

@@ -22,6 +22,19 @@ def frame(country: DemoCountry, feed: str) -> pl.DataFrame:
     return pl.DataFrame({c: [r[c] for r in rows] for c in columns}, schema=schema)
 
 
+def write_frame(df: pl.DataFrame, path: Path, fmt: Literal["csv", "jsonl", "parquet"]) -> Path:
+    """One feed file in a format the importer reads."""
+    if fmt == "csv":
+        df.write_csv(path)
+    elif fmt == "jsonl":
+        df.write_ndjson(path)
+    elif fmt == "parquet":
+        df.write_parquet(path)
+    else:
+        raise ValueError(f"fmt must be one of {', '.join(_EXTENSIONS)}, got {fmt!r}")
+    return path
+
+
 def write_feeds(country: DemoCountry, directory: Path,
                 fmt: Literal["csv", "jsonl", "parquet"] = "csv") -> dict[str, Path]:
     """Write border_events, notifications, residence_permits and truth into `directory`."""
@@ -31,13 +44,5 @@ def write_feeds(country: DemoCountry, directory: Path,
     directory.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for feed in FEEDS:
-        df = frame(country, feed)
-        path = directory / f"{feed}.{_EXTENSIONS[fmt]}"
-        if fmt == "csv":
-            df.write_csv(path)
-        elif fmt == "jsonl":
-            df.write_ndjson(path)
-        else:
-            df.write_parquet(path)
-        paths[feed] = path
+        paths[feed] = write_frame(frame(country, feed), directory / f"{feed}.{_EXTENSIONS[fmt]}", fmt)
     return paths

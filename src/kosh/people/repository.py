@@ -80,11 +80,6 @@ def spellings_of(session: Session, person_id: str) -> list[PersonName]:
                                 .order_by(PersonName.id)).scalars())
 
 
-def region_of(session: Session, person_ids: Iterable[str]) -> dict[str, str]:
-    ids = list(set(person_ids))
-    return dict(session.execute(select(Person.id, Person.region_kato).where(in_values(session, Person.id, ids))).all()) if ids else {}
-
-
 def tokens_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]]:
     ids = list(set(person_ids))
     if not ids:
@@ -100,11 +95,6 @@ def profile_of(session: Session, person_ids: Iterable[str]) -> dict[str, tuple[s
     rows = session.execute(select(Person.id, Person.citizenship, Person.region_kato)
                            .where(in_values(session, Person.id, ids)))
     return {pid: (c, r) for pid, c, r in rows}
-
-
-def citizenship_of(session: Session, person_ids: Iterable[str]) -> dict[str, str]:
-    ids = list(set(person_ids))
-    return dict(session.execute(select(Person.id, Person.citizenship).where(in_values(session, Person.id, ids))).all()) if ids else {}
 
 
 def brief_names(session: Session, person_ids: Iterable[str]) -> dict[str, tuple[str, str]]:

@@ -30,13 +30,6 @@ def _birth_date(value: str, info: ValidationInfo) -> str:
         raise ValueError(exc.message) from None
 
 
-def _iin(value: str) -> str:
-    try:
-        return iin.validate(value)
-    except InvalidIdentifier as exc:
-        raise ValueError(f"IIN {exc.message}") from None
-
-
 def _sex(value: str) -> str:
     v = str(value).strip().upper()
     v = {"<": "X", "": "X", "М": "M", "Ж": "F", "MALE": "M", "FEMALE": "F"}.get(v, v)
@@ -56,7 +49,6 @@ def _empty_to_none(value: object) -> object:
 Country = Annotated[str, BeforeValidator(_strip), AfterValidator(_country)]
 BirthDate = Annotated[str, BeforeValidator(_strip), AfterValidator(_birth_date)]
 Sex = Annotated[str, BeforeValidator(_sex)]
-IIN = Annotated[str, AfterValidator(_iin)]
 Name = Annotated[str, BeforeValidator(_strip), Field(max_length=200)]
 RequiredName = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=200)]
 OptionalDate = Annotated[dt.date | None, BeforeValidator(_empty_to_none)]

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from kosh.core import audit
 from kosh.core.context import Context
-from kosh.core.errors import NotFound
+from kosh.core.errors import Conflict, NotFound
 from kosh.core.sql import bulk_insert, bulk_update
 from kosh.core.security import Permission, Principal
 from kosh.people import names, repository
+from kosh.people.dates import parse as parse_partial_date
 from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument, new_person_id
 
 _DOC_CONTEXT = "travel_document"
@@ -220,10 +221,6 @@ def find_documents(session: Session, ctx: Context,
     return [known.get((state, idx)) for (state, _), idx in zip(refs, indexes)]
 
 
-def citizenship_of(session: Session, person_ids: Sequence[str]) -> dict[str, str]:
-    return repository.citizenship_of(session, person_ids)
-
-
 def profile_of(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
     """(citizenship, registered region) of each person."""
     return repository.profile_of(session, person_ids)
@@ -236,9 +233,6 @@ def brief_names(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[
 
 def create_person(session: Session, ctx: Context, principal: Principal, body) -> str:  # noqa: ANN001 — PersonIn
     """Record a person from a form or the API; a known document returns its holder instead."""
-    from kosh.core.errors import Conflict
-    from kosh.people.dates import parse as parse_date
-
     principal.require(Permission.PERSON_WRITE)
     holders = find_documents(session, ctx, [(d.issuing_state, d.number) for d in body.documents])
     known = {h[0] for h in holders if h}
@@ -248,7 +242,7 @@ def create_person(session: Session, ctx: Context, principal: Principal, body) ->
         source="api", surname=body.surname, given_names=body.given_names, patronymic=body.patronymic,
         surname_latin=body.surname_latin, given_names_latin=body.given_names_latin, citizenship=body.citizenship,
         document_number=d.number, issuing_state=d.issuing_state, sex=body.sex, birth_date=body.birth_date,
-        birth_date_earliest=parse_date(body.birth_date).earliest(), document_type=d.document_type,
+        birth_date_earliest=parse_partial_date(body.birth_date).earliest(), document_type=d.document_type,
         document_expiry=d.expiry) for d in body.documents]
     first = resolve_identities(session, ctx, records[:1])[0]
     if len(records) > 1:
