@@ -75,16 +75,17 @@ def record_border_events(session: Session, ctx: Context, principal: Principal, e
     if not fresh:
         return RecordResult(0, dupes, [])
     tz = zone(ctx)
+    kato = {e.checkpoint: ctx.pack.checkpoint(e.checkpoint).kato for e in fresh}
     identities = [people.IdentityRecord(
         source="border", surname=e.surname, given_names=e.given_names, surname_latin=e.surname,
         given_names_latin=e.given_names, citizenship=e.nationality, document_number=e.document_number,
         issuing_state=e.issuing_state, sex=e.sex, birth_date=e.birth_date, birth_date_earliest=_earliest(e.birth_date),
         document_type=e.document_type, document_expiry=e.document_expiry,
-        region_kato=ctx.pack.checkpoint(e.checkpoint).kato) for e in fresh]
+        region_kato=kato[e.checkpoint]) for e in fresh]
     resolved = people.resolve_identities(session, ctx, identities)
     rows = [{"source_event_id": e.source_event_id, "person_id": r.person_id, "document_id": r.document_id,
              "direction": e.direction, "occurred_at": e.occurred_at, "occurred_on": e.occurred_at.astimezone(tz).date(),
-             "checkpoint": e.checkpoint, "kato": ctx.pack.checkpoint(e.checkpoint).kato, "batch_id": batch_id}
+             "checkpoint": e.checkpoint, "kato": kato[e.checkpoint], "batch_id": batch_id}
             for e, r in zip(fresh, resolved)]
     bulk_insert(session, BorderEvent.__table__, rows, conflict=["source_event_id"])
     person_ids = sorted({r.person_id for r in resolved})
