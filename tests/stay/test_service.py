@@ -190,3 +190,21 @@ def test_lists_filter_by_citizenship(ctx):
             service.list_overstays(s, ctx, ADMIN, dt.date(2026, 6, 1), citizenship="Atlantis")
     assert {r.status.citizenship for r in both} == {"UZB", "KGZ"}
     assert [r.status.citizenship for r in kyrgyz] == ["KGZ"]
+
+
+def test_notification_due_belongs_to_the_current_stay(ctx):
+    # An earlier stay went unnotified; after leaving and coming back, the list must show the
+    # deadline of the new entry, not the old one. Stored statuses are computed as of today,
+    # so the dates are relative to it.
+    from kosh.stay.rules import add_working_days
+
+    today = service.local_today(ctx)
+    first, left, back = today - dt.timedelta(days=60), today - dt.timedelta(days=50), today - dt.timedelta(days=10)
+    at = lambda d: f"{d.isoformat()}T09:00:00+05:00"  # noqa: E731
+    events(ctx, f.border_event(occurred_at=at(first)), f.border_event(direction="exit", occurred_at=at(left)),
+           f.border_event(occurred_at=at(back)))
+    with ctx.transaction() as s:
+        rows, _ = service.list_overdue_notifications(s, ctx, ADMIN, today + dt.timedelta(days=1))
+    assert len(rows) == 1
+    assert rows[0].status.current_entry == back
+    assert rows[0].status.notification_due == add_working_days(back, 3, ctx.pack.calendar)

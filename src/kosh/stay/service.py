@@ -192,7 +192,9 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str]) ->
         notified = result.current_entry is not None and any(n.arrival_date >= result.current_entry for n in ns)
         due = None
         if result.in_country and not notified:
-            due = next((d.due for d in result.deadlines if d.kind == "host_notification"), None)
+            # Only the current stay's deadline: earlier stays' missed deadlines are history.
+            due = next((d.due for d in result.deadlines
+                        if d.kind == "host_notification" and d.entry == result.current_entry), None)
         latest_note = max(ns, key=lambda n: (n.submitted_at, n.arrival_date), default=None)
         latest_cross = max(cs, key=lambda c: c.occurred_at, default=None)
         region = latest_note.kato if latest_note else (latest_cross.kato if latest_cross else "")
