@@ -53,3 +53,4 @@ def test_keys_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("KOSH_KEYS", '{"data": "eA=="}')
     with pytest.raises(KoshError, match="KOSH_KEYS"):
         load_keyring(tmp_path / "absent.json")
+

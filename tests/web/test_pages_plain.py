@@ -68,3 +68,15 @@ def test_calculator_explains_itself_in_the_chosen_language(web):
     opening = translations("ru").gettext(rules.PER_ENTRY).split("%")[0]
     assert opening and opening in ru and opening not in en
     assert "30 days per entry ended on" not in ru and "days per entry ended on" in en
+
+
+def test_a_host_is_told_at_once_that_person_search_is_not_for_them(web, sqlite_ctx):
+    import factories as f
+
+    with sqlite_ctx.transaction() as s:
+        auth.create_user(s, sqlite_ctx, username="host", password="x" * 12, role="host", host_party=f.HOST_IIN)
+    web.post("/login", data={"username": "host", "password": "x" * 12})
+    r = web.get("/persons")
+    assert r.status_code == 403 and "may not read persons" in r.text
+    assert 'rel="icon" href="/static/favicon.svg"' in web.get("/notifications/mine").text
+    assert web.get("/static/favicon.svg").status_code == 200

@@ -36,6 +36,21 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
 
 
+# What each permission lets a person do, for messages.
+PERMISSION_PHRASES: dict[Permission, str] = {
+    Permission.PERSON_READ: "read persons' records",
+    Permission.PERSON_WRITE: "record persons",
+    Permission.BORDER_EVENT_WRITE: "record border crossings",
+    Permission.NOTIFICATION_WRITE: "submit arrival notifications",
+    Permission.NOTIFICATION_READ: "read arrival notifications",
+    Permission.PERMIT_WRITE: "record residence permits",
+    Permission.STAY_READ: "read stay status",
+    Permission.IMPORT: "import feeds",
+    Permission.AGGREGATES_READ: "read aggregate figures",
+    Permission.AUDIT_READ: "read the audit trail",
+    Permission.USERS_MANAGE: "manage users",
+}
+
 # Least privilege as a table: a role has exactly the permissions listed here.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -71,7 +86,7 @@ class Principal:
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
-            raise Forbidden(f"role '{self.role}' may not {permission.value.replace('.', ' ')}")
+            raise Forbidden(f"role '{self.role}' may not {PERMISSION_PHRASES[permission]}")
 
     @property
     def all_regions(self) -> bool:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from kosh.core.context import Context
+from kosh.core.security import Permission
 from kosh.people import service
 from kosh.web.deps import get_ctx, require_principal
 from kosh.web.templating import render
@@ -17,6 +18,7 @@ PAGE = 25
 @router.get("/persons")
 def search_page(request: Request, q: str = "", page: int = 1, ctx: Context = Depends(get_ctx)) -> Response:
     principal = require_principal(request)
+    principal.require(Permission.PERSON_READ)  # say so before showing a form that cannot work
     q = q.strip()[:200]
     page = max(1, min(page, 1000))
     result = None

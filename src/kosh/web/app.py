@@ -151,7 +151,7 @@ def create_app(ctx: Context) -> FastAPI:
         # Swagger UI from vendored files: the default page loads it from a CDN, which a closed
         # government network does not reach.
         return HTMLResponse("""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Kosh API</title><link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<title>Kosh API</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div><script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
 <script src="/static/api-docs.js"></script></body></html>""")
 
