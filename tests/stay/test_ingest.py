@@ -13,8 +13,8 @@ import factories as f
 from kosh.core.errors import KoshError
 from kosh.core.security import system_principal
 from kosh.demo.feeds import write_frame
-from kosh.stay import ingest
-from kosh.stay.models import BorderEvent, HostNotification, ImportBatch
+from kosh.stay import ingest, service
+from kosh.stay.models import BorderEvent, HostNotification, ImportBatch, StayRefreshQueue, StayStatus
 
 ADMIN = system_principal("import tests")
 
@@ -125,3 +125,66 @@ def test_notifications_batch_with_bad_iin(ctx, tmp_path):
         (reject,) = list(csv.DictReader(fh))
     assert reject["row"] == "2" and "check digit" in reject["reason"]
     assert _count(ctx, HostNotification) == 1
+
+
+def _statuses(ctx) -> dict[str, object]:
+    with ctx.transaction() as s:
+        return {r.person_id: (r.in_country, r.current_entry, r.last_lawful_day, r.notification_due)
+                for r in s.execute(sa.select(StayStatus)).scalars()}
+
+
+def _queued(ctx) -> int:
+    return _count(ctx, StayRefreshQueue)
+
+
+def test_an_import_recomputes_each_touched_persons_status_once_at_its_end(ctx, tmp_path, monkeypatch):
+    # One person crossing in three chunks: entry, exit, entry again.
+    rows = [f.border_event(source_event_id=f"P-{i}", direction=way, occurred_at=at)
+            for i, (way, at) in enumerate([("entry", "2026-01-05T08:00:00+05:00"),
+                                           ("exit", "2026-01-20T08:00:00+05:00"),
+                                           ("entry", "2026-02-10T08:00:00+05:00")])]
+    path = _write(tmp_path / "feed.csv", rows, "csv")
+    calls = []
+    original = service.refresh_status
+
+    def counting(session, ctx_, person_ids, *, defer=False):
+        calls.append((list(person_ids), defer))
+        return original(session, ctx_, person_ids, defer=defer)
+
+    monkeypatch.setattr(service, "refresh_status", counting)
+    ingest.import_file(ctx, ADMIN, path, "border_events", chunk_rows=1)
+    assert [d for _, d in calls] == [True, True, True, False]  # queued per chunk, computed once
+    assert _queued(ctx) == 0
+    (status,) = _statuses(ctx).values()
+    assert status[0] is True and status[1].isoformat() == "2026-02-10"
+
+
+def test_statuses_queued_before_a_crash_are_computed_on_resume(ctx, tmp_path):
+    rows = _rows(12)
+    path = _write(tmp_path / "feed.csv", rows, "csv")
+    with pytest.raises(ingest.SimulatedCrash):
+        ingest.import_file(ctx, ADMIN, path, "border_events", chunk_rows=5, crash_after_chunks=1)
+    assert _queued(ctx) == 5 and _statuses(ctx) == {}
+    ingest.import_file(ctx, ADMIN, path, "border_events", chunk_rows=5)
+    assert _queued(ctx) == 0
+    statuses = _statuses(ctx)
+    assert len(statuses) == 12 and all(s[0] for s in statuses.values())  # every one entered, none left
+
+
+def test_a_crash_while_recomputing_is_finished_by_rerunning_the_file(ctx, tmp_path, monkeypatch):
+    path = _write(tmp_path / "feed.csv", _rows(8), "csv")
+
+    def crash(*args, **kwargs):
+        raise ingest.SimulatedCrash("stopped while recomputing")
+
+    monkeypatch.setattr(service, "drain_refresh_queue", crash)
+    with pytest.raises(ingest.SimulatedCrash):
+        ingest.import_file(ctx, ADMIN, path, "border_events", chunk_rows=5)
+    monkeypatch.undo()
+    with ctx.transaction() as s:
+        assert s.execute(sa.select(ImportBatch.status)).scalar_one() == "running"
+    assert _queued(ctx) == 8
+    report = ingest.import_file(ctx, ADMIN, path, "border_events", chunk_rows=5)
+    assert report.accepted == 8 and _queued(ctx) == 0 and len(_statuses(ctx)) == 8
+    with ctx.transaction() as s:
+        assert s.execute(sa.select(ImportBatch.status)).scalar_one() == "done"

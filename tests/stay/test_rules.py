@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -447,3 +448,12 @@ def test_engine_takes_any_jurisdiction_rules():
     assert a.window_days == 365 and a.days_used == 13
     # KAZ is an ordinary visa-required foreigner here.
     assert assess("KAZ", [entry(D(2026, 2, 12))], [], [], D(2026, 2, 12), rules).status == "no_lawful_basis"
+
+
+@given(st.sampled_from(CITIZENSHIPS), crossing_lists, st.integers(min_value=0, max_value=396))
+def test_without_explanations_only_the_reasons_are_left_out(citizenship, crossings, day):
+    on = BASE + dt.timedelta(days=day)
+    full = assess(citizenship, crossings, [], [], on, RULES)
+    lean = assess(citizenship, crossings, [], [], on, RULES, explain=False)
+    assert lean.reasons == ()
+    assert dataclasses.replace(full, reasons=()) == lean

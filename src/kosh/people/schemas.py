@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
@@ -24,10 +25,19 @@ def _country(value: str) -> str:
 
 
 def _birth_date(value: str, info: ValidationInfo) -> str:
+    iso, error = _checked_birth_date(str(value), _today(info))
+    if error:
+        raise ValueError(error)
+    return iso
+
+
+@lru_cache(maxsize=65536)
+def _checked_birth_date(value: str, today: dt.date) -> tuple[str, str]:
+    """(ISO form, "") or ("", reason). Cached: a feed repeats each person's birth date at every crossing."""
     try:
-        return dates.validate_birth_date(str(value), _today(info)).isoformat()
+        return dates.validate_birth_date(value, today).isoformat(), ""
     except InvalidIdentifier as exc:
-        raise ValueError(exc.message) from None
+        return "", exc.message
 
 
 def _sex(value: str) -> str:
@@ -38,21 +48,19 @@ def _sex(value: str) -> str:
     return v
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _empty_to_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-Country = Annotated[str, BeforeValidator(_strip), AfterValidator(_country)]
-BirthDate = Annotated[str, BeforeValidator(_strip), AfterValidator(_birth_date)]
+# Text fields are stripped by pydantic-core itself: every input model derives from `Strict`
+# (str_strip_whitespace), which also lets the length and pattern checks run in the core.
+Country = Annotated[str, AfterValidator(_country)]
+BirthDate = Annotated[str, AfterValidator(_birth_date)]
 Sex = Annotated[str, BeforeValidator(_sex)]
-Name = Annotated[str, BeforeValidator(_strip), Field(max_length=200)]
-RequiredName = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(max_length=200)]
+RequiredName = Annotated[str, Field(min_length=1, max_length=200)]
 OptionalDate = Annotated[dt.date | None, BeforeValidator(_empty_to_none)]
-DocumentNumber = Annotated[str, BeforeValidator(_strip), Field(min_length=3, max_length=20, pattern=r"^[A-Za-z0-9 \-]+$")]
+DocumentNumber = Annotated[str, Field(min_length=3, max_length=20, pattern=r"^[A-Za-z0-9 \-]+$")]
 
 
 def validate_host_id(kind: str, value: str) -> str:

@@ -214,14 +214,13 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
             rejects.sort(key=lambda r: r["row"])
             _write_rejects(rejects_path, rejects)
         with ctx.transaction() as s:
-            result = record(s, ctx, principal, [m for _, m in valid], batch_id=prepared.batch_id) if valid else None
+            result = record(s, ctx, principal, [m for _, m in valid], batch_id=prepared.batch_id,
+                            defer_refresh=True) if valid else None
             b = s.get(ImportBatch, prepared.batch_id, with_for_update=True)
             b.rows_done = done + len(part)
             b.rows_accepted += result.accepted if result else 0
             b.rows_duplicate += result.duplicates if result else 0
             b.rows_rejected += rejected_rows
-            if b.rows_done >= total:
-                b.status, b.finished_at = "done", dt.datetime.now(dt.UTC)
             report.accepted, report.duplicates, report.rejected = b.rows_accepted, b.rows_duplicate, b.rows_rejected
         done += len(part)
         chunks += 1
@@ -229,10 +228,12 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
             progress(done, total)
         if crash_after_chunks is not None and chunks >= crash_after_chunks and done < total:
             raise SimulatedCrash(f"stopped after {chunks} chunk(s), {done} of {total} rows")
-    if total == 0:
-        with ctx.transaction() as s:
-            b = s.get(ImportBatch, prepared.batch_id)
-            b.status, b.finished_at = "done", dt.datetime.now(dt.UTC)
+    # The batch is done once the status of every person it touched is current again (a crash
+    # while recomputing leaves it running; rerunning the file finishes the recomputation).
+    service.drain_refresh_queue(ctx)
+    with ctx.transaction() as s:
+        b = s.get(ImportBatch, prepared.batch_id)
+        b.status, b.finished_at = "done", dt.datetime.now(dt.UTC)
     return report
 
 

@@ -124,3 +124,13 @@ class DataQualityFinding(Base):
     on: Mapped[dt.date] = mapped_column(Date)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StayRefreshQueue(Base):
+    """Persons whose stored stay status waits to be recomputed. A bulk import queues the persons
+    of each chunk in that chunk's transaction and recomputes each of them once at its end, so a
+    crash loses no refresh and a person crossing in many chunks is assessed once, not per chunk."""
+
+    __tablename__ = "stay_refresh_queue"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)

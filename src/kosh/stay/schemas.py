@@ -17,6 +17,8 @@ EARLIEST = dt.date(2000, 1, 1)
 
 
 def _ctx(info: ValidationInfo) -> dict:
+    if info.context and info.context.get("pack") is not None:
+        return info.context  # imports pass the pack (and the clock) once for all rows
     ctx = dict(info.context or {})
     if ctx.get("pack") is None:
         # Bodies validated by FastAPI carry no context: use the installation's pack.

@@ -7,10 +7,11 @@ import base64
 import datetime as dt
 import uuid
 from functools import lru_cache
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kosh.core import audit
@@ -23,7 +24,8 @@ from kosh.people.countries import normalize_country
 from kosh.people.dates import parse as parse_partial_date
 from kosh.people.errors import InvalidIdentifier
 from kosh.stay import repository, rules
-from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayStatus
+from kosh.stay.models import (BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayRefreshQueue,
+                              StayStatus)
 from kosh.stay.schemas import BorderEventIn, NotificationIn, ResidencePermitIn
 
 HOST_ID_CONTEXT = "host_id"
@@ -69,7 +71,7 @@ def _dedupe(rows: Sequence, table: type, session: Session) -> tuple[list, int]:
 
 
 def record_border_events(session: Session, ctx: Context, principal: Principal, events: Sequence[BorderEventIn],
-                         batch_id: int | None = None) -> RecordResult:
+                         batch_id: int | None = None, defer_refresh: bool = False) -> RecordResult:
     principal.require(Permission.BORDER_EVENT_WRITE)
     fresh, dupes = _dedupe(events, BorderEvent, session)
     if not fresh:
@@ -92,12 +94,12 @@ def record_border_events(session: Session, ctx: Context, principal: Principal, e
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "create", "border_event", f"batch:{batch_id}" if batch_id else ",".join(e.source_event_id for e in fresh[:20]),
         {"count": len(fresh), "persons": len(person_ids)})])
-    refresh_status(session, ctx, person_ids)
+    refresh_status(session, ctx, person_ids, defer=defer_refresh)
     return RecordResult(len(fresh), dupes, person_ids)
 
 
 def record_notifications(session: Session, ctx: Context, principal: Principal, notes: Sequence[NotificationIn],
-                         batch_id: int | None = None) -> RecordResult:
+                         batch_id: int | None = None, defer_refresh: bool = False) -> RecordResult:
     principal.require(Permission.NOTIFICATION_WRITE)
     if principal.role == Role.HOST:
         for n in notes:
@@ -126,12 +128,13 @@ def record_notifications(session: Session, ctx: Context, principal: Principal, n
         "create", "host_notification",
         f"batch:{batch_id}" if batch_id else ",".join(str(n.source_event_id) for n in fresh[:20]),
         {"count": len(fresh), "persons": len(person_ids)})])
-    refresh_status(session, ctx, person_ids)
+    refresh_status(session, ctx, person_ids, defer=defer_refresh)
     return RecordResult(len(fresh), dupes, person_ids)
 
 
 def record_residence_permits(session: Session, ctx: Context, principal: Principal,
-                             permits: Sequence[ResidencePermitIn], batch_id: int | None = None) -> RecordResult:
+                             permits: Sequence[ResidencePermitIn], batch_id: int | None = None,
+                             defer_refresh: bool = False) -> RecordResult:
     principal.require(Permission.PERMIT_WRITE)
     fresh, dupes = _dedupe(permits, ResidencePermit, session)
     if not fresh:
@@ -148,7 +151,7 @@ def record_residence_permits(session: Session, ctx: Context, principal: Principa
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "create", "residence_permit", f"batch:{batch_id}" if batch_id else fresh[0].source_event_id,
         {"count": len(fresh)})])
-    refresh_status(session, ctx, person_ids)
+    refresh_status(session, ctx, person_ids, defer=defer_refresh)
     return RecordResult(len(fresh), dupes, person_ids)
 
 
@@ -171,14 +174,23 @@ def _as_date(value: dt.datetime | dt.date) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def assess_person(ctx: Context, citizenship: str, crossings, notifications, permits, on: dt.date):  # noqa: ANN001, ANN201
+def assess_person(ctx: Context, citizenship: str, crossings, notifications, permits, on: dt.date,  # noqa: ANN001
+                  *, explain: bool = True):  # noqa: ANN201
     c, p, n = _engine_inputs(crossings, notifications, permits)
-    return rules.assess(citizenship, c, p, n, on, ctx.pack.stay_rules)
+    return rules.assess(citizenship, c, p, n, on, ctx.pack.stay_rules, explain=explain)
 
 
-def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str]) -> None:
-    """Recompute the stored status of these persons from all their records (called at every write)."""
+def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str], *, defer: bool = False) -> None:
+    """Recompute the stored status of these persons from all their records (called at every write).
+
+    `defer=True` (bulk imports) only queues them, in the caller's transaction; `drain_refresh_queue`
+    recomputes each queued person once.
+    """
     if not person_ids:
+        return
+    if defer:
+        bulk_insert(session, StayRefreshQueue.__table__, [{"person_id": p} for p in person_ids],
+                    conflict=["person_id"])
         return
     profile = people.profile_of(session, person_ids)
     citizenship = {pid: c for pid, (c, _) in profile.items()}
@@ -188,7 +200,7 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str]) ->
     for pid in person_ids:
         cs, ns, ps = crossings.get(pid, []), notifications.get(pid, []), permits.get(pid, [])
         last_record = max([c.occurred_on for c in cs] + [n.arrival_date for n in ns] + [today])
-        result = assess_person(ctx, citizenship[pid], cs, ns, ps, last_record)
+        result = assess_person(ctx, citizenship[pid], cs, ns, ps, last_record, explain=False)
         notified = result.current_entry is not None and any(n.arrival_date >= result.current_entry for n in ns)
         due = None
         if result.in_country and not notified:
@@ -211,6 +223,31 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str]) ->
     if findings:
         bulk_insert(session, DataQualityFinding.__table__, findings, conflict=["person_id", "code", "on"])
     people.set_regions(session, regions)
+
+
+def drain_refresh_queue(ctx: Context, *, batch: int = 5000,
+                        progress: Callable[[int, int], None] | None = None) -> int:
+    """Recompute the status of every queued person, `batch` persons per transaction.
+
+    Each transaction takes its persons off the queue as it starts (locking them on PostgreSQL,
+    skipping those another drain holds), so a write that queues a person again while the status
+    is computed waits for the commit and queues the person anew: no update is lost.
+    """
+    q = StayRefreshQueue.__table__
+    with ctx.transaction() as s:
+        total = s.execute(select(func.count()).select_from(q)).scalar_one()
+    done = 0
+    while True:
+        with ctx.transaction() as s:
+            pick = select(q.c.person_id).order_by(q.c.person_id).limit(batch).with_for_update(skip_locked=True)
+            ids = list(s.execute(delete(q).where(q.c.person_id.in_(pick.scalar_subquery()))
+                                 .returning(q.c.person_id)).scalars())
+            if not ids:
+                return done
+            refresh_status(s, ctx, sorted(ids))
+        done += len(ids)
+        if progress:
+            progress(done, max(total, done))
 
 
 # -- reads ------------------------------------------------------------------------------------
