@@ -87,6 +87,13 @@ def bulk_insert(session: Session, table: Any, rows: list[dict], *, conflict: lis
         return []
     cols, rows = _with_defaults(table, rows)
     collist = ", ".join(f'"{c}"' for c in cols)
+    if conflict is None and not returning:
+        # Nothing to reconcile: COPY straight into the table (a conflict fails the transaction).
+        with session.connection().connection.driver_connection.cursor() as cur:
+            with cur.copy(f'COPY "{table.name}" ({collist}) FROM STDIN') as copy:
+                for r in rows:
+                    copy.write_row([r[c] for c in cols])
+        return []
     with _staged(session, table, cols, rows) as (cur, stage):
         sql = f'INSERT INTO "{table.name}" ({collist}) SELECT {collist} FROM "{stage}"'
         if conflict is not None:

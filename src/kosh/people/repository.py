@@ -36,8 +36,10 @@ def names_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]
     ids = list(set(person_ids))
     if not ids:
         return set()
-    return set(session.execute(
-        select(PersonName.person_id, PersonName.full_name).where(in_values(session, PersonName.person_id, ids))))
+    # Plain tuples: membership tests against Row objects compare in Python, tuples in C.
+    rows = session.execute(
+        select(PersonName.person_id, PersonName.full_name).where(in_values(session, PersonName.person_id, ids)))
+    return {(pid, name) for pid, name in rows}
 
 
 def get_person(session: Session, principal: Principal, person_id: str) -> Person | None:
@@ -84,8 +86,9 @@ def tokens_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str
     ids = list(set(person_ids))
     if not ids:
         return set()
-    return set(session.execute(select(PersonNameToken.person_id, PersonNameToken.token)
-                               .where(in_values(session, PersonNameToken.person_id, ids))))
+    rows = session.execute(select(PersonNameToken.person_id, PersonNameToken.token)
+                           .where(in_values(session, PersonNameToken.person_id, ids)))
+    return {(pid, token) for pid, token in rows}  # tuples, for the same reason as names_of
 
 
 def profile_of(session: Session, person_ids: Iterable[str]) -> dict[str, tuple[str, str]]:

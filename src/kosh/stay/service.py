@@ -78,13 +78,25 @@ def record_border_events(session: Session, ctx: Context, principal: Principal, e
         return RecordResult(0, dupes, [])
     tz = zone(ctx)
     kato = {e.checkpoint: ctx.pack.checkpoint(e.checkpoint).kato for e in fresh}
-    identities = [people.IdentityRecord(
-        source="border", surname=e.surname, given_names=e.given_names, surname_latin=e.surname,
-        given_names_latin=e.given_names, citizenship=e.nationality, document_number=e.document_number,
-        issuing_state=e.issuing_state, sex=e.sex, birth_date=e.birth_date, birth_date_earliest=_earliest(e.birth_date),
-        document_type=e.document_type, document_expiry=e.document_expiry,
-        region_kato=kato[e.checkpoint]) for e in fresh]
-    resolved = people.resolve_identities(session, ctx, identities)
+    # A feed repeats a traveller's identity at every crossing: resolve each distinct one once.
+    slots: dict[tuple, int] = {}
+    identities: list[people.IdentityRecord] = []
+    slot_of = []
+    for e in fresh:
+        key = (e.issuing_state, e.document_number, e.document_type, e.document_expiry, e.surname, e.given_names,
+               e.nationality, e.sex, e.birth_date)
+        slot = slots.get(key)
+        if slot is None:
+            slot = slots[key] = len(identities)
+            identities.append(people.IdentityRecord(
+                source="border", surname=e.surname, given_names=e.given_names, surname_latin=e.surname,
+                given_names_latin=e.given_names, citizenship=e.nationality, document_number=e.document_number,
+                issuing_state=e.issuing_state, sex=e.sex, birth_date=e.birth_date,
+                birth_date_earliest=_earliest(e.birth_date), document_type=e.document_type,
+                document_expiry=e.document_expiry, region_kato=kato[e.checkpoint]))
+        slot_of.append(slot)
+    distinct = people.resolve_identities(session, ctx, identities)
+    resolved = [distinct[i] for i in slot_of]
     rows = [{"source_event_id": e.source_event_id, "person_id": r.person_id, "document_id": r.document_id,
              "direction": e.direction, "occurred_at": e.occurred_at, "occurred_on": e.occurred_at.astimezone(tz).date(),
              "checkpoint": e.checkpoint, "kato": kato[e.checkpoint], "batch_id": batch_id}
