@@ -105,9 +105,17 @@ def import_cmd(path: Path, kind: str = typer.Option("border_events", help="borde
     principal = system_principal(f"import {path.name}")
     with progress_bar() as bar:
         task = bar.add_task(f"import {path.name}", total=None)
+        refresh: list = []
+
+        def refreshed(done: int, total: int) -> None:
+            if not refresh:
+                refresh.append(bar.add_task("recompute stay status", total=total))
+            bar.update(refresh[0], completed=done, total=total)
+
         try:
             report = ingest.import_file(ctx, principal, path, kind, fmt=fmt, rejects_dir=rejects_dir,
-                                        progress=lambda done, total: bar.update(task, completed=done, total=total))
+                                        progress=lambda done, total: bar.update(task, completed=done, total=total),
+                                        refresh_progress=refreshed)
         except KoshError as exc:
             _fail(str(exc))
     _print_report(report)

@@ -188,3 +188,11 @@ def test_a_crash_while_recomputing_is_finished_by_rerunning_the_file(ctx, tmp_pa
     assert report.accepted == 8 and _queued(ctx) == 0 and len(_statuses(ctx)) == 8
     with ctx.transaction() as s:
         assert s.execute(sa.select(ImportBatch.status)).scalar_one() == "done"
+
+
+def test_recomputation_reports_its_progress(ctx, tmp_path):
+    path = _write(tmp_path / "feed.csv", _rows(7), "csv")
+    seen = []
+    ingest.import_file(ctx, ADMIN, path, "border_events", chunk_rows=3,
+                       refresh_progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (7, 7)

@@ -59,9 +59,11 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
         if progress_factory is not None:
             with progress_factory() as bar:
                 task = bar.add_task(f"import {kind}", total=None)
+                refresh = bar.add_task("  recompute stay status", total=None)
                 reports[kind] = ingest.import_file(
                     ctx, principal, paths[kind], kind, rejects_dir=settings.home / "rejects",
-                    progress=lambda done, total, t=task, b=bar: b.update(t, completed=done, total=total))
+                    progress=lambda done, total, t=task, b=bar: b.update(t, completed=done, total=total),
+                    refresh_progress=lambda done, total, t=refresh, b=bar: b.update(t, completed=done, total=total))
         else:
             reports[kind] = ingest.import_file(ctx, principal, paths[kind], kind, rejects_dir=settings.home / "rejects")
         seconds[kind] = time.perf_counter() - started

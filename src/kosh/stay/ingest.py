@@ -165,15 +165,19 @@ def prepare_import(ctx: Context, principal: Principal, path: Path, kind: str, *,
 def import_file(ctx: Context, principal: Principal, path: Path, kind: str, *, fmt: str | None = None,
                 rejects_dir: Path | None = None, chunk_rows: int | None = None,
                 progress: Callable[[int, int], None] | None = None,
+                refresh_progress: Callable[[int, int], None] | None = None,
                 crash_after_chunks: int | None = None) -> ImportReport:
     prepared = prepare_import(ctx, principal, path, kind, fmt=fmt, rejects_dir=rejects_dir)
     return run_import(ctx, principal, prepared, chunk_rows=chunk_rows, progress=progress,
-                      crash_after_chunks=crash_after_chunks)
+                      refresh_progress=refresh_progress, crash_after_chunks=crash_after_chunks)
 
 
 def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, chunk_rows: int | None = None,
                progress: Callable[[int, int], None] | None = None,
+               refresh_progress: Callable[[int, int], None] | None = None,
                crash_after_chunks: int | None = None) -> ImportReport:
+    """Store the rows chunk by chunk, then recompute the stay status of every person they touched
+    (`progress` reports rows stored, `refresh_progress` persons recomputed)."""
     model, record = KINDS[prepared.kind]
     kind, rows, report = prepared.kind, prepared.rows, prepared.report
     rejects_path, total = prepared.rejects_path, len(prepared.rows)
@@ -230,7 +234,7 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
             raise SimulatedCrash(f"stopped after {chunks} chunk(s), {done} of {total} rows")
     # The batch is done once the status of every person it touched is current again (a crash
     # while recomputing leaves it running; rerunning the file finishes the recomputation).
-    service.drain_refresh_queue(ctx)
+    service.drain_refresh_queue(ctx, progress=refresh_progress)
     with ctx.transaction() as s:
         b = s.get(ImportBatch, prepared.batch_id)
         b.status, b.finished_at = "done", dt.datetime.now(dt.UTC)
