@@ -81,6 +81,13 @@ def _fresh_schema(base: str, schema: str) -> None:
     engine.dispose()
 
 
+def _drop_schema(base: str, schema: str) -> None:
+    engine = sa.create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
 def _use_database(database_url: str, home: Path) -> None:
     """Point this process's settings at another database and home (the bench runs several)."""
     from kosh.core import config, db
@@ -106,29 +113,61 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _load(base: str, token: str, person_ids: list[str], seconds: float, concurrency: int) -> tuple[list[float], int]:
+async def _load(base: str, token: str, person_ids: list[str], seconds: float, concurrency: int,
+                rate: float | None = None) -> dict:
+    """Closed loop (each of `concurrency` connections sends its next request when the last one is
+    answered) or, with `rate`, paced: requests leave on a fixed schedule of `rate` per second on
+    at most `concurrency` connections. Latency runs from sending to the whole answer."""
     import httpx
 
     latencies: list[float] = []
-    errors = 0
+    errors = late = 0
+    worst_lag = 0.0
     deadline = time.perf_counter() + seconds
     headers = {"authorization": f"Bearer {token}", "x-purpose": "benchmark"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as client:
-        async def worker(seed: int) -> None:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10, limits=limits) as client:
+        async def one(pid: str) -> None:
             nonlocal errors
-            rnd = random.Random(seed)
-            while time.perf_counter() < deadline:
-                pid = rnd.choice(person_ids)
-                t0 = time.perf_counter()
-                r = await client.get(f"/api/v1/persons/{pid}/stay")
-                latencies.append(time.perf_counter() - t0)
-                if r.status_code != 200:
-                    errors += 1
-        await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    return latencies, errors
+            t0 = time.perf_counter()
+            r = await client.get(f"/api/v1/persons/{pid}/stay")
+            latencies.append(time.perf_counter() - t0)
+            if r.status_code != 200:
+                errors += 1
+
+        if rate is None:
+            async def worker(seed: int) -> None:
+                rnd = random.Random(seed)
+                while time.perf_counter() < deadline:
+                    await one(rnd.choice(person_ids))
+            await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        else:
+            rnd, interval = random.Random(0), 1 / rate
+            free = asyncio.Semaphore(concurrency)
+            tasks: set[asyncio.Task] = set()
+            slot = time.perf_counter()
+            while slot < deadline and time.perf_counter() < deadline:
+                wait = slot - time.perf_counter()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await free.acquire()
+                lag = time.perf_counter() - slot
+                if lag > interval:  # every connection was busy when this request was due
+                    late += 1
+                    worst_lag = max(worst_lag, lag)
+                task = asyncio.create_task(one(rnd.choice(person_ids)))
+                tasks.add(task)
+                task.add_done_callback(lambda t: (tasks.discard(t), free.release()))
+                slot += interval
+            await asyncio.gather(*tasks)
+    return {"latencies": latencies, "errors": errors, "late": late, "worst_lag_ms": worst_lag * 1000}
 
 
-def bench_api(database_url: str, home: Path, seconds: float, concurrency: int = 16, workers: int = 2) -> dict:
+def bench_api(database_url: str, home: Path, seconds: float, concurrency: int = 16, workers: int = 2,
+              rate: float | None = None) -> dict:
+    """Load the stay-status API of a fresh server. Closed loop at `concurrency` connections, or
+    paced at `rate` requests/s offered on up to `concurrency` connections; "rps" is what was
+    achieved either way."""
     from kosh.core import auth
     from kosh.core.context import open_context
     from kosh.stay.models import StayStatus
@@ -154,17 +193,18 @@ def bench_api(database_url: str, home: Path, seconds: float, concurrency: int = 
                 time.sleep(0.2)
         asyncio.run(_load(f"http://127.0.0.1:{port}", token, ids, min(2.0, seconds), concurrency))  # warm-up
         if shutil.which("wrk"):
-            return _wrk(f"http://127.0.0.1:{port}", token, ids, seconds, concurrency) | {"workers": workers}
+            return _wrk(f"http://127.0.0.1:{port}", token, ids, seconds, concurrency, rate) | {"workers": workers}
         t0 = time.perf_counter()
-        lat, errors = asyncio.run(_load(f"http://127.0.0.1:{port}", token, ids, seconds, concurrency))
+        run = asyncio.run(_load(f"http://127.0.0.1:{port}", token, ids, seconds, concurrency, rate))
         elapsed = time.perf_counter() - t0
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    lat.sort()
+    lat = sorted(run["latencies"])
     q = statistics.quantiles(lat, n=100) if len(lat) > 100 else [float("nan")] * 99
-    return {"requests": len(lat), "errors": errors, "rps": len(lat) / elapsed, "p50_ms": q[49] * 1000,
+    return {"requests": len(lat), "errors": run["errors"], "rps": len(lat) / elapsed, "p50_ms": q[49] * 1000,
             "p95_ms": q[94] * 1000, "p99_ms": q[98] * 1000, "concurrency": concurrency, "workers": workers,
+            "rate": rate, "late": run["late"], "worst_lag_ms": run["worst_lag_ms"],
             "client": "httpx (Python, same cores)"}
 
 
@@ -176,31 +216,96 @@ wrk.headers["X-Purpose"] = "benchmark"
 request = function()
   return wrk.format("GET", "/api/v1/persons/" .. ids[math.random(#ids)] .. "/stay")
 end
+
+-- Paced when KOSH_BENCH_RATE is set: requests leave on a fixed schedule of that many per second
+-- (one wrk thread); whichever connection is free takes the next slot. A slot that finds every
+-- connection busy is sent late, and counted.
+late, worst_lag = 0, 0
+local threads = {}
+setup = function(thread) threads[#threads + 1] = thread end
+local rate = tonumber(os.getenv("KOSH_BENCH_RATE") or "")
+if rate then
+  local ffi = require("ffi")
+  ffi.cdef[[
+    typedef struct { long tv_sec; long tv_nsec; } kosh_timespec;
+    int clock_gettime(int clock, kosh_timespec *tp);
+  ]]
+  local ts = ffi.new("kosh_timespec")
+  local function now_ms()
+    ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+  end
+  local interval, next_at = 1000 / rate, nil
+  delay = function()
+    local now = now_ms()
+    next_at = next_at or now
+    local wait = next_at - now
+    next_at = next_at + interval
+    if wait < -interval then
+      late = late + 1
+      worst_lag = math.max(worst_lag, -wait)
+    end
+    return wait > 0 and wait or 0
+  end
+end
+
 done = function(summary, latency, requests)
   local bad = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
             + summary.errors.timeout
-  io.write(string.format("KOSH %d %d %f %f %f %f\\n", summary.requests, bad, summary.duration / 1e6,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+  local n_late, lag = 0, 0
+  for _, t in ipairs(threads) do
+    n_late = n_late + t:get("late")
+    lag = math.max(lag, t:get("worst_lag"))
+  end
+  io.write(string.format("KOSH %d %d %f %f %f %f %d %f\\n", summary.requests, bad, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, n_late, lag))
 end
 """
 
 
-def _wrk(base: str, token: str, ids: list[str], seconds: float, concurrency: int) -> dict:
+def _wrk(base: str, token: str, ids: list[str], seconds: float, concurrency: int, rate: float | None = None) -> dict:
     """Load from wrk (C, one thread): far less CPU than a Python client on the same 2 cores."""
+    env = {"KOSH_BENCH_RATE": str(rate)} if rate else {}
     with tempfile.TemporaryDirectory() as tmp:
         script, idfile = Path(tmp) / "status.lua", Path(tmp) / "ids.txt"
         script.write_text(_WRK_SCRIPT)
         idfile.write_text("\n".join(ids) + "\n")
         out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{int(seconds)}s", "-s", str(script), base],
                              capture_output=True, text=True, env=dict(os.environ, KOSH_BENCH_IDS=str(idfile),
-                                                                      KOSH_BENCH_TOKEN=token), check=True).stdout
+                                                                      KOSH_BENCH_TOKEN=token, **env),
+                             check=True).stdout
     line = next(l for l in out.splitlines() if l.startswith("KOSH "))
-    n, bad, secs, p50, p95, p99 = line.split()[1:]
+    n, bad, secs, p50, p95, p99, late, lag = line.split()[1:]
     return {"requests": int(n), "errors": int(bad), "rps": int(n) / float(secs), "p50_ms": float(p50),
-            "p95_ms": float(p95), "p99_ms": float(p99), "concurrency": concurrency, "client": "wrk (C, 1 thread)"}
+            "p95_ms": float(p95), "p99_ms": float(p99), "concurrency": concurrency, "rate": rate,
+            "late": int(late), "worst_lag_ms": float(lag), "client": "wrk (C, 1 thread)"}
 
 
-def run_stay(console: Console, size: str = "medium", seconds: float = 10.0, postgres_url: str | None = None) -> None:
+def _api_rows(table: Table, console: Console, api: dict) -> None:
+    """Table rows (and a line as it completes) saying exactly what one API run measured."""
+    conns, client = api["concurrency"], api["client"]
+    if api.get("rate"):
+        label = (f"stay-status API, {api['workers']} workers, paced at {api['rate']:,.0f} requests/s offered "
+                 f"(open loop, up to {conns} connections, {client})")
+        table.add_row(f"{label}: requests/s achieved", f"{api['rps']:,.0f}")
+    else:
+        label = f"stay-status API, {api['workers']} workers, {conns} connections (closed loop, {client})"
+        table.add_row(f"{label}: requests/s", f"{api['rps']:,.0f}")
+    latency = f"{api['p50_ms']:.1f} / {api['p95_ms']:.1f} / {api['p99_ms']:.1f}"
+    table.add_row(f"{label}: p50 / p95 / p99 ms", latency)
+    if api["errors"]:
+        table.add_row(f"{label}: errors", str(api["errors"]))
+    if api.get("late"):
+        # Coordinated omission: while every connection was busy, requests went out late, and the
+        # latencies above do not include the time they waited to be sent.
+        table.add_row(f"{label}: requests sent late (all connections busy); worst delay ms",
+                      f"{api['late']:,} ; {api['worst_lag_ms']:.0f}")
+    console.print(f"{label}: {api['rps']:,.0f} requests/s, p50/p95/p99 {latency} ms, {api['requests']:,} requests, "
+                  f"{api['errors']} errors" + (f", {api['late']} sent late" if api.get("late") else ""))
+
+
+def run_stay(console: Console, size: str = "medium", seconds: float = 10.0, postgres_url: str | None = None,
+             rate: float = 300.0, paced_connections: int = 32) -> None:
     console.print(f"[bold]kosh bench stay[/] — {machine()}")
     console.print(f"started {dt.datetime.now().isoformat(timespec='seconds')}, demo size {size}")
     table = Table(title="Figures (this machine, this run)")
@@ -221,20 +326,22 @@ def run_stay(console: Console, size: str = "medium", seconds: float = 10.0, post
         except sa.exc.OperationalError as exc:
             console.print(f"[yellow]PostgreSQL unreachable ({exc.__class__.__name__}); skipping its figures[/]")
         else:
-            pg_url = _pg_url_with_schema(base, "kosh_bench")
-            pg_home = Path(tmp) / "pg"
-            summary, secs = build_into(pg_url, pg_home, size)
-            n = summary["reports"]["border_events"].accepted
-            table.add_row(f"import into PostgreSQL, events/s ({n:,} events)", f"{n / secs:,.0f}")
-            console.print(f"PostgreSQL import: {n:,} events in {secs:.1f} s = {n / secs:,.0f} events/s")
-            for concurrency in (16, 4):
-                api = bench_api(pg_url, pg_home, seconds, concurrency=concurrency)
-                label = f"stay-status API, {api['workers']} workers, {concurrency} connections ({api['client']})"
-                table.add_row(f"{label}: requests/s", f"{api['rps']:,.0f}")
-                table.add_row(f"{label}: p50 / p95 / p99 ms",
-                              f"{api['p50_ms']:.1f} / {api['p95_ms']:.1f} / {api['p99_ms']:.1f}")
-                if api["errors"]:
-                    table.add_row(f"{label}: errors", str(api["errors"]))
-            _fresh_schema(base, "kosh_bench")
+            try:
+                pg_url = _pg_url_with_schema(base, "kosh_bench")
+                pg_home = Path(tmp) / "pg"
+                summary, secs = build_into(pg_url, pg_home, size)
+                n = summary["reports"]["border_events"].accepted
+                table.add_row(f"import into PostgreSQL, events/s ({n:,} events)", f"{n / secs:,.0f}")
+                console.print(f"PostgreSQL import: {n:,} events in {secs:.1f} s = {n / secs:,.0f} events/s")
+                # Closed loop: throughput. A closed loop at 16 connections cannot also show latency
+                # at a given rate (300 requests/s there means 53 ms on average), so latency is
+                # measured again with requests paced at `rate`.
+                for concurrency in (16, 4):
+                    _api_rows(table, console, bench_api(pg_url, pg_home, seconds, concurrency=concurrency))
+                if rate:
+                    _api_rows(table, console, bench_api(pg_url, pg_home, seconds, concurrency=paced_connections,
+                                                        rate=rate))
+            finally:
+                _drop_schema(base, "kosh_bench")
     console.print(table)
     console.print("[dim]The load generator runs on the same cores as the server: requests/s is a floor.[/]")

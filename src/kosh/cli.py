@@ -270,13 +270,14 @@ def bench(what: str = typer.Argument("stay", help="what to measure: stay"),
           size: str = typer.Option("medium", help="demo size loaded for the API latency run"),
           seconds: float = typer.Option(10.0, help="duration of each load phase"),
           postgres_url: Optional[str] = typer.Option(None, envvar="KOSH_BENCH_POSTGRES_URL",
-                                                     help="PostgreSQL for the import and API runs")) -> None:
+                                                     help="PostgreSQL for the import and API runs"),
+          rate: float = typer.Option(300.0, help="requests/s offered in the paced API latency run (0: skip it)")) -> None:
     """Measure and print figures for this machine (no pass/fail)."""
     from kosh import bench as bench_mod
 
     if what != "stay":
         _fail(f"unknown benchmark '{what}': use stay")
-    bench_mod.run_stay(console=console, size=size, seconds=seconds, postgres_url=postgres_url)
+    bench_mod.run_stay(console=console, size=size, seconds=seconds, postgres_url=postgres_url, rate=rate)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from kosh.core.crypto import Keyring
@@ -45,37 +45,59 @@ class Access:
     detail: dict[str, Any] | None = None
 
 
+class _Pending:
+    """A record being appended: the attributes `_payload` reads, without an ORM instance."""
+
+    __slots__ = ("seq", "at", "actor", "role", "purpose", "action", "subject_type", "subject_id", "detail",
+                 "prev_mac", "mac")
+
+    def __init__(self, **values: Any) -> None:
+        for k, v in values.items():
+            setattr(self, k, v)
+
+
+_HEAD = AuditHead.__table__
+_LOG = AuditRecord.__table__
+# Built once: the statements run on every read of personal data, and SQLAlchemy's compiled
+# cache is keyed on them.
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.mac).where(_HEAD.c.id == 1).with_for_update()
+_INSERT = insert(_LOG)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("head_seq"), mac=bindparam("head_mac"))
+# PostgreSQL: the record and the new head in one statement, one round trip less under the lock.
+_INSERT_ONE_AND_MOVE_HEAD = _MOVE_HEAD.add_cte(
+    insert(_LOG).values({c: bindparam(c, type_=_LOG.c[c].type) for c in _Pending.__slots__}).cte("appended"))
+
+
 def append(session: Session, keyring: Keyring, principal: Principal, accesses: Iterable[Access]) -> int:
     """Append records in the caller's transaction; the head row lock serialises writers.
 
     Plain Core statements rather than the ORM unit of work: this runs on every read of
-    personal data, so it is on the hot path of every request.
+    personal data, so it is on the hot path of every request. The lock is taken as late as
+    possible: everything that does not depend on the previous record is prepared first.
     """
     accesses = list(accesses)
     if not accesses:
         return 0
-    head = AuditHead.__table__
-    seq, prev = session.execute(select(head.c.seq, head.c.mac).where(head.c.id == 1).with_for_update()).one()
-    n = utcnow()
+    actor, role, purpose = principal.username, str(principal.role), principal.purpose or "unspecified"
+    details = [json.dumps(a.detail or {}, ensure_ascii=False, sort_keys=True, default=str) for a in accesses]
+    conn = session.connection()
+    seq, prev = conn.execute(_LOCK_HEAD).one()
+    n = utcnow()  # after the lock, so that times follow the sequence
     now = n.replace(microsecond=(n.microsecond // 1000) * 1000)
     rows = []
-    for access in accesses:
+    for access, detail in zip(accesses, details):
         seq += 1
-        rec = AuditRecord(
-            seq=seq, at=now, actor=principal.username, role=str(principal.role),
-            purpose=principal.purpose or "unspecified", action=access.action,
-            subject_type=access.subject_type, subject_id=str(access.subject_id),
-            detail=json.dumps(access.detail or {}, ensure_ascii=False, sort_keys=True, default=str),
-            prev_mac=prev, mac="",
-        )
-        prev = keyring.audit_mac(_payload(rec))
-        rows.append({c: getattr(rec, c) for c in _COLUMNS} | {"mac": prev})
-    session.execute(insert(AuditRecord.__table__), rows)
-    session.execute(update(head).where(head.c.id == 1).values(seq=seq, mac=prev))
+        rec = _Pending(seq=seq, at=now, actor=actor, role=role, purpose=purpose, action=access.action,
+                       subject_type=access.subject_type, subject_id=str(access.subject_id), detail=detail,
+                       prev_mac=prev)
+        rec.mac = prev = keyring.audit_mac(_payload(rec))
+        rows.append({c: getattr(rec, c) for c in _Pending.__slots__})
+    if len(rows) == 1 and conn.dialect.name == "postgresql":
+        conn.execute(_INSERT_ONE_AND_MOVE_HEAD, rows[0] | {"head_seq": seq, "head_mac": prev})
+    else:
+        conn.execute(_INSERT, rows)
+        conn.execute(_MOVE_HEAD, {"head_seq": seq, "head_mac": prev})
     return len(accesses)
-
-
-_COLUMNS = ("seq", "at", "actor", "role", "purpose", "action", "subject_type", "subject_id", "detail", "prev_mac")
 
 
 @dataclass(frozen=True)

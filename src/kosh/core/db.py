@@ -58,7 +58,10 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
+@lru_cache(maxsize=64)
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    # One per engine: each sessionmaker makes a Session subclass whose event set-up costs more
+    # than a short transaction.
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -12,7 +12,7 @@ from kosh.core.security import Principal
 from kosh.stay import service
 from kosh.stay.schemas import (BorderEventIn, BulkBorderEvents, CalculatorIn, DeadlineOut, ListItemOut, ListPageOut,
                                NotificationIn, ResidencePermitIn, RuleOut, StayStatusOut)
-from kosh.web.deps import check_csrf, get_ctx, require_principal
+from kosh.web.deps import check_csrf, get_ctx, require_principal, require_principal_async
 
 router = APIRouter(tags=["stay"])
 
@@ -88,7 +88,7 @@ def post_permit(body: ResidencePermitIn, request: Request, ctx: Context = Depend
 
 @router.get("/persons/{person_id}/stay", response_model=StayStatusOut, summary="A person's stay status on a date")
 def person_status(person_id: str, on: dt.date | None = None, ctx: Context = Depends(get_ctx),
-                  principal: Principal = Depends(require_principal)) -> StayStatusOut:
+                  principal: Principal = Depends(require_principal_async)) -> StayStatusOut:
     with ctx.transaction() as s:
         citizenship, result, day = service.stay_status(s, ctx, principal, person_id, on)
         return status_out(result, day, citizenship)

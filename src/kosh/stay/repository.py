@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import (CompoundSelect, Date, DateTime, Select, String, and_, bindparam, cast, exists,
+                        literal_column, null, or_, select, union_all)
 from sqlalchemy.orm import Session
 
 from kosh.core.sql import in_values
 
 from kosh.core.security import Principal
+from kosh.people.models import Person
 from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayStatus
 
 
@@ -53,6 +57,84 @@ def records_for(session: Session, person_ids: Iterable[str]) -> tuple[dict, dict
                                       ResidencePermit.valid_to).where(in_values(session, ResidencePermit.person_id, ids))):
         permits[row.person_id].append(row)
     return crossings, notifications, permits
+
+
+class CrossingRow(NamedTuple):
+    direction: str
+    occurred_on: dt.date
+    source_event_id: str
+
+
+class NotificationRow(NamedTuple):
+    arrival_date: dt.date
+    submitted_at: dt.datetime
+
+
+class PermitRow(NamedTuple):
+    kind: str
+    valid_from: dt.date
+    valid_to: dt.date
+
+
+class StatusInputs(NamedTuple):
+    citizenship: str
+    crossings: list[CrossingRow]
+    notifications: list[NotificationRow]
+    permits: list[PermitRow]
+
+
+def _kind(k: str):  # noqa: ANN202
+    return literal_column(f"'{k}'", String)
+
+
+@lru_cache(maxsize=64)
+def _status_inputs_statement(all_regions: bool, n_regions: int) -> CompoundSelect:
+    """One statement for the person's citizenship (if in the caller's scope) and the records
+    the engine needs, one row each, told apart by the first column. Built once per shape of
+    scope (all regions, or n region prefixes), so SQLAlchemy's compiled cache is hit."""
+    pid = bindparam("pid", type_=String)
+    visible = Person.id == pid
+    if not all_regions:
+        visible = and_(visible, or_(*(Person.region_kato.startswith(bindparam(f"r{i}", type_=String))
+                                      for i in range(n_regions))))
+    in_scope = exists().where(visible)
+    # Typed NULLs, the first branch above all: SQLAlchemy types the result columns from it
+    # (SQLite returns dates as text, converted by those types).
+    no_text, no_date, no_time = cast(null(), String), cast(null(), Date), cast(null(), DateTime(timezone=True))
+    return union_all(
+        select(_kind("p").label("k"), Person.citizenship.label("t1"), no_text.label("t2"), no_date.label("d1"),
+               no_date.label("d2"), no_time.label("ts")).where(visible),
+        select(_kind("c"), BorderEvent.direction, BorderEvent.source_event_id, BorderEvent.occurred_on, no_date,
+               no_time).where(BorderEvent.person_id == pid, in_scope),
+        select(_kind("n"), no_text, no_text, HostNotification.arrival_date, no_date,
+               HostNotification.submitted_at).where(HostNotification.person_id == pid, in_scope),
+        select(_kind("r"), ResidencePermit.kind, no_text, ResidencePermit.valid_from, ResidencePermit.valid_to,
+               no_time).where(ResidencePermit.person_id == pid, in_scope),
+    )
+
+
+def status_inputs(session: Session, principal: Principal, person_id: str) -> StatusInputs | None:
+    """What the engine needs to assess one person, in one round trip; None when the person
+    does not exist or is outside the caller's regions (the two look the same)."""
+    regions = () if principal.all_regions else principal.regions
+    if not principal.all_regions and not regions:
+        return None  # an officer without regions sees no one
+    params = {"pid": person_id} | {f"r{i}": r for i, r in enumerate(regions)}
+    rows = session.connection().execute(_status_inputs_statement(principal.all_regions, len(regions)), params)
+    citizenship = None
+    crossings, notifications, permits = [], [], []
+    for kind, t1, t2, d1, d2, ts in rows:
+        if kind == "c":
+            crossings.append(CrossingRow(t1, d1, t2))
+        elif kind == "n":
+            notifications.append(NotificationRow(d1, ts))
+        elif kind == "r":
+            permits.append(PermitRow(t1, d1, d2))
+        else:
+            citizenship = t1
+    if citizenship is None:
+        return None
+    return StatusInputs(citizenship, crossings, notifications, permits)
 
 
 def timeline(session: Session, person_id: str) -> tuple[list[BorderEvent], list[HostNotification], list[ResidencePermit]]:

@@ -51,6 +51,7 @@ class RecordResult:
     person_ids: list[str]
 
 
+@lru_cache(maxsize=65536)  # each traveller's birth date recurs at every crossing
 def _earliest(iso: str) -> dt.date | None:
     try:
         return parse_partial_date(iso).earliest() if iso else None
@@ -289,15 +290,18 @@ def person_stay(session: Session, ctx: Context, principal: Principal, person_id:
 
 def stay_status(session: Session, ctx: Context, principal: Principal, person_id: str,
                 on: dt.date | None = None):  # noqa: ANN201 — (citizenship, rules.StayAssessment)
-    """The status alone (API): no identity data is loaded, so fewer queries than the person page."""
+    """The status alone (API): no identity data is loaded, and the scope check and the records
+    come in one query — this answers every status call of the API."""
     principal.require(Permission.STAY_READ)
-    citizenship = people.citizenship_in_scope(session, principal, person_id)
+    principal.require(Permission.PERSON_READ)
+    found = repository.status_inputs(session, principal, person_id)
+    if found is None:
+        # Out-of-scope and absent look the same, so scope does not leak existence.
+        raise NotFound(f"no person {person_id} in your regions")
     on = on or local_today(ctx)
-    crossings, notifications, permits = repository.records_for(session, [person_id])
-    result = assess_person(ctx, citizenship, crossings.get(person_id, []), notifications.get(person_id, []),
-                           permits.get(person_id, []), on)
+    result = assess_person(ctx, found.citizenship, found.crossings, found.notifications, found.permits, on)
     audit.append(session, ctx.keyring, principal, [audit.Access("read", "person", person_id, {"view": "status", "on": on})])
-    return citizenship, result, on
+    return found.citizenship, result, on
 
 
 def encode_cursor(day: dt.date, person_id: str) -> str:

@@ -14,7 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import URL, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kosh.core.context import Context
 from kosh.core.errors import FieldError, KoshError
@@ -116,12 +117,42 @@ SECURITY_HEADERS = {
 }
 
 
+class ResponseHeaders:
+    """Security headers on every response, and no caching of API answers. Plain ASGI rather
+    than Starlette's BaseHTTPMiddleware, which costs a task group and a stream per request."""
+
+    _DOCS_CSP = SECURITY_HEADERS["content-security-policy"].replace("style-src 'self'",
+                                                                    "style-src 'self' 'unsafe-inline'")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = URL(scope=scope).path
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for k, v in SECURITY_HEADERS.items():
+                    headers.setdefault(k, v)
+                if path == "/api/v1/docs":  # Swagger UI sets inline styles; scripts stay 'self' only
+                    headers["content-security-policy"] = self._DOCS_CSP
+                if path.startswith("/api/") or path == "/":
+                    headers.setdefault("cache-control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(ctx: Context) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Few threads per process: more only contend for the GIL while holding the audit
         # chain's row lock, which lowers throughput; run more worker processes instead.
         anyio.to_thread.current_default_thread_limiter().total_tokens = ctx.settings.request_threads
+        ctx.pack  # noqa: B018 — read the jurisdiction pack now rather than in the first request
         yield
 
     app = FastAPI(title="Kosh", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan,
@@ -155,17 +186,7 @@ def create_app(ctx: Context) -> FastAPI:
 <body><div id="swagger-ui"></div><script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
 <script src="/static/api-docs.js"></script></body></html>""")
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):  # noqa: ANN001, ANN202
-        response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        if request.url.path == "/api/v1/docs":  # Swagger UI sets inline styles; scripts stay 'self' only
-            response.headers["content-security-policy"] = SECURITY_HEADERS["content-security-policy"].replace(
-                "style-src 'self'", "style-src 'self' 'unsafe-inline'")
-        if request.url.path.startswith("/api/") or request.url.path == "/":
-            response.headers.setdefault("cache-control", "no-store")
-        return response
+    app.add_middleware(ResponseHeaders)
 
     from kosh.core.api import router as core_api
     from kosh.people.api import router as people_api

@@ -6,6 +6,7 @@ import hmac
 import time
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from kosh.core import auth
 from kosh.core.context import Context
@@ -38,14 +39,21 @@ def forget_credential(secret: str) -> None:
     _seen.pop(secret, None)
 
 
+def _cached(secret: str, now: float) -> tuple[Principal, str | None] | None:
+    hit = _seen.get(secret)
+    if hit and hit[0] > now:
+        return hit[1], hit[2]
+    return None
+
+
 def _resolve(ctx: Context, token: str | None, cookie: str | None) -> tuple[Principal | None, str | None]:
     secret = token or cookie
     if not secret:
         return None, None
     now = time.monotonic()
-    hit = _seen.get(secret)
-    if hit and hit[0] > now:
-        return hit[1], hit[2]
+    hit = _cached(secret, now)
+    if hit:
+        return hit
     principal, csrf = None, None
     with ctx.transaction() as s:
         if token:
@@ -71,6 +79,10 @@ def optional_principal(request: Request) -> Principal | None:
     ctx: Context = request.app.state.ctx
     token = _bearer(request)
     principal, csrf = _resolve(ctx, token, None if token else request.cookies.get(SESSION_COOKIE))
+    return _identified(request, token, principal, csrf)
+
+
+def _identified(request: Request, token: str | None, principal: Principal | None, csrf: str | None) -> Principal | None:
     purpose = request.headers.get("x-purpose", "").strip()[:200]
     if principal is not None:
         principal = principal.with_purpose(purpose or f"{request.method} {request.url.path}")
@@ -84,6 +96,19 @@ def require_principal(request: Request) -> Principal:
     if principal is None:
         raise Unauthorized()
     return principal
+
+
+async def require_principal_async(request: Request) -> Principal:
+    """`require_principal` for busy API routes: a credential seen recently (or none at all) is
+    settled on the event loop; only a lookup in the database goes through the thread pool."""
+    if not hasattr(request.state, "principal"):
+        token = _bearer(request)
+        secret = token or request.cookies.get(SESSION_COOKIE)
+        hit = _cached(secret, time.monotonic()) if secret else (None, None)
+        if hit is None:
+            return await run_in_threadpool(require_principal, request)
+        _identified(request, token, *hit)
+    return require_principal(request)
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:

@@ -1,0 +1,65 @@
+"""GET /api/v1/persons/{id}/stay over HTTP, on both databases: who may ask, problem+json
+answers, the response headers, and one audit record per answer."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+import factories as f
+from kosh.core.models import AuditRecord
+from web.conftest import token_for
+
+PROBLEM = "application/problem+json"
+
+
+def _person(client, h) -> str:  # noqa: ANN001
+    r = client.post("/api/v1/notifications", json=f.notification(kato="751710000"), headers=h)
+    assert r.status_code == 201, r.text
+    return r.json()["person_ids"][0]
+
+
+def _audited(ctx) -> int:  # noqa: ANN001
+    with ctx.transaction() as s:
+        return s.execute(sa.select(sa.func.count()).select_from(AuditRecord)
+                         .where(AuditRecord.detail.contains('"view": "status"'))).scalar_one()
+
+
+def test_status_answer_headers_and_audit(client, users, ctx):
+    admin = token_for(client, "admin")
+    pid = _person(client, admin)
+    almaty = token_for(client, "almaty")
+    r = client.get(f"/api/v1/persons/{pid}/stay", params={"on": "2026-03-10"}, headers=almaty)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    body = r.json()
+    assert set(body) == {"on", "citizenship", "status", "in_country", "current_entry", "days_used", "days_left",
+                         "last_lawful_day", "overstay_days", "deadlines", "rule", "reasons"}
+    assert body["on"] == "2026-03-10" and body["citizenship"] == "UZB"
+    assert r.headers["cache-control"] == "no-store" and r.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    client.get(f"/api/v1/persons/{pid}/stay", headers=almaty)  # the cached credential, again
+    assert _audited(ctx) == 2
+
+
+def test_status_refusals_are_problems(client, users, ctx):
+    admin = token_for(client, "admin")
+    pid = _person(client, admin)
+    cases = [({}, 401), ({"authorization": "Bearer nonsense"}, 401), (token_for(client, "south"), 404),
+             (token_for(client, "analyst"), 403), (token_for(client, "host"), 403)]
+    for headers, status in cases:
+        r = client.get(f"/api/v1/persons/{pid}/stay", headers=headers)
+        assert r.status_code == status, (headers, r.text)
+        assert r.headers["content-type"].startswith(PROBLEM)
+        assert r.json()["instance"] == f"/api/v1/persons/{pid}/stay"
+        assert r.headers["x-content-type-options"] == "nosniff"
+    # The credential is checked before the query: a bad date without one is still a 401.
+    assert client.get(f"/api/v1/persons/{pid}/stay", params={"on": "soon"}).status_code == 401
+    assert client.get(f"/api/v1/persons/{pid}/stay", params={"on": "soon"}, headers=admin).status_code == 422
+    assert "in your regions" in client.get(f"/api/v1/persons/{pid}/stay",
+                                           headers=token_for(client, "south")).json()["detail"]
+    assert _audited(ctx) == 0
+
+
+def test_api_docs_page_allows_its_inline_styles_only(client):
+    csp = client.get("/api/v1/docs").headers["content-security-policy"]
+    assert "style-src 'self' 'unsafe-inline'" in csp and "script-src 'self';" in csp
+    assert client.get("/calculator").headers.get("cache-control") is None
