@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,21 +191,47 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
     done, chunks = report.resumed_from, 0
     if progress:
         progress(done, total)
-    # The next chunk is validated in a second thread while this one is written: validation is
-    # pure Python and the writes mostly wait on the database, which releases the GIL.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kosh-validate") as pool:
-        ahead = pool.submit(_validate, model, rows, done, min(done + chunk, total), vctx) if done < total else None
-        while done < total:
-            part_len = min(chunk, total - done)
-            valid, rejects = ahead.result()
-            nxt = done + part_len
-            ahead = pool.submit(_validate, model, rows, nxt, min(nxt + chunk, total), vctx) if nxt < total else None
-            done, chunks = _write_chunk(ctx, principal, prepared, record, kind, valid, rejects, done, part_len,
-                                        total, report), chunks + 1
-            if progress:
-                progress(done, total)
-            if crash_after_chunks is not None and chunks >= crash_after_chunks and done < total:
-                raise SimulatedCrash(f"stopped after {chunks} chunk(s), {done} of {total} rows")
+    while done < total:
+        part = rows[done: done + chunk]
+        valid, rejects = [], []
+        for offset, raw in enumerate(part):
+            row_no = done + offset + 1
+            data = {k: v for k, v in raw.items() if v is not None and v != ""}
+            try:
+                valid.append((row_no, model.model_validate(data, context=vctx)))
+            except ValidationError as exc:
+                rejects.extend({"row": row_no, "source_event_id": raw.get("source_event_id") or "",
+                                "field": e.field, "reason": e.message} for e in field_errors(exc))
+        if kind == "residence_permits" and valid:
+            with ctx.transaction() as s:
+                docs = people.find_documents(s, ctx, [(p.issuing_state, p.document_number) for _, p in valid])
+            keep = []
+            for (row_no, p), d in zip(valid, docs):
+                if d is None:
+                    rejects.append({"row": row_no, "source_event_id": p.source_event_id, "field": "document_number",
+                                    "reason": f"no person holds document {p.issuing_state} {p.document_number}"})
+                else:
+                    keep.append((row_no, p))
+            valid = keep
+        rejected_rows = len({r["row"] for r in rejects})
+        if rejects:
+            rejects.sort(key=lambda r: r["row"])
+            _write_rejects(rejects_path, rejects)
+        with ctx.transaction() as s:
+            result = record(s, ctx, principal, [m for _, m in valid], batch_id=prepared.batch_id,
+                            defer_refresh=True) if valid else None
+            b = s.get(ImportBatch, prepared.batch_id, with_for_update=True)
+            b.rows_done = done + len(part)
+            b.rows_accepted += result.accepted if result else 0
+            b.rows_duplicate += result.duplicates if result else 0
+            b.rows_rejected += rejected_rows
+            report.accepted, report.duplicates, report.rejected = b.rows_accepted, b.rows_duplicate, b.rows_rejected
+        done += len(part)
+        chunks += 1
+        if progress:
+            progress(done, total)
+        if crash_after_chunks is not None and chunks >= crash_after_chunks and done < total:
+            raise SimulatedCrash(f"stopped after {chunks} chunk(s), {done} of {total} rows")
     # The batch is done once the status of every person it touched is current again (a crash
     # while recomputing leaves it running; rerunning the file finishes the recomputation).
     service.drain_refresh_queue(ctx, progress=refresh_progress)
@@ -214,53 +239,6 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
         b = s.get(ImportBatch, prepared.batch_id)
         b.status, b.finished_at = "done", dt.datetime.now(dt.UTC)
     return report
-
-
-def _validate(model: type[BaseModel], rows: list[dict], start: int, end: int,
-              vctx: dict) -> tuple[list[tuple[int, BaseModel]], list[dict]]:
-    """Validate rows[start:end]: (row number, model) for the valid ones, reject lines for the others."""
-    valid, rejects = [], []
-    for offset, raw in enumerate(rows[start:end]):
-        row_no = start + offset + 1
-        data = {k: v for k, v in raw.items() if v is not None and v != ""}
-        try:
-            valid.append((row_no, model.model_validate(data, context=vctx)))
-        except ValidationError as exc:
-            rejects.extend({"row": row_no, "source_event_id": raw.get("source_event_id") or "",
-                            "field": e.field, "reason": e.message} for e in field_errors(exc))
-    return valid, rejects
-
-
-def _write_chunk(ctx: Context, principal: Principal, prepared: PreparedImport, record: Callable, kind: str,
-                 valid: list, rejects: list[dict], done: int, part_len: int, total: int,
-                 report: ImportReport) -> int:
-    """Store one validated chunk and advance the cursor, in one transaction; returns the new cursor."""
-    rejects_path = prepared.rejects_path
-    if kind == "residence_permits" and valid:
-        with ctx.transaction() as s:
-            docs = people.find_documents(s, ctx, [(p.issuing_state, p.document_number) for _, p in valid])
-        keep = []
-        for (row_no, p), d in zip(valid, docs):
-            if d is None:
-                rejects.append({"row": row_no, "source_event_id": p.source_event_id, "field": "document_number",
-                                "reason": f"no person holds document {p.issuing_state} {p.document_number}"})
-            else:
-                keep.append((row_no, p))
-        valid = keep
-    rejected_rows = len({r["row"] for r in rejects})
-    if rejects:
-        rejects.sort(key=lambda r: r["row"])
-        _write_rejects(rejects_path, rejects)
-    with ctx.transaction() as s:
-        result = record(s, ctx, principal, [m for _, m in valid], batch_id=prepared.batch_id,
-                        defer_refresh=True) if valid else None
-        b = s.get(ImportBatch, prepared.batch_id, with_for_update=True)
-        b.rows_done = done + part_len
-        b.rows_accepted += result.accepted if result else 0
-        b.rows_duplicate += result.duplicates if result else 0
-        b.rows_rejected += rejected_rows
-        report.accepted, report.duplicates, report.rejected = b.rows_accepted, b.rows_duplicate, b.rows_rejected
-    return done + part_len
 
 
 def mark_failed(ctx: Context, batch_id: int) -> None:
