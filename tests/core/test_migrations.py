@@ -9,10 +9,7 @@ from kosh.core import db
 
 
 def _model_metadata():
-    import kosh.core.models  # noqa: F401 — every model registers on Base.metadata
-    import kosh.people.models  # noqa: F401
-    import kosh.stay.models  # noqa: F401
-
+    db.import_all_models()
     return db.Base.metadata
 
 

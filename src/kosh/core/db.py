@@ -78,6 +78,7 @@ def import_all_models() -> None:
     from kosh.core import models as _core  # noqa: F401
     from kosh.people import models as _people  # noqa: F401
     from kosh.stay import models as _stay  # noqa: F401
+    from kosh.identity import models as _identity  # noqa: F401
 
 
 def alembic_config(engine: Engine):  # noqa: ANN201

@@ -34,6 +34,7 @@ class Permission(StrEnum):
     AGGREGATES_READ = "aggregates.read"
     AUDIT_READ = "audit.read"
     USERS_MANAGE = "users.manage"
+    IDENTITY_MERGE = "identity.merge"
 
 
 # What each permission lets a person do, for messages.
@@ -49,6 +50,7 @@ PERMISSION_PHRASES: dict[Permission, str] = {
     Permission.AGGREGATES_READ: "read aggregate figures",
     Permission.AUDIT_READ: "read the audit trail",
     Permission.USERS_MANAGE: "manage users",
+    Permission.IDENTITY_MERGE: "merge or unmerge persons",
 }
 
 # Least privilege as a table: a role has exactly the permissions listed here.
@@ -57,7 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset({
         Permission.PERSON_READ, Permission.PERSON_WRITE, Permission.BORDER_EVENT_WRITE,
         Permission.NOTIFICATION_WRITE, Permission.NOTIFICATION_READ, Permission.PERMIT_WRITE,
-        Permission.STAY_READ, Permission.IMPORT, Permission.AGGREGATES_READ,
+        Permission.STAY_READ, Permission.IMPORT, Permission.AGGREGATES_READ, Permission.IDENTITY_MERGE,
     }),
     Role.HOST: frozenset({Permission.NOTIFICATION_WRITE, Permission.NOTIFICATION_READ}),
     Role.ANALYST: frozenset({Permission.AGGREGATES_READ}),

@@ -33,6 +33,8 @@ class Person(Base):
     # Where the person is registered (latest notification) or last crossed; scopes officers.
     region_kato: Mapped[str] = mapped_column(String(9), default="", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set when this person was merged into another: the id stays valid and leads there.
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("persons.id"), nullable=True, index=True)
 
     documents: Mapped[list["TravelDocument"]] = relationship(back_populates="person", lazy="raise")
 

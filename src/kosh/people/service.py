@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from kosh.core import audit
@@ -145,6 +145,60 @@ def _record_spellings(session: Session, records: Sequence[IdentityRecord], resul
             bulk_insert(session, PersonNameToken.__table__, rows)
 
 
+# -- merging (the identity capability decides; these move what people own) ------------------
+
+def current_id(session: Session, person_id: str) -> str:
+    """The person an id stands for now: a merged person's id leads to the one it was merged into."""
+    seen: set[str] = set()
+    pid = person_id
+    while pid not in seen:
+        seen.add(pid)
+        nxt = session.execute(select(Person.merged_into).where(Person.id == pid)).scalar()
+        if not nxt:
+            return pid
+        pid = nxt
+    return pid
+
+
+def move_identity(session: Session, from_id: str, to_id: str) -> dict[str, list[int]]:
+    """Give `to_id` the documents and spellings of `from_id` (a spelling both have stays put).
+    Returns the ids of the rows moved, per table."""
+    docs, spellings = TravelDocument.__table__, PersonName.__table__
+    moved_docs = session.execute(update(docs).where(docs.c.person_id == from_id).values(person_id=to_id)
+                                 .returning(docs.c.id)).scalars().all()
+    already = select(spellings.c.full_name).where(spellings.c.person_id == to_id).scalar_subquery()
+    moved_names = session.execute(update(spellings)
+                                  .where(spellings.c.person_id == from_id, spellings.c.full_name.not_in(already))
+                                  .values(person_id=to_id).returning(spellings.c.id)).scalars().all()
+    session.execute(update(Person.__table__).where(Person.id == from_id).values(merged_into=to_id))
+    rebuild_tokens(session, [from_id, to_id])
+    return {"travel_documents": sorted(moved_docs), "person_names": sorted(moved_names)}
+
+
+def restore_identity(session: Session, moved: dict[str, list[int]], kept_id: str, merged_id: str) -> None:
+    """Undo `move_identity`: the rows listed go back to `merged_id`, which stands for itself again."""
+    for table in (TravelDocument.__table__, PersonName.__table__):
+        ids = moved.get(table.name, [])
+        if ids:
+            session.execute(update(table).where(table.c.id.in_(ids), table.c.person_id == kept_id)
+                            .values(person_id=merged_id))
+    session.execute(update(Person.__table__).where(Person.id == merged_id).values(merged_into=None))
+    rebuild_tokens(session, [kept_id, merged_id])
+
+
+def rebuild_tokens(session: Session, person_ids: Sequence[str]) -> None:
+    """Search tokens from each person's spellings; a merged person has none (search finds the
+    person it was merged into)."""
+    tokens = PersonNameToken.__table__
+    session.execute(delete(tokens).where(tokens.c.person_id.in_(list(person_ids))))
+    active = select(Person.id).where(Person.id.in_(list(person_ids)), Person.merged_into.is_(None))
+    rows = session.execute(select(PersonName.person_id, PersonName.full_name)
+                           .where(PersonName.person_id.in_(active))).all()
+    new = sorted({(pid, t) for pid, full in rows for t in names.name_tokens(full) if t})
+    if new:
+        bulk_insert(session, tokens, [{"person_id": pid, "token": t} for pid, t in new])
+
+
 def set_regions(session: Session, regions: dict[str, str]) -> None:
     """The stay capability tells which region each person is registered in (scopes officers)."""
     bulk_update(session, Person.__table__, [{"id": pid, "region_kato": kato} for pid, kato in regions.items()], "id")
@@ -200,10 +254,15 @@ def citizenship_in_scope(session: Session, principal: Principal, person_id: str)
 
 def get_person(session: Session, ctx: Context, principal: Principal, person_id: str, *, audited: bool = True) -> PersonView:
     principal.require(Permission.PERSON_READ)
+    asked = person_id
     person = repository.get_person(session, principal, person_id)
+    if person is not None and person.merged_into:
+        # A merged person's id stays valid: it answers with the person it was merged into.
+        person_id = current_id(session, person_id)
+        person = repository.get_person(session, principal, person_id)
     if person is None:
         # Out-of-scope and absent look the same, so scope does not leak existence.
-        raise NotFound(f"no person {person_id} in your regions")
+        raise NotFound(f"no person {asked} in your regions")
     docs = [DocumentView(d.id, d.document_type, d.issuing_state,
                          ctx.keyring.decrypt(d.number_encrypted, f"{_DOC_CONTEXT}:{d.issuing_state}"), d.expiry)
             for d in repository.documents_of(session, person_id)]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from kosh.core import audit
@@ -263,6 +263,45 @@ def drain_refresh_queue(ctx: Context, *, batch: int = 5000,
             progress(done, max(total, done))
 
 
+# -- merging (the identity capability decides; these move what the stay registry owns) -------
+
+_PERSON_RECORDS = (BorderEvent.__table__, HostNotification.__table__, ResidencePermit.__table__)
+
+
+def move_records(session: Session, from_id: str, to_id: str) -> dict[str, list[int]]:
+    """Give `to_id` the crossings, notifications and permits of `from_id`; returns the ids moved."""
+    moved = {}
+    for t in _PERSON_RECORDS:
+        moved[t.name] = sorted(session.execute(update(t).where(t.c.person_id == from_id).values(person_id=to_id)
+                                               .returning(t.c.id)).scalars().all())
+    return moved
+
+
+def restore_records(session: Session, moved: dict[str, list[int]], kept_id: str, merged_id: str,
+                    document_ids: Sequence[int]) -> None:
+    """Undo `move_records`; crossings and notifications recorded since the merge under one of the
+    merged person's documents go back with that document."""
+    for t in _PERSON_RECORDS:
+        ids = moved.get(t.name, [])
+        if ids:
+            session.execute(update(t).where(t.c.id.in_(ids), t.c.person_id == kept_id).values(person_id=merged_id))
+    if document_ids:
+        for t in (BorderEvent.__table__, HostNotification.__table__):
+            session.execute(update(t).where(t.c.person_id == kept_id, t.c.document_id.in_(list(document_ids)))
+                            .values(person_id=merged_id))
+
+
+def recompute_after_identity_change(session: Session, ctx: Context, active: Sequence[str],
+                                    gone: Sequence[str] = ()) -> None:
+    """Findings and stored status anew for persons whose records changed hands; persons merged
+    away (`gone`) have neither."""
+    everyone = [*active, *gone]
+    session.execute(delete(DataQualityFinding).where(DataQualityFinding.person_id.in_(everyone)))
+    session.execute(delete(StayStatus).where(StayStatus.person_id.in_(everyone)))
+    session.execute(delete(StayRefreshQueue).where(StayRefreshQueue.person_id.in_(everyone)))
+    refresh_status(session, ctx, list(active))
+
+
 # -- reads ------------------------------------------------------------------------------------
 
 @dataclass
@@ -279,6 +318,7 @@ class PersonStay:
 def person_stay(session: Session, ctx: Context, principal: Principal, person_id: str, on: dt.date | None = None) -> PersonStay:
     principal.require(Permission.STAY_READ)
     view = people.get_person(session, ctx, principal, person_id, audited=False)
+    person_id = view.person.id  # a merged person's id leads to the person it went into
     on = on or local_today(ctx)
     events, notes, permits = repository.timeline(session, person_id)
     result = rules.assess(view.person.citizenship, *_engine_inputs(events, notes, permits), on, ctx.pack.stay_rules)
@@ -295,6 +335,11 @@ def stay_status(session: Session, ctx: Context, principal: Principal, person_id:
     principal.require(Permission.STAY_READ)
     principal.require(Permission.PERSON_READ)
     found = repository.status_inputs(session, principal, person_id)
+    if found is not None and not (found.crossings or found.notifications or found.permits):
+        # No records: perhaps a merged person's id, which answers for the person it went into.
+        current = people.current_id(session, person_id)
+        if current != person_id:
+            found = repository.status_inputs(session, principal, current)
     if found is None:
         # Out-of-scope and absent look the same, so scope does not leak existence.
         raise NotFound(f"no person {person_id} in your regions")

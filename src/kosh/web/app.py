@@ -191,8 +191,9 @@ def create_app(ctx: Context) -> FastAPI:
     from kosh.core.api import router as core_api
     from kosh.people.api import router as people_api
     from kosh.stay.api import router as stay_api
+    from kosh.identity.api import router as identity_api
 
-    for router in (core_api, people_api, stay_api):
+    for router in (core_api, people_api, stay_api, identity_api):
         app.include_router(router, prefix="/api/v1")
 
     from kosh.people.views import router as people_pages

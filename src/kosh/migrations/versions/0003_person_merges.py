@@ -1,0 +1,52 @@
+"""person merges: merged persons keep their id as an alias; merges record what moved
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-22 05:25:00
+"""
+from __future__ import annotations
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('merged_into', sa.String(length=36), nullable=True))
+        batch_op.create_index(batch_op.f('ix_persons_merged_into'), ['merged_into'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_persons_merged_into_persons'), 'persons', ['merged_into'], ['id'])
+    op.create_table('person_merges',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kept_id', sa.String(length=36), nullable=False),
+    sa.Column('merged_id', sa.String(length=36), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('decided_by', sa.String(length=80), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('moved', sa.Text(), nullable=False),
+    sa.Column('undone_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('undone_by', sa.String(length=80), nullable=True),
+    sa.Column('undo_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['kept_id'], ['persons.id'], name=op.f('fk_person_merges_kept_id_persons')),
+    sa.ForeignKeyConstraint(['merged_id'], ['persons.id'], name=op.f('fk_person_merges_merged_id_persons')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_person_merges'))
+    )
+    with op.batch_alter_table('person_merges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_person_merges_kept_id'), ['kept_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_merges_merged_id'), ['merged_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('person_merges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_person_merges_merged_id'))
+        batch_op.drop_index(batch_op.f('ix_person_merges_kept_id'))
+    op.drop_table('person_merges')
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_persons_merged_into_persons'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_persons_merged_into'))
+        batch_op.drop_column('merged_into')
