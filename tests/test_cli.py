@@ -56,6 +56,11 @@ def test_init_demo_import_and_audit_verify(home):
     r = runner.invoke(app, ["demo", "--no-serve", "--seed", "3", "--size", "small"])
     assert r.exit_code == 0, r.output
     assert "officer.almaty" in r.output and "kosh-demo-2026" in r.output
+    assert (home / "kosh.db").stat().st_mode & 0o777 == 0o600  # rebuilt by the demo, still private
+    r = runner.invoke(app, ["identity", "scan"])
+    assert r.exit_code == 0 and "queued for review" in r.output
+    queued = int(r.output.split()[0])
+    assert queued > 0  # the demo has renewed and second passports
     feed = home / "demo" / "border_events.csv"
     again = runner.invoke(app, ["import", str(feed), "--kind", "border_events"])
     assert again.exit_code == 0 and "imported before" in again.output

@@ -35,14 +35,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur.close()
 
 
+def create_private_file(path: Path) -> None:
+    """Create the SQLite file, if missing, readable by its owner only (it holds personal data,
+    like the key file); SQLite itself would create it with the process's umask."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            if not Path(path).exists():
-                # The registry holds personal data: readable by its owner only, like the key file.
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            create_private_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         # Every unit of work may append to the audit chain, so take the write lock up front:

@@ -27,6 +27,7 @@ def _reset_sqlite(url: str) -> None:
         p = Path(str(path) + suffix)
         if p.exists():
             p.unlink()
+    db.create_private_file(path)  # the cached engine would otherwise recreate it world-readable
 
 
 def build_demo(seed: int = 7, size: str = "small", console: Console | None = None,

@@ -17,10 +17,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('merged_into', sa.String(length=36), nullable=True))
-        batch_op.create_index(batch_op.f('ix_persons_merged_into'), ['merged_into'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_persons_merged_into_persons'), 'persons', ['merged_into'], ['id'])
+    # A plain ADD COLUMN, not a batch (copy-and-rename) operation: on SQLite, dropping the old
+    # `persons` table with foreign keys on would cascade-delete every row that refers to a person.
+    bind = op.get_bind()
+    if bind.dialect.name == 'sqlite':
+        # (A downgrade on SQLite leaves the column in place; then it is there already.)
+        if 'merged_into' not in {c['name'] for c in sa.inspect(bind).get_columns('persons')}:
+            op.execute('ALTER TABLE persons ADD COLUMN merged_into VARCHAR(36) '
+                       'CONSTRAINT fk_persons_merged_into_persons REFERENCES persons (id)')
+    else:
+        op.add_column('persons', sa.Column('merged_into', sa.String(length=36), nullable=True))
+        op.create_foreign_key(op.f('fk_persons_merged_into_persons'), 'persons', 'persons', ['merged_into'], ['id'])
+    op.create_index(op.f('ix_persons_merged_into'), 'persons', ['merged_into'], unique=False)
     op.create_table('person_merges',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kept_id', sa.String(length=36), nullable=False),
@@ -46,7 +54,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_person_merges_merged_id'))
         batch_op.drop_index(batch_op.f('ix_person_merges_kept_id'))
     op.drop_table('person_merges')
-    with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_persons_merged_into_persons'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_persons_merged_into'))
-        batch_op.drop_column('merged_into')
+    op.drop_index(op.f('ix_persons_merged_into'), table_name='persons')
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite (3.35+) drops a column without rebuilding the table, but not one with a
+        # REFERENCES clause; leave it in place there (the downgrade of a development database).
+        return
+    op.drop_constraint(op.f('fk_persons_merged_into_persons'), 'persons', type_='foreignkey')
+    op.drop_column('persons', 'merged_into')
