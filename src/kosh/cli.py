@@ -22,10 +22,12 @@ stay_app = typer.Typer(help="Stay status and the short-stay calculator.", no_arg
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+identity_app = typer.Typer(help="One person across records: the review queue of likely pairs.", no_args_is_help=True)
 app.add_typer(stay_app, name="stay")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
+app.add_typer(identity_app, name="identity")
 
 console = Console()
 err = Console(stderr=True)
@@ -210,6 +212,19 @@ def stay_status(person_id: str, on: Optional[str] = typer.Option(None, help="dat
     except KoshError as exc:
         _fail(str(exc))
     _print_assessment(result, day, citizenship, as_json)
+
+
+@identity_app.command("scan")
+def identity_scan() -> None:
+    """Compare likely pairs of persons and queue those that may be one person for review."""
+    from kosh.core.security import system_principal
+    from kosh.identity import service
+
+    ctx = _context()
+    with console.status("comparing likely pairs …"):
+        with ctx.transaction() as s:
+            queued = service.scan(s, ctx, system_principal("kosh identity scan"))
+    console.print(f"{queued} pair(s) queued for review (weight ≥ {ctx.settings.identity_review_weight:g})")
 
 
 @audit_app.command("verify")

@@ -52,3 +52,25 @@ def test_merge_errors_are_problems(client, users, ctx):
     assert r.status_code == 404 and r.headers["content-type"].startswith(PROBLEM)
     # nothing was merged by any refused call
     assert client.get(f"/api/v1/persons/{a}/merges", headers=admin).json() == []
+
+
+def test_review_queue_over_the_api(client, users, ctx):
+    h = token_for(client, "almaty")
+    a = client.post("/api/v1/border-events", json=f.border_event(
+        document_number="FA1000001", checkpoint="ALA-AIRPORT"), headers=h).json()["person_ids"][0]
+    b = client.post("/api/v1/notifications", json=f.notification(document_number="FB2000002", kato="751700000"),
+                    headers=token_for(client, "admin")).json()["person_ids"][0]
+    assert client.post("/api/v1/identity/scan", headers=h).json() == {"queued": 1}
+    (cand,) = client.get("/api/v1/identity/candidates", headers=h).json()
+    detail = client.get(f"/api/v1/identity/candidates/{cand['id']}", headers=h).json()
+    assert {detail["a"]["id"], detail["b"]["id"]} == {a, b}
+    assert {e["field"] for e in detail["evidence"]} == {"name", "birth_date", "sex", "citizenship"}
+    bad = client.post(f"/api/v1/identity/candidates/{cand['id']}/decision", json={"decision": "maybe", "reason": "x"},
+                      headers=h)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "decision"
+    ok = client.post(f"/api/v1/identity/candidates/{cand['id']}/decision",
+                     json={"decision": "accept", "reason": "same man"}, headers=h)
+    assert ok.status_code == 200 and ok.json()["status"] == "accepted" and ok.json()["merge_id"]
+    assert client.get("/api/v1/identity/candidates", headers=h).json() == []
+    assert client.get(f"/api/v1/persons/{b}", headers=h).json()["id"] == a
+    assert client.get("/api/v1/identity/candidates", headers=token_for(client, "analyst")).status_code == 403

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     import_chunk_rows: int = 20000  # one transaction each; larger chunks amortise per-chunk queries
     auth_cache_seconds: float = 30.0
     request_threads: int = 2
+    # Pairs whose match weight reaches this wait in the review queue (identity.rules.WEIGHTS).
+    identity_review_weight: float = 6.0
 
     @property
     def resolved_database_url(self) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from kosh.core.context import Context
 from kosh.core.security import Principal
 from kosh.identity import service
+from kosh.people.api import PersonDetailOut, detail_out
 from kosh.people.schemas import Strict
 from kosh.web.deps import check_csrf, get_ctx, require_principal
 
@@ -65,3 +67,79 @@ def merges(person_id: str, ctx: Context = Depends(get_ctx),
            principal: Principal = Depends(require_principal)) -> list[MergeOut]:
     with ctx.transaction() as s:
         return [merge_out(r) for r in service.merges_of(s, ctx, principal, person_id)]
+
+
+class EvidenceOut(BaseModel):
+    field: str
+    level: str
+    weight: float
+    a: str
+    b: str
+
+
+class CandidateOut(BaseModel):
+    id: int
+    person_a: str
+    person_b: str
+    weight: float
+    scorer: str
+    status: str
+    created_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_reason: str | None
+    merge_id: int | None
+
+
+class CandidateDetailOut(CandidateOut):
+    evidence: list[EvidenceOut]
+    a: PersonDetailOut
+    b: PersonDetailOut
+
+
+class DecisionIn(Strict):
+    decision: Literal["accept", "reject", "defer"]
+    reason: str = Field(min_length=1, max_length=2000, description="why (kept in the audit)")
+
+
+class ScanOut(BaseModel):
+    queued: int
+
+
+def candidate_out(c) -> CandidateOut:  # noqa: ANN001
+    return CandidateOut.model_validate(c, from_attributes=True)
+
+
+@router.post("/identity/scan", response_model=ScanOut,
+             summary="Compare likely pairs of persons and queue those that may be one person")
+def scan(request: Request, ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)) -> ScanOut:
+    check_csrf(request, None)
+    with ctx.transaction() as s:
+        return ScanOut(queued=service.scan(s, ctx, principal))
+
+
+@router.get("/identity/candidates", response_model=list[CandidateOut], summary="The review queue, strongest first")
+def candidates(status: Literal["open", "accepted", "rejected", "deferred"] = "open",
+               limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=100_000),
+               ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)) -> list[CandidateOut]:
+    with ctx.transaction() as s:
+        return [candidate_out(c) for c in service.review_queue(s, ctx, principal, status, limit, offset)]
+
+
+@router.get("/identity/candidates/{candidate_id}", response_model=CandidateDetailOut,
+            summary="One candidate pair side by side with the per-field evidence")
+def candidate(candidate_id: int, ctx: Context = Depends(get_ctx),
+              principal: Principal = Depends(require_principal)) -> CandidateDetailOut:
+    with ctx.transaction() as s:
+        view = service.candidate(s, ctx, principal, candidate_id)
+        return CandidateDetailOut(**candidate_out(view.candidate).model_dump(), evidence=view.evidence,
+                                  a=detail_out(view.a), b=detail_out(view.b))
+
+
+@router.post("/identity/candidates/{candidate_id}/decision", response_model=CandidateOut,
+             summary="Accept (merge the two), reject or defer a candidate pair")
+def decide(candidate_id: int, body: DecisionIn, request: Request, ctx: Context = Depends(get_ctx),
+           principal: Principal = Depends(require_principal)) -> CandidateOut:
+    check_csrf(request, None)
+    with ctx.transaction() as s:
+        return candidate_out(service.decide(s, ctx, principal, candidate_id, body.decision, body.reason))

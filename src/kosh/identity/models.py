@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import DateTime, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kosh.core.db import Base
@@ -30,3 +30,24 @@ class PersonMerge(Base):
     undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     undone_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     undo_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class IdentityCandidate(Base):
+    """A pair of persons that may be one: waits in the review queue for an officer's decision."""
+
+    __tablename__ = "identity_candidates"
+    __table_args__ = (UniqueConstraint("person_a", "person_b", name="uq_identity_candidates_pair"),
+                      Index("ix_identity_candidates_status_weight", "status", "weight"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_a: Mapped[str] = mapped_column(ForeignKey("persons.id"))  # the smaller id of the two
+    person_b: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    weight: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[str] = mapped_column(Text)  # JSON list of {field, level, weight, a, b}
+    scorer: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | accepted | rejected | deferred
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    merge_id: Mapped[int | None] = mapped_column(ForeignKey("person_merges.id"), nullable=True)

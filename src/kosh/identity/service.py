@@ -9,17 +9,21 @@ notifications recorded since under its documents). Both are audited with their r
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
 from kosh.core import audit
 from kosh.core.context import Context
 from kosh.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from kosh.core.security import Permission, Principal, utcnow
-from kosh.identity.models import PersonMerge
+from kosh.identity import rules
+from kosh.identity.models import IdentityCandidate, PersonMerge
 from kosh.people import repository as people_repository
 from kosh.people import service as people
+from kosh.people.models import Person, PersonName, PersonNameToken
 from kosh.stay import service as stay
 
 
@@ -82,6 +86,9 @@ def unmerge(session: Session, ctx: Context, principal: Principal, merge_id: int,
     stay.restore_records(session, moved, record.kept_id, record.merged_id, moved.get("travel_documents", []))
     stay.recompute_after_identity_change(session, ctx, [record.kept_id, record.merged_id])
     record.undone_at, record.undone_by, record.undo_reason = utcnow(), principal.username, reason
+    # The pair accepted from the queue turned out to be two persons.
+    session.execute(update(IdentityCandidate).where(IdentityCandidate.merge_id == record.id).values(
+        status="rejected", decided_by=principal.username, decided_at=utcnow(), decision_reason=f"unmerged: {reason}"))
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "unmerge", "person", record.kept_id, {"merge": record.id, "restored": record.merged_id, "reason": reason})])
     return record
@@ -97,3 +104,138 @@ def merges_of(session: Session, ctx: Context, principal: Principal, person_id: s
     audit.append(session, ctx.keyring, principal, [audit.Access("read", "person_merges", person_id,
                                                                 {"merges": [r.id for r in rows]})])
     return rows
+
+
+# -- the review queue -------------------------------------------------------------------------
+
+SCORER = "rules-v1"
+
+
+def _profiles(session: Session, person_ids: Sequence[str]) -> dict[str, rules.Profile]:
+    spellings: dict[str, list[str]] = {}
+    for pid, full in session.execute(select(PersonName.person_id, PersonName.full_name)
+                                     .where(PersonName.person_id.in_(list(person_ids)))
+                                     .order_by(PersonName.id)):
+        spellings.setdefault(pid, []).append(full)
+    rows = session.execute(select(Person.id, Person.birth_date, Person.sex, Person.citizenship)
+                           .where(Person.id.in_(list(person_ids))))
+    return {pid: rules.Profile(pid, tuple(spellings.get(pid, ())), birth or "", sex, cit)
+            for pid, birth, sex, cit in rows}
+
+
+def _blocked_pairs(session: Session, principal: Principal, person_ids: Sequence[str] | None) -> set[tuple[str, str]]:
+    """Pairs worth comparing: a spelling with the same search key, or the same citizenship and
+    birth year and a shared name word. Merged persons and pairs seen before are left out."""
+    p1, p2 = aliased(Person), aliased(Person)
+    n1, n2 = aliased(PersonName), aliased(PersonName)
+    t1, t2 = aliased(PersonNameToken), aliased(PersonNameToken)
+    by_key = (select(n1.person_id, n2.person_id).join(n2, (n1.search_key == n2.search_key)
+                                                     & (n1.person_id < n2.person_id)))
+    by_birth = (select(p1.id, p2.id)
+                .join(p2, (p1.citizenship == p2.citizenship) & (p1.id < p2.id)
+                      & (func.substr(p1.birth_date, 1, 4) == func.substr(p2.birth_date, 1, 4)))
+                .join(t1, t1.person_id == p1.id).join(t2, (t2.person_id == p2.id) & (t2.token == t1.token)))
+    pairs: set[tuple[str, str]] = set()
+    for stmt in (by_key, by_birth):
+        if person_ids is not None:
+            ids = list(person_ids)
+            cols = stmt.selected_columns
+            stmt = stmt.where(cols[0].in_(ids) | cols[1].in_(ids))
+        pairs.update((a, b) for a, b in session.execute(stmt.distinct()))
+    if not pairs:
+        return pairs
+    involved = {p for pair in pairs for p in pair}
+    visible = set(session.execute(people_repository.scoped(
+        select(Person.id).where(Person.id.in_(list(involved)), Person.merged_into.is_(None)), principal)).scalars())
+    seen = {(a, b) for a, b in session.execute(select(IdentityCandidate.person_a, IdentityCandidate.person_b)
+                                               .where(IdentityCandidate.person_a.in_(list(involved))))}
+    return {(a, b) for a, b in pairs if a in visible and b in visible and (a, b) not in seen}
+
+
+def scan(session: Session, ctx: Context, principal: Principal, person_ids: Sequence[str] | None = None) -> int:
+    """Put pairs that may be one person (weight ≥ the configured threshold) in the review queue;
+    only `person_ids`' pairs when given. Returns how many were queued."""
+    principal.require(Permission.IDENTITY_MERGE)
+    pairs = sorted(_blocked_pairs(session, principal, person_ids))
+    if not pairs:
+        return 0
+    profiles = _profiles(session, {p for pair in pairs for p in pair})
+    threshold = ctx.settings.identity_review_weight
+    rows = []
+    for a, b in pairs:
+        result = rules.compare(profiles[a], profiles[b])
+        if result.weight >= threshold:
+            rows.append({"person_a": a, "person_b": b, "weight": result.weight, "scorer": SCORER, "status": "open",
+                         "evidence": json.dumps([e.__dict__ for e in result.evidence], ensure_ascii=False)})
+    if rows:
+        session.execute(insert(IdentityCandidate), rows)
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "scan", "identity_candidates", "*", {"compared": len(pairs), "queued": len(rows)})])
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    candidate: IdentityCandidate
+    evidence: list[dict]
+    a: object  # people.PersonView
+    b: object
+
+
+def review_queue(session: Session, ctx: Context, principal: Principal, status: str = "open",
+                 limit: int = 50, offset: int = 0) -> list[IdentityCandidate]:
+    """Candidates of one status, strongest first; an officer sees pairs of their regions only."""
+    principal.require(Permission.IDENTITY_MERGE)
+    if status not in STATUSES:
+        raise ValidationFailed([FieldError("status", f"status must be one of {', '.join(STATUSES)}")])
+    visible = people_repository.scoped(select(Person.id), principal)
+    rows = list(session.execute(select(IdentityCandidate).where(
+        IdentityCandidate.status == status, IdentityCandidate.person_a.in_(visible),
+        IdentityCandidate.person_b.in_(visible)).order_by(IdentityCandidate.weight.desc(), IdentityCandidate.id)
+        .limit(limit).offset(offset)).scalars())
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "list", "identity_candidates", status, {"ids": [r.id for r in rows]})])
+    return rows
+
+
+def _candidate(session: Session, principal: Principal, candidate_id: int, *, lock: bool = False) -> IdentityCandidate:
+    found = session.get(IdentityCandidate, candidate_id, with_for_update=lock)
+    if found is None:
+        raise NotFound(f"no review candidate {candidate_id}")
+    _visible(session, principal, found.person_a)
+    _visible(session, principal, found.person_b)
+    return found
+
+
+def candidate(session: Session, ctx: Context, principal: Principal, candidate_id: int) -> CandidateView:
+    """One pair side by side: both persons (names, documents, spellings) and the evidence."""
+    principal.require(Permission.IDENTITY_MERGE)
+    found = _candidate(session, principal, candidate_id)
+    a = people.get_person(session, ctx, principal, found.person_a, audited=False)
+    b = people.get_person(session, ctx, principal, found.person_b, audited=False)
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "read", "identity_candidate", str(candidate_id), {"persons": [found.person_a, found.person_b]})])
+    return CandidateView(found, json.loads(found.evidence), a, b)
+
+
+STATUSES = ("open", "accepted", "rejected", "deferred")
+DECISIONS = {"accept": "accepted", "reject": "rejected", "defer": "deferred"}
+
+
+def decide(session: Session, ctx: Context, principal: Principal, candidate_id: int, decision: str,
+           reason: str) -> IdentityCandidate:
+    """Accept (merge the two), reject, or defer a candidate pair."""
+    principal.require(Permission.IDENTITY_MERGE)
+    if decision not in DECISIONS:
+        raise ValidationFailed([FieldError("decision", f"decision must be one of {', '.join(DECISIONS)}")])
+    reason = _reason(reason)
+    found = _candidate(session, principal, candidate_id, lock=True)
+    if found.status not in ("open", "deferred"):
+        raise Conflict(f"candidate {candidate_id} was {found.status} already")
+    if decision == "accept":
+        found.merge_id = merge(session, ctx, principal, found.person_a, found.person_b, reason).id
+    found.status, found.decided_by, found.decided_at = DECISIONS[decision], principal.username, utcnow()
+    found.decision_reason = reason
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "decide", "identity_candidate", str(candidate_id), {"decision": decision, "reason": reason})])
+    return found
