@@ -61,6 +61,15 @@ def test_init_demo_import_and_audit_verify(home):
     assert r.exit_code == 0 and "queued for review" in r.output
     queued = int(r.output.split()[0])
     assert queued > 0  # the demo has renewed and second passports
+    from kosh.core.context import open_context
+    from kosh.identity import evaluation
+
+    ctx = open_context()
+    truth, wrongly_joined = evaluation.true_pairs(ctx, home / "demo" / "truth.csv")
+    scores = evaluation.score_queue(ctx, truth)
+    ctx.engine.dispose()
+    assert wrongly_joined == 0 and scores.true_pairs > 0
+    assert scores.recall == 1.0 and scores.precision >= 0.9  # every split person is proposed, few strangers
     feed = home / "demo" / "border_events.csv"
     again = runner.invoke(app, ["import", str(feed), "--kind", "border_events"])
     assert again.exit_code == 0 and "imported before" in again.output

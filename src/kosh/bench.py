@@ -345,3 +345,40 @@ def run_stay(console: Console, size: str = "medium", seconds: float = 10.0, post
                 _drop_schema(base, "kosh_bench")
     console.print(table)
     console.print("[dim]The load generator runs on the same cores as the server: requests/s is a floor.[/]")
+
+
+def run_identity(console: Console, size: str = "small", seeds: tuple[int, ...] = (11, 12, 13)) -> None:
+    """Review-queue accuracy on demo countries with known truth, and the scan's speed."""
+    from kosh.core.context import open_context
+    from kosh.core.security import system_principal
+    from kosh.identity import evaluation, service
+
+    console.print(f"[bold]kosh bench identity[/] — {machine()}")
+    console.print(f"started {dt.datetime.now().isoformat(timespec='seconds')}, demo size {size}, seeds {seeds}")
+    table = Table(title="Review queue against the demo's truth (pairs of stored persons that are one person)")
+    for col in ("seed", "persons", "true pairs", "queued", "correct", "precision", "recall", "F1", "scan s",
+                "wrongly joined"):
+        table.add_column(col, justify="right")
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            home = Path(tmp) / f"seed{seed}"
+            _use_database(f"sqlite:///{home / 'kosh.db'}", home)
+            from kosh.demo import build
+
+            summary = build.build_demo(seed=seed, size=size)
+            ctx = open_context()
+            truth, joined = evaluation.true_pairs(ctx, summary["paths"]["truth"])
+            t0 = time.perf_counter()
+            with ctx.transaction() as s:
+                service.scan(s, ctx, system_principal("bench identity"))
+            secs = time.perf_counter() - t0
+            scores = evaluation.score_queue(ctx, truth)
+            with ctx.transaction() as s:
+                persons = s.execute(sa.text("SELECT count(*) FROM persons")).scalar_one()
+            table.add_row(str(seed), f"{persons:,}", str(scores.true_pairs), str(scores.proposed), str(scores.correct),
+                          f"{scores.precision:.3f}", f"{scores.recall:.3f}", f"{scores.f1:.3f}", f"{secs:.2f}",
+                          str(joined))
+            ctx.engine.dispose()
+    console.print(table)
+    console.print("[dim]Scorer: identity.rules (rules-v1), review threshold from KOSH_IDENTITY_REVIEW_WEIGHT. "
+                  "'wrongly joined': stored persons holding records of two true persons.[/]")

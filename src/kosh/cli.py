@@ -281,8 +281,8 @@ def demo(seed: int = typer.Option(7, help="random seed: the same seed builds the
 
 
 @app.command()
-def bench(what: str = typer.Argument("stay", help="what to measure: stay"),
-          size: str = typer.Option("medium", help="demo size loaded for the API latency run"),
+def bench(what: str = typer.Argument("stay", help="what to measure: stay, identity"),
+          size: Optional[str] = typer.Option(None, help="demo size (default: medium for stay, small for identity)"),
           seconds: float = typer.Option(10.0, help="duration of each load phase"),
           postgres_url: Optional[str] = typer.Option(None, envvar="KOSH_BENCH_POSTGRES_URL",
                                                      help="PostgreSQL for the import and API runs"),
@@ -290,9 +290,12 @@ def bench(what: str = typer.Argument("stay", help="what to measure: stay"),
     """Measure and print figures for this machine (no pass/fail)."""
     from kosh import bench as bench_mod
 
+    if what == "identity":
+        bench_mod.run_identity(console=console, size=size or "small")
+        return
     if what != "stay":
-        _fail(f"unknown benchmark '{what}': use stay")
-    bench_mod.run_stay(console=console, size=size, seconds=seconds, postgres_url=postgres_url, rate=rate)
+        _fail(f"unknown benchmark '{what}': use stay or identity")
+    bench_mod.run_stay(console=console, size=size or "medium", seconds=seconds, postgres_url=postgres_url, rate=rate)
 
 
 if __name__ == "__main__":

@@ -58,3 +58,12 @@ def test_a_record_matches_itself_at_least_as_well_as_anything(spellings, birth, 
     me = Profile("a", tuple(spellings), birth, sex, "UZB")
     other = Profile("b", ("IVANOV PETR",), "1971-01-01", "M", "RUS")
     assert compare(me, me).weight >= compare(me, other).weight
+
+
+def test_pair_scores():
+    from kosh.identity.evaluation import PairScores
+
+    s = PairScores(true_pairs=10, proposed=8, correct=6)
+    assert (s.precision, s.recall) == (0.75, 0.6)
+    assert abs(s.f1 - 2 * 0.75 * 0.6 / 1.35) < 1e-12
+    assert PairScores(0, 0, 0).f1 == 1.0

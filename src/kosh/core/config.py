@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = 30.0
     request_threads: int = 2
     # Pairs whose match weight reaches this wait in the review queue (identity.rules.WEIGHTS).
-    identity_review_weight: float = 6.0
+    identity_review_weight: float = 8.0
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kosh.people import names
 
@@ -48,18 +49,25 @@ class Comparison:
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
 
 
+@lru_cache(maxsize=65536)
+def _keys(spelling: str) -> tuple[str, str, frozenset[str]]:
+    """Normalised form, search key and word keys of one spelling (a scan compares each often)."""
+    return names.normalize_name(spelling), names.search_key(spelling), frozenset(names.name_tokens(spelling))
+
+
 def name_level(a: Iterable[str], b: Iterable[str]) -> tuple[str, str, str]:
     """The best level over every pair of spellings, with the pair that reached it."""
     best = ("different", "", "")
     order = ["different", "partial", "same_key", "exact"]
     for x in a:
+        nx, kx, tx = _keys(x)
         for y in b:
-            if names.normalize_name(x) == names.normalize_name(y):
+            ny, ky, ty = _keys(y)
+            if nx == ny:
                 level = "exact"
-            elif names.search_key(x) == names.search_key(y):
+            elif kx == ky:
                 level = "same_key"
             else:
-                tx, ty = set(names.name_tokens(x)), set(names.name_tokens(y))
                 level = "partial" if len(tx & ty) >= 2 or (tx & ty and min(len(tx), len(ty)) == 1) else "different"
             if order.index(level) > order.index(best[0]):
                 best = (level, x, y)

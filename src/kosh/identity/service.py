@@ -124,16 +124,19 @@ def _profiles(session: Session, person_ids: Sequence[str]) -> dict[str, rules.Pr
 
 
 def _blocked_pairs(session: Session, principal: Principal, person_ids: Sequence[str] | None) -> set[tuple[str, str]]:
-    """Pairs worth comparing: a spelling with the same search key, or the same citizenship and
-    birth year and a shared name word. Merged persons and pairs seen before are left out."""
+    """Pairs worth comparing: a spelling with the same search key and the same birth year, or the
+    same birth date and a shared name word (a misspelt name; any citizenship, for a second
+    nationality's passport).
+    Merged persons and pairs seen before are left out."""
     p1, p2 = aliased(Person), aliased(Person)
     n1, n2 = aliased(PersonName), aliased(PersonName)
     t1, t2 = aliased(PersonNameToken), aliased(PersonNameToken)
-    by_key = (select(n1.person_id, n2.person_id).join(n2, (n1.search_key == n2.search_key)
-                                                     & (n1.person_id < n2.person_id)))
+    by_key = (select(n1.person_id, n2.person_id)
+              .join(n2, (n1.search_key == n2.search_key) & (n1.person_id < n2.person_id))
+              .join(p1, p1.id == n1.person_id).join(p2, p2.id == n2.person_id)
+              .where(func.substr(p1.birth_date, 1, 4) == func.substr(p2.birth_date, 1, 4)))
     by_birth = (select(p1.id, p2.id)
-                .join(p2, (p1.citizenship == p2.citizenship) & (p1.id < p2.id)
-                      & (func.substr(p1.birth_date, 1, 4) == func.substr(p2.birth_date, 1, 4)))
+                .join(p2, (p1.birth_date == p2.birth_date) & (p1.id < p2.id))
                 .join(t1, t1.person_id == p1.id).join(t2, (t2.person_id == p2.id) & (t2.token == t1.token)))
     pairs: set[tuple[str, str]] = set()
     for stmt in (by_key, by_birth):

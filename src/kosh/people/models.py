@@ -27,7 +27,7 @@ class Person(Base):
     surname_latin: Mapped[str] = mapped_column(String(200), default="")
     given_names_latin: Mapped[str] = mapped_column(String(200), default="")
     sex: Mapped[str] = mapped_column(String(1), default="X")
-    birth_date: Mapped[str] = mapped_column(String(10), default="")  # ISO, possibly partial
+    birth_date: Mapped[str] = mapped_column(String(10), default="", index=True)  # ISO, possibly partial
     birth_date_earliest: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     citizenship: Mapped[str] = mapped_column(String(3), index=True)
     # Where the person is registered (latest notification) or last crossed; scopes officers.

@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Candidate pairs are blocked on the birth date.
+    op.create_index(op.f('ix_persons_birth_date'), 'persons', ['birth_date'], unique=False)
     op.create_table('identity_candidates',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_a', sa.String(length=36), nullable=False),
@@ -46,3 +48,4 @@ def downgrade() -> None:
         batch_op.drop_index('ix_identity_candidates_status_weight')
         batch_op.drop_index(batch_op.f('ix_identity_candidates_person_b'))
     op.drop_table('identity_candidates')
+    op.drop_index(op.f('ix_persons_birth_date'), table_name='persons')
