@@ -94,15 +94,18 @@ def unmerge(session: Session, ctx: Context, principal: Principal, merge_id: int,
     return record
 
 
-def merges_of(session: Session, ctx: Context, principal: Principal, person_id: str) -> list[PersonMerge]:
-    """Every merge the person took part in, newest first."""
+def merges_of(session: Session, ctx: Context, principal: Principal, person_id: str, *,
+              audited: bool = True) -> list[PersonMerge]:
+    """Every merge the person took part in, newest first (`audited=False` for a page whose
+    read of the person is audited already)."""
     principal.require(Permission.PERSON_READ)
     _visible(session, principal, person_id)
     rows = list(session.execute(select(PersonMerge).where((PersonMerge.kept_id == person_id)
                                                           | (PersonMerge.merged_id == person_id))
                                 .order_by(PersonMerge.id.desc())).scalars())
-    audit.append(session, ctx.keyring, principal, [audit.Access("read", "person_merges", person_id,
-                                                                {"merges": [r.id for r in rows]})])
+    if audited:
+        audit.append(session, ctx.keyring, principal, [audit.Access("read", "person_merges", person_id,
+                                                                    {"merges": [r.id for r in rows]})])
     return rows
 
 

@@ -14,8 +14,10 @@ from pydantic import ValidationError
 
 from kosh.core.context import Context
 from kosh.core.errors import FieldError, KoshError, ValidationFailed
-from kosh.core.security import Permission
+from kosh.core.security import Permission, Principal
 from kosh.core.validation import field_errors
+from kosh.identity import service as identity
+from kosh.people import service as people
 from kosh.stay import ingest, service
 from kosh.stay.schemas import CalculatorIn, NotificationIn
 from kosh.web.deps import check_csrf, get_ctx, optional_principal, require_principal
@@ -40,13 +42,26 @@ def _parse_day(value: str | None, name: str) -> dt.date | None:
 @router.get("/persons/{person_id}")
 def person_page(person_id: str, request: Request, on: str | None = None, ctx: Context = Depends(get_ctx)) -> Response:
     principal = require_principal(request)
+    return person_response(request, ctx, principal, person_id, _parse_day(on, "on"))
+
+
+def person_response(request: Request, ctx: Context, principal: Principal, person_id: str, on: dt.date | None = None,
+                    *, status_code: int = 200, undo_error: tuple[int, str] | None = None,
+                    undo_reason: str = "") -> Response:
+    """The person page; also shown again, with the message, when undoing one of its merges was refused."""
     with ctx.transaction() as s:
-        st = service.person_stay(s, ctx, principal, person_id, _parse_day(on, "on"))
+        st = service.person_stay(s, ctx, principal, person_id, on)
+        shown = st.person.person.id  # a merged person's id leads to the person it went into
+        merges = identity.merges_of(s, ctx, principal, shown, audited=False)
+        others = people.brief_names(s, {m.merged_id if m.kept_id == shown else m.kept_id for m in merges})
     timeline = sorted(
         [("entry" if e.direction == "entry" else "exit", e.occurred_on, e) for e in st.events]
         + [("notification", n.arrival_date, n) for n in st.notifications]
         + [("permit", p.valid_from, p) for p in st.permits], key=lambda t: (t[1], t[0]), reverse=True)
-    return render(request, "person.html", st=st, view=st.person, a=st.assessment, timeline=timeline)
+    undone = request.query_params.get("undone", "")
+    return render(request, "person.html", status_code=status_code, st=st, view=st.person, a=st.assessment,
+                  timeline=timeline, asked=person_id, merges=merges, others=others,
+                  undone=int(undone) if undone.isdigit() else None, undo_error=undo_error, undo_reason=undo_reason)
 
 
 def _list(request: Request, ctx: Context, kind: str, on: str | None, region: str | None, cursor: str | None,

@@ -196,11 +196,12 @@ def create_app(ctx: Context) -> FastAPI:
     for router in (core_api, people_api, stay_api, identity_api):
         app.include_router(router, prefix="/api/v1")
 
+    from kosh.identity.views import router as identity_pages
     from kosh.people.views import router as people_pages
     from kosh.stay.views import router as stay_pages
     from kosh.web.views import router as web_pages
 
-    for router in (web_pages, people_pages, stay_pages):
+    for router in (web_pages, people_pages, stay_pages, identity_pages):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes, import_limit=ctx.settings.max_import_bytes)

@@ -13,7 +13,8 @@ from kosh.core import i18n
 from kosh.web.deps import LANG_COOKIE
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_DIRS = [ROOT / "web" / "templates", ROOT / "people" / "templates", ROOT / "stay" / "templates"]
+TEMPLATE_DIRS = [ROOT / "web" / "templates", ROOT / "people" / "templates", ROOT / "stay" / "templates",
+                 ROOT / "identity" / "templates"]
 
 
 @lru_cache(maxsize=None)

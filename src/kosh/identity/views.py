@@ -1,0 +1,155 @@
+"""Pages of identity decisions: the review queue of likely pairs, one pair side by side with its
+evidence and the decision form, and undoing a merge from the person page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kosh.core.context import Context
+from kosh.core.errors import Conflict, ValidationFailed
+from kosh.core.i18n import gettext_for
+from kosh.core.security import Permission, Principal
+from kosh.identity import service
+from kosh.people import repository as people_repository
+from kosh.people.models import Person
+from kosh.web.deps import check_csrf, get_ctx, require_principal
+from kosh.web.templating import render, request_lang
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+
+
+def N_(message: str) -> str:  # noqa: N802 — the conventional marker name for extraction
+    return message
+
+
+# Words for the codes the scorer and the queue store, shown in the interface language.
+FIELDS = {"name": N_("Name"), "birth_date": N_("Date of birth"), "sex": N_("Sex"), "citizenship": N_("Citizenship")}
+LEVELS = {
+    "exact": N_("identical"),
+    "same_key": N_("the same name, spelt or written differently"),
+    "partial": N_("some name words in common"),
+    "different": N_("different"),
+    "day_month_swap": N_("day and month swapped"),
+    "one_digit": N_("one digit differs"),
+    "same_year": N_("only the year is the same"),
+    "unknown": N_("not known for one of them"),
+    "same": N_("the same"),
+}
+STATUSES = {"open": N_("Open"), "deferred": N_("Deferred"), "accepted": N_("Accepted (merged)"),
+            "rejected": N_("Rejected")}
+SEXES = {"M": N_("male"), "F": N_("female"), "X": N_("unspecified")}
+SOURCES = {"border": N_("border crossing"), "notification": N_("host notification"), "api": N_("entered by hand")}
+
+
+def _words() -> dict:
+    return {"FIELDS": FIELDS, "LEVELS": LEVELS, "STATUSES": STATUSES, "SEXES": SEXES, "SOURCES": SOURCES}
+
+
+def _persons(session: Session, principal: Principal, ids: set[str]) -> dict[str, Person]:
+    """The persons of a page of pairs, in one query (review_queue audits the listing)."""
+    if not ids:
+        return {}
+    stmt = people_repository.scoped(select(Person).where(Person.id.in_(sorted(ids))), principal)
+    return {p.id: p for p in session.execute(stmt).scalars()}
+
+
+@router.get("/identity/review")
+def review_queue(request: Request, status: str = "open", page: int = 1, queued: int | None = None,
+                 ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.IDENTITY_MERGE)
+    page = max(1, min(page, 1000))
+    with ctx.transaction() as s:
+        rows = service.review_queue(s, ctx, principal, status, limit=PAGE, offset=(page - 1) * PAGE)
+        persons = _persons(s, principal, {p for c in rows for p in (c.person_a, c.person_b)})
+    return render(request, "review_queue.html", rows=rows, persons=persons, status=status, page=page,
+                  page_size=PAGE, queued=queued, **_words())
+
+
+@router.post("/identity/review/scan")
+def scan(request: Request, csrf_token: str = Form(""), ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.IDENTITY_MERGE)
+    check_csrf(request, csrf_token)
+    with ctx.transaction() as s:
+        queued = service.scan(s, ctx, principal)
+    return RedirectResponse(f"/identity/review?status=open&queued={queued}", status_code=303)
+
+
+def _pair_page(request: Request, ctx: Context, principal: Principal, candidate_id: int, *, status_code: int = 200,
+               errors: dict[str, str] | None = None, reason: str = "", conflict: str | None = None) -> Response:
+    with ctx.transaction() as s:
+        view = service.candidate(s, ctx, principal, candidate_id)
+    found = view.candidate
+    if conflict is not None:
+        _ = gettext_for(request_lang(request))
+        decided = found.status not in ("open", "deferred")
+        errors = {"body": _("This pair was decided already: %(status)s.") % {"status": _(STATUSES[found.status])}
+                  if decided else conflict}
+    # Accepting keeps the older record; the other's id then leads to it (as service.merge does).
+    kept = min((view.a.person, view.b.person), key=lambda p: (p.created_at, p.id))
+    total = sum(e["weight"] for e in view.evidence)
+    return render(request, "review_pair.html", status_code=status_code, c=found, view=view, kept=kept, total=total,
+                  errors=errors or {}, reason=reason, decided=request.query_params.get("decided") == "1", **_words())
+
+
+@router.get("/identity/review/{candidate_id}")
+def pair(candidate_id: int, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.IDENTITY_MERGE)
+    return _pair_page(request, ctx, principal, candidate_id)
+
+
+@router.post("/identity/review/{candidate_id}/decision")
+def decide(candidate_id: int, request: Request, decision: str = Form(""), reason: str = Form(""),
+           csrf_token: str = Form(""), ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.IDENTITY_MERGE)
+    check_csrf(request, csrf_token)
+    decision, reason = decision.strip(), reason.strip()
+    try:
+        with ctx.transaction() as s:
+            service.decide(s, ctx, principal, candidate_id, decision, reason)
+    except ValidationFailed as exc:
+        _ = gettext_for(request_lang(request))
+        errors = {e.field: e.message for e in exc.errors}
+        if "decision" in errors:
+            errors["decision"] = _("Choose accept, reject or defer.")
+        if "reason" in errors and not reason:
+            errors["reason"] = _("Give the reason for this decision.")
+        return _pair_page(request, ctx, principal, candidate_id, status_code=exc.status, errors=errors, reason=reason)
+    except Conflict as exc:
+        return _pair_page(request, ctx, principal, candidate_id, status_code=exc.status, reason=reason,
+                          conflict=exc.detail)
+    return RedirectResponse(f"/identity/review/{candidate_id}?decided=1", status_code=303)
+
+
+@router.post("/identity/merges/{merge_id}/undo")
+def undo(merge_id: int, request: Request, reason: str = Form(""), person: str = Form(""),
+         csrf_token: str = Form(""), ctx: Context = Depends(get_ctx)) -> Response:
+    """Undo a merge from the person page; a refused undo shows that page again with the message."""
+    principal = require_principal(request)
+    principal.require(Permission.IDENTITY_MERGE)
+    check_csrf(request, csrf_token)
+    reason, person = reason.strip(), person.strip()[:36]
+    try:
+        with ctx.transaction() as s:
+            record = service.unmerge(s, ctx, principal, merge_id, reason)
+    except (ValidationFailed, Conflict) as exc:
+        if not person:
+            raise
+        from kosh.stay.views import person_response
+
+        _ = gettext_for(request_lang(request))
+        if isinstance(exc, ValidationFailed):
+            message = _("Give the reason for undoing this merge.") if not reason else "; ".join(
+                e.message for e in exc.errors)
+        else:
+            message = _("This merge was undone already.") if " was undone on " in exc.detail else exc.detail
+        return person_response(request, ctx, principal, person, status_code=exc.status,
+                               undo_error=(merge_id, message), undo_reason=reason)
+    return RedirectResponse(f"/persons/{record.kept_id}?undone={record.id}", status_code=303)
