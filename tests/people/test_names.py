@@ -11,6 +11,7 @@ from kosh.people.names import (
     ROMANIZATION_TABLES,
     detect_script,
     language_for_citizenship,
+    metaphone_keys,
     name_tokens,
     normalize_name,
     romanize,
@@ -284,3 +285,33 @@ def test_search_key_ignores_word_order_and_case(pair: tuple[list[str], list[str]
     assert search_key(" ".join(shuffled).upper()) == key
     assert search_key(" ".join(w.title() for w in words)) == key
     assert sorted(name_tokens(" ".join(words))) == key.split()
+
+
+# ---------------------------------------------------------------------------
+# phonetic keys (Double Metaphone)
+
+METAPHONE_FAMILIES = {
+    "APTLF": ["Абдуллаев", "Abdullayev", "Abdullaev", "Abdulaev", "Abdulloev"],
+    "AKPF": ["Якубов", "Yakubov", "Iakubov", "Yoqubov", "Equbov", "Ёқубов"],
+    "KSMF": ["Қасымов", "Kasymov", "Qasymov", "Kassymov", "Qasimov"],
+}
+
+
+@pytest.mark.parametrize("code", METAPHONE_FAMILIES)
+def test_a_family_shares_one_metaphone_code_in_any_script(code: str) -> None:
+    for name in METAPHONE_FAMILIES[code]:
+        assert code in metaphone_keys(name)[0], name
+
+
+def test_metaphone_keys_per_word_and_nothing_for_no_letters() -> None:
+    assert metaphone_keys("Қасымов Нұрлан") == [("KSMF",), ("NRLN",)]
+    assert metaphone_keys("Ivanova-Petrova") == [("AFNF",), ("PTRF",)]
+    assert metaphone_keys("") == [] and metaphone_keys("12 34") == []
+    assert metaphone_keys("Шухрат") == metaphone_keys("Shukhrat") != metaphone_keys("Shuxrat")  # x read as ks
+
+
+@given(st.text(alphabet=st.sampled_from(list("абвгдеёжзийклмнопрстуфхцчшщыэюяәғқңөұүһіўҳҷӣӯ -")), max_size=30))
+def test_metaphone_codes_are_upper_case_latin(text: str) -> None:
+    # Double Metaphone writes 'th' as the digit 0 (theta): Cyrillic тх romanises to 'tkh'.
+    for codes in metaphone_keys(text):
+        assert codes and all(c and set(c) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0") for c in codes)

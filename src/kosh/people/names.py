@@ -40,6 +40,10 @@ search_key(s) / name_tokens(s)
     not matter. Consequences to know: x is read as kh (Uzbek), not ks; a lone
     Latin c keeps a class of its own (it is ts, k or dzh depending on the
     language); Russian Г for Arabic H (Гасан/Hasan) is not bridged.
+
+metaphone_keys(s)
+    Double Metaphone codes per word (the `doublemetaphone` package), read from the generic
+    romanisation: a phonetic key beside the skeleton, for blocking and comparing pairs.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ import unicodedata
 from collections.abc import Callable
 
 from anyascii import anyascii
+from doublemetaphone import doublemetaphone
 
 # ---------------------------------------------------------------------------
 # Romanisation tables: lowercase Cyrillic letter → lowercase Latin.
@@ -392,3 +397,27 @@ def search_key(s: str) -> str:
     """One key for a full name, the same across scripts, schemes and word order."""
     return " ".join(sorted(name_tokens(s)))
 
+
+
+# ---------------------------------------------------------------------------
+# Phonetic keys
+
+
+@lru_cache(maxsize=131072)
+def _word_metaphones(word: str) -> tuple[str, ...]:
+    latin = anyascii(_romanize_word(word, None, _generic_lookup))
+    latin = re.sub(r"[^A-Za-z]", "", latin)
+    if not latin:
+        return ()
+    primary, secondary = doublemetaphone(latin)
+    return tuple(dict.fromkeys(code for code in (primary, secondary) if code))
+
+
+def metaphone_keys(s: str) -> list[tuple[str, ...]]:
+    """Double Metaphone codes of each word of a name (primary, then the secondary when it
+    differs), read from the generic romanisation, so that any script gives the same codes:
+    Abdullayev / Абдуллаев / Abdulloev → APTLF; Yoqubov / Yakubov / Iakubov / Ёқубов → AKPF.
+    A second key beside `search_key` for blocking and comparison; note that it reads Uzbek x
+    as ks (Shuxrat XKSRT, Shukhrat XKRT), which `search_key` bridges."""
+    return [codes for word in re.split(r"[\s\-]+", normalize_name(s)) if word
+            for codes in [_word_metaphones(word)] if codes]
