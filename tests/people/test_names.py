@@ -101,8 +101,12 @@ TG_PASSPORT = (
     "а a|б b|в v|г g|ғ gh|д d|е e|ё yo|ж zh|з z|и i|ӣ i|й y|к k|қ q|л l|м m|н n|о o|п p|р r|"
     "с s|т t|у u|ӯ u|ф f|х kh|ҳ h|ч ch|ҷ j|ш sh|ъ |э e|ю yu|я ya"
 )
-ALPHABETS = {"ru": RU_ICAO, "kk": KK_2021, "uz": UZ_LATIN, "ky": KY_PASSPORT, "tg": TG_PASSPORT}
-ALPHABET_SIZES = {"ru": 33 + 5, "kk": 42, "uz": 35, "ky": 36, "tg": 35}
+RU_BGN = (
+    "а a|б b|в v|г g|д d|е e|ё yo|ж zh|з z|и i|й y|к k|л l|м m|н n|о o|п p|р r|с s|т t|у u|ф f|"
+    "х kh|ц ts|ч ch|ш sh|щ shch|ъ |ы y|ь |э e|ю yu|я ya"
+)
+ALPHABETS = {"ru": RU_ICAO, "ru-bgn": RU_BGN, "kk": KK_2021, "uz": UZ_LATIN, "ky": KY_PASSPORT, "tg": TG_PASSPORT}
+ALPHABET_SIZES = {"ru": 33 + 5, "ru-bgn": 33, "kk": 42, "uz": 35, "ky": 36, "tg": 35}
 LETTER_CASES = [
     (language, *pair.split(" ")) for language, spec in ALPHABETS.items() for pair in spec.split("|")
 ]
@@ -130,6 +134,10 @@ def test_tables_cover_the_whole_alphabet_and_nothing_else(language: str) -> None
         ("Пётр Подъячев", "ru", "Petr Podieiachev"),
         ("Қасымов Нұрлан", "ru", "Kasymov Nurlan"),  # Kazakh letters as Russian passports write them
         ("Раҳимов Ҷамшед", "ru", "Rakhimov Dzhamshed"),
+        ("Абдуллаев Юсупов Якуб", "ru-bgn", "Abdullayev Yusupov Yakub"),
+        ("Пётр Подъячев Ерлан", "ru-bgn", "Pyotr Podyachev Yerlan"),
+        ("Подъезжаев", "ru-bgn", "Podyezzhayev"),  # е after a sign and after a vowel: ye
+        ("Қасымов Нұрлан", "ru-bgn", "Kasymov Nurlan"),
         ("Қасымов Нұрлан", "kk", "Qasymov Nūrlan"),
         ("Иіс Әлия", "kk", "İıs Äliia"),
         ("ИІС", "kk", "İIS"),  # Turkic casing: и → İ, і → I
@@ -265,7 +273,7 @@ REALISTIC_CYRILLIC_NAMES = [
 ]
 
 
-@pytest.mark.parametrize("language", [None, "ru", "kk", "uz", "ky", "tg"])
+@pytest.mark.parametrize("language", [None, "ru", "ru-bgn", "kk", "uz", "ky", "tg"])
 @pytest.mark.parametrize("name", REALISTIC_CYRILLIC_NAMES)
 def test_every_passport_romanisation_keeps_the_key(name: str, language: str | None) -> None:
     assert search_key(romanize(name, language)) == search_key(name)

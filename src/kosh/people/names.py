@@ -11,7 +11,8 @@ normalize_name(s)
 
 romanize(s, language)
     The Latin form a passport of that language writes: 'ru' ICAO 9303
-    (7th ed.), 'kk' Kazakh Latin alphabet of 2021, 'uz' Uzbek Latin, 'ky'
+    (7th ed.), 'ru-bgn' Russian by BGN/PCGN without diacritics (Abdullayev,
+    Yusupov: visas and most foreign records), 'kk' Kazakh Latin alphabet of 2021, 'uz' Uzbek Latin, 'ky'
     Kyrgyz and 'tg' Tajik in their passport (BGN/PCGN-derived) style. A letter
     missing from a language's table falls back to the generic table (for 'ru':
     to the Russian base letter first, as Russian passports write Қ as K), then
@@ -122,8 +123,20 @@ GENERIC_CYRILLIC: dict[str, str] = {
     "ь": "", "э": "e", "ю": "yu", "я": "ya",
 }
 
+# Russian by BGN/PCGN without its diacritics and sign marks, as visas, older passports and most
+# non-Russian records write Russian names (Abdullayev, Yusupov, Pyotr): е is 'ye' at the start
+# of a word and after a vowel or sign (see YE_AFTER_VOWEL_LANGUAGES).
+RUSSIAN_BGN: dict[str, str] = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo",
+    "ж": "zh", "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m",
+    "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+    "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
+    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+}
+
 ROMANIZATION_TABLES: dict[str, dict[str, str]] = {
     "ru": ICAO_9303,
+    "ru-bgn": RUSSIAN_BGN,
     "kk": KAZAKH_LATIN_2021,
     "uz": UZBEK_LATIN,
     "ky": KYRGYZ_PASSPORT,
@@ -131,7 +144,7 @@ ROMANIZATION_TABLES: dict[str, dict[str, str]] = {
 }
 
 # Е is written 'ye' at the start of a word and after a vowel or a hard/soft sign.
-YE_AFTER_VOWEL_LANGUAGES: frozenset[str] = frozenset({"uz", "ky", "tg"})
+YE_AFTER_VOWEL_LANGUAGES: frozenset[str] = frozenset({"ru-bgn", "uz", "ky", "tg"})
 CYRILLIC_VOWELS_AND_SIGNS: frozenset[str] = frozenset("аеёиоуыэюяәөүұіӣӯўъь")
 
 # Kazakh 2021 uses Turkish-style dotted/dotless I: upper case of i is İ, of ı is I.
@@ -287,8 +300,8 @@ def _lookup(lower: str, language: str | None) -> str | None:
     table = ROMANIZATION_TABLES[language]
     if lower in table:
         return table[lower]
-    if language == "ru" and lower in RUSSIAN_BASE_LETTERS:
-        return "".join(ICAO_9303[c] for c in RUSSIAN_BASE_LETTERS[lower])
+    if language in ("ru", "ru-bgn") and lower in RUSSIAN_BASE_LETTERS:
+        return "".join(table[c] for c in RUSSIAN_BASE_LETTERS[lower])
     return GENERIC_CYRILLIC.get(lower)
 
 
