@@ -109,6 +109,21 @@ def bulk_insert(session: Session, table: Any, rows: list[dict], *, conflict: lis
         return [tuple(r) for r in cur.fetchall()] if returning else []
 
 
+def reassign(session: Session, table: Any, from_id: str, to_id: str, *, where: Any = None,
+             ids: list[int] | None = None) -> list[int]:
+    """Move rows of `table` from one person to another (`person_id`), all of them or only `ids`,
+    and optionally only those matching `where`; returns the ids of the rows moved, sorted.
+    The one mechanism behind merging persons and undoing a merge, whoever owns the table."""
+    if ids is not None and not ids:
+        return []
+    stmt = sa.update(table).where(table.c.person_id == from_id)
+    if ids is not None:
+        stmt = stmt.where(table.c.id.in_(ids))
+    if where is not None:
+        stmt = stmt.where(where)
+    return sorted(session.execute(stmt.values(person_id=to_id).returning(table.c.id)).scalars().all())
+
+
 def in_values(session: Session, column: Any, values: Any) -> Any:
     """`column IN (values)` for large lists: PostgreSQL gets one array parameter (`= ANY`),
     which the driver binds far faster than thousands of separate parameters."""

@@ -12,8 +12,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from kosh.core import audit
 from kosh.core.context import Context
@@ -21,9 +21,7 @@ from kosh.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from kosh.core.security import Permission, Principal, utcnow
 from kosh.identity import rules
 from kosh.identity.models import IdentityCandidate, PersonMerge
-from kosh.people import repository as people_repository
 from kosh.people import service as people
-from kosh.people.models import Person, PersonName, PersonNameToken
 from kosh.stay import service as stay
 
 
@@ -37,10 +35,16 @@ def _reason(reason: str) -> str:
 
 
 def _visible(session: Session, principal: Principal, person_id: str):  # noqa: ANN202 — Person
-    person = people_repository.get_person(session, principal, person_id)
-    if person is None:
-        raise NotFound(f"no person {person_id} in your regions")
-    return person
+    return people.person_in_scope(session, principal, person_id)
+
+
+class AlreadyUndone(Conflict):
+    """The merge was undone before."""
+
+
+def kept_of(a, b):  # noqa: ANN001, ANN201 — two Person rows
+    """Which of two persons a merge keeps: the older one (by creation, then id)."""
+    return min((a, b), key=lambda p: (p.created_at, p.id))
 
 
 def merge(session: Session, ctx: Context, principal: Principal, first_id: str, second_id: str,
@@ -54,7 +58,8 @@ def merge(session: Session, ctx: Context, principal: Principal, first_id: str, s
     for p in (a, b):
         if p.merged_into:
             raise Conflict(f"person {p.id} was merged into {p.merged_into} already")
-    kept, merged = sorted((a, b), key=lambda p: (p.created_at, p.id))
+    kept = kept_of(a, b)
+    merged = b if kept is a else a
     moved = people.move_identity(session, merged.id, kept.id) | stay.move_records(session, merged.id, kept.id)
     stay.recompute_after_identity_change(session, ctx, [kept.id], gone=[merged.id])
     record = PersonMerge(kept_id=kept.id, merged_id=merged.id, reason=reason, decided_by=principal.username,
@@ -76,7 +81,7 @@ def unmerge(session: Session, ctx: Context, principal: Principal, merge_id: int,
         raise NotFound(f"no merge {merge_id}")
     _visible(session, principal, record.kept_id)
     if record.undone_at is not None:
-        raise Conflict(f"merge {merge_id} was undone on {record.undone_at:%Y-%m-%d %H:%M} UTC already")
+        raise AlreadyUndone(f"merge {merge_id} was undone on {record.undone_at:%Y-%m-%d %H:%M} UTC already")
     later = session.execute(select(PersonMerge.id).where(PersonMerge.merged_id == record.kept_id,
                                                          PersonMerge.undone_at.is_(None))).scalar()
     if later is not None:
@@ -114,58 +119,30 @@ def merges_of(session: Session, ctx: Context, principal: Principal, person_id: s
 SCORER = "rules-v1"
 
 
-def _profiles(session: Session, person_ids: Sequence[str]) -> dict[str, rules.Profile]:
-    spellings: dict[str, list[str]] = {}
-    for pid, full in session.execute(select(PersonName.person_id, PersonName.full_name)
-                                     .where(PersonName.person_id.in_(list(person_ids)))
-                                     .order_by(PersonName.id)):
-        spellings.setdefault(pid, []).append(full)
-    rows = session.execute(select(Person.id, Person.birth_date, Person.sex, Person.citizenship)
-                           .where(Person.id.in_(list(person_ids))))
-    return {pid: rules.Profile(pid, tuple(spellings.get(pid, ())), birth or "", sex, cit)
-            for pid, birth, sex, cit in rows}
-
-
-def _blocked_pairs(session: Session, principal: Principal, person_ids: Sequence[str] | None) -> set[tuple[str, str]]:
-    """Pairs worth comparing: a spelling with the same search key and the same birth year, or the
-    same birth date and a shared name word (a misspelt name; any citizenship, for a second
-    nationality's passport).
-    Merged persons and pairs seen before are left out."""
-    p1, p2 = aliased(Person), aliased(Person)
-    n1, n2 = aliased(PersonName), aliased(PersonName)
-    t1, t2 = aliased(PersonNameToken), aliased(PersonNameToken)
-    by_key = (select(n1.person_id, n2.person_id)
-              .join(n2, (n1.search_key == n2.search_key) & (n1.person_id < n2.person_id))
-              .join(p1, p1.id == n1.person_id).join(p2, p2.id == n2.person_id)
-              .where(func.substr(p1.birth_date, 1, 4) == func.substr(p2.birth_date, 1, 4)))
-    by_birth = (select(p1.id, p2.id)
-                .join(p2, (p1.birth_date == p2.birth_date) & (p1.id < p2.id))
-                .join(t1, t1.person_id == p1.id).join(t2, (t2.person_id == p2.id) & (t2.token == t1.token)))
-    pairs: set[tuple[str, str]] = set()
-    for stmt in (by_key, by_birth):
-        if person_ids is not None:
-            ids = list(person_ids)
-            cols = stmt.selected_columns
-            stmt = stmt.where(cols[0].in_(ids) | cols[1].in_(ids))
-        pairs.update((a, b) for a, b in session.execute(stmt.distinct()))
+def _comparable(session: Session, principal: Principal,
+                person_ids: Sequence[str] | None) -> tuple[list[tuple[str, str]], dict[str, rules.Profile]]:
+    """Likely pairs the caller may see, not merged away and not queued before, with the profiles
+    of their persons."""
+    pairs = people.likely_pairs(session, person_ids)
     if not pairs:
-        return pairs
+        return [], {}
     involved = {p for pair in pairs for p in pair}
-    visible = set(session.execute(people_repository.scoped(
-        select(Person.id).where(Person.id.in_(list(involved)), Person.merged_into.is_(None)), principal)).scalars())
+    persons = {pid: p for pid, p in people.persons_in_scope(session, principal, involved).items()
+               if not p.merged_into}
     seen = {(a, b) for a, b in session.execute(select(IdentityCandidate.person_a, IdentityCandidate.person_b)
                                                .where(IdentityCandidate.person_a.in_(list(involved))))}
-    return {(a, b) for a, b in pairs if a in visible and b in visible and (a, b) not in seen}
+    pairs = sorted((a, b) for a, b in pairs if a in persons and b in persons and (a, b) not in seen)
+    spellings = people.spellings_by_person(session, {p for pair in pairs for p in pair})
+    profiles = {pid: rules.Profile(pid, tuple(spellings.get(pid, ())), p.birth_date or "", p.sex, p.citizenship)
+                for pid, p in persons.items()}
+    return pairs, profiles
 
 
 def scan(session: Session, ctx: Context, principal: Principal, person_ids: Sequence[str] | None = None) -> int:
     """Put pairs that may be one person (weight ≥ the configured threshold) in the review queue;
     only `person_ids`' pairs when given. Returns how many were queued."""
     principal.require(Permission.IDENTITY_MERGE)
-    pairs = sorted(_blocked_pairs(session, principal, person_ids))
-    if not pairs:
-        return 0
-    profiles = _profiles(session, {p for pair in pairs for p in pair})
+    pairs, profiles = _comparable(session, principal, person_ids)
     threshold = ctx.settings.identity_review_weight
     rows = []
     for a, b in pairs:
@@ -194,7 +171,7 @@ def review_queue(session: Session, ctx: Context, principal: Principal, status: s
     principal.require(Permission.IDENTITY_MERGE)
     if status not in STATUSES:
         raise ValidationFailed([FieldError("status", f"status must be one of {', '.join(STATUSES)}")])
-    visible = people_repository.scoped(select(Person.id), principal)
+    visible = people.visible_ids(principal)
     rows = list(session.execute(select(IdentityCandidate).where(
         IdentityCandidate.status == status, IdentityCandidate.person_a.in_(visible),
         IdentityCandidate.person_b.in_(visible)).order_by(IdentityCandidate.weight.desc(), IdentityCandidate.id)

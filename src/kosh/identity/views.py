@@ -5,25 +5,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from kosh.core.context import Context
 from kosh.core.errors import Conflict, ValidationFailed
 from kosh.core.i18n import gettext_for
 from kosh.core.security import Permission, Principal
 from kosh.identity import service
-from kosh.people import repository as people_repository
-from kosh.people.models import Person
+from kosh.people import service as people
 from kosh.web.deps import check_csrf, get_ctx, require_principal
+from kosh.web.messages import N_
 from kosh.web.templating import render, request_lang
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
-
-
-def N_(message: str) -> str:  # noqa: N802 — the conventional marker name for extraction
-    return message
 
 
 # Words for the codes the scorer and the queue store, shown in the interface language.
@@ -49,14 +42,6 @@ def _words() -> dict:
     return {"FIELDS": FIELDS, "LEVELS": LEVELS, "STATUSES": STATUSES, "SEXES": SEXES, "SOURCES": SOURCES}
 
 
-def _persons(session: Session, principal: Principal, ids: set[str]) -> dict[str, Person]:
-    """The persons of a page of pairs, in one query (review_queue audits the listing)."""
-    if not ids:
-        return {}
-    stmt = people_repository.scoped(select(Person).where(Person.id.in_(sorted(ids))), principal)
-    return {p.id: p for p in session.execute(stmt).scalars()}
-
-
 @router.get("/identity/review")
 def review_queue(request: Request, status: str = "open", page: int = 1, queued: int | None = None,
                  ctx: Context = Depends(get_ctx)) -> Response:
@@ -65,7 +50,8 @@ def review_queue(request: Request, status: str = "open", page: int = 1, queued: 
     page = max(1, min(page, 1000))
     with ctx.transaction() as s:
         rows = service.review_queue(s, ctx, principal, status, limit=PAGE, offset=(page - 1) * PAGE)
-        persons = _persons(s, principal, {p for c in rows for p in (c.person_a, c.person_b)})
+        # review_queue audits the listing
+        persons = people.persons_in_scope(s, principal, {p for c in rows for p in (c.person_a, c.person_b)})
     return render(request, "review_queue.html", rows=rows, persons=persons, status=status, page=page,
                   page_size=PAGE, queued=queued, **_words())
 
@@ -90,8 +76,7 @@ def _pair_page(request: Request, ctx: Context, principal: Principal, candidate_i
         decided = found.status not in ("open", "deferred")
         errors = {"body": _("This pair was decided already: %(status)s.") % {"status": _(STATUSES[found.status])}
                   if decided else conflict}
-    # Accepting keeps the older record; the other's id then leads to it (as service.merge does).
-    kept = min((view.a.person, view.b.person), key=lambda p: (p.created_at, p.id))
+    kept = service.kept_of(view.a.person, view.b.person)
     total = sum(e["weight"] for e in view.evidence)
     return render(request, "review_pair.html", status_code=status_code, c=found, view=view, kept=kept, total=total,
                   errors=errors or {}, reason=reason, decided=request.query_params.get("decided") == "1", **_words())
@@ -149,7 +134,7 @@ def undo(merge_id: int, request: Request, reason: str = Form(""), person: str = 
             message = _("Give the reason for undoing this merge.") if not reason else "; ".join(
                 e.message for e in exc.errors)
         else:
-            message = _("This merge was undone already.") if " was undone on " in exc.detail else exc.detail
+            message = _("This merge was undone already.") if isinstance(exc, service.AlreadyUndone) else exc.detail
         return person_response(request, ctx, principal, person, status_code=exc.status,
                                undo_error=(merge_id, message), undo_reason=reason)
     return RedirectResponse(f"/persons/{record.kept_id}?undone={record.id}", status_code=303)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from kosh.core import audit
 from kosh.core.context import Context
 from kosh.core.errors import Conflict, NotFound
-from kosh.core.sql import bulk_insert, bulk_update
+from kosh.core.sql import bulk_insert, bulk_update, reassign
 from kosh.core.security import Permission, Principal
 from kosh.people import names, repository
 from kosh.people.dates import parse as parse_partial_date
@@ -163,25 +163,19 @@ def current_id(session: Session, person_id: str) -> str:
 def move_identity(session: Session, from_id: str, to_id: str) -> dict[str, list[int]]:
     """Give `to_id` the documents and spellings of `from_id` (a spelling both have stays put).
     Returns the ids of the rows moved, per table."""
-    docs, spellings = TravelDocument.__table__, PersonName.__table__
-    moved_docs = session.execute(update(docs).where(docs.c.person_id == from_id).values(person_id=to_id)
-                                 .returning(docs.c.id)).scalars().all()
+    spellings = PersonName.__table__
     already = select(spellings.c.full_name).where(spellings.c.person_id == to_id).scalar_subquery()
-    moved_names = session.execute(update(spellings)
-                                  .where(spellings.c.person_id == from_id, spellings.c.full_name.not_in(already))
-                                  .values(person_id=to_id).returning(spellings.c.id)).scalars().all()
+    moved = {"travel_documents": reassign(session, TravelDocument.__table__, from_id, to_id),
+             "person_names": reassign(session, spellings, from_id, to_id, where=spellings.c.full_name.not_in(already))}
     session.execute(update(Person.__table__).where(Person.id == from_id).values(merged_into=to_id))
     rebuild_tokens(session, [from_id, to_id])
-    return {"travel_documents": sorted(moved_docs), "person_names": sorted(moved_names)}
+    return moved
 
 
 def restore_identity(session: Session, moved: dict[str, list[int]], kept_id: str, merged_id: str) -> None:
     """Undo `move_identity`: the rows listed go back to `merged_id`, which stands for itself again."""
     for table in (TravelDocument.__table__, PersonName.__table__):
-        ids = moved.get(table.name, [])
-        if ids:
-            session.execute(update(table).where(table.c.id.in_(ids), table.c.person_id == kept_id)
-                            .values(person_id=merged_id))
+        reassign(session, table, kept_id, merged_id, ids=moved.get(table.name, []))
     session.execute(update(Person.__table__).where(Person.id == merged_id).values(merged_into=None))
     rebuild_tokens(session, [kept_id, merged_id])
 
@@ -283,6 +277,38 @@ def find_documents(session: Session, ctx: Context,
 def profile_of(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
     """(citizenship, registered region) of each person."""
     return repository.profile_of(session, person_ids)
+
+
+def persons_in_scope(session: Session, principal: Principal, person_ids: set[str]) -> dict[str, Person]:
+    """The persons among these ids that the caller may see, in one query (for pages that list
+    them; the caller audits the listing)."""
+    principal.require(Permission.PERSON_READ)
+    return repository.persons_in_scope(session, principal, person_ids)
+
+
+def person_in_scope(session: Session, principal: Principal, person_id: str) -> Person:
+    """The person row itself (no alias followed, nothing decrypted, not audited), if the caller
+    may see it; else NotFound, as for a person that does not exist."""
+    principal.require(Permission.PERSON_READ)
+    person = repository.get_person(session, principal, person_id)
+    if person is None:
+        raise NotFound(f"no person {person_id} in your regions")
+    return person
+
+
+def visible_ids(principal: Principal):  # noqa: ANN201 — Select
+    """A subquery of the ids of the persons the caller may see."""
+    return repository.visible_ids(principal)
+
+
+def likely_pairs(session: Session, person_ids: Sequence[str] | None = None) -> set[tuple[str, str]]:
+    """Pairs of persons worth comparing (see repository.likely_pairs); merged persons included."""
+    return repository.likely_pairs(session, person_ids)
+
+
+def spellings_by_person(session: Session, person_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Every spelling of each person, oldest first (the caller audits its use)."""
+    return repository.spellings_by_person(session, person_ids)
 
 
 def brief_names(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:

@@ -81,6 +81,7 @@ class StatusInputs(NamedTuple):
     crossings: list[CrossingRow]
     notifications: list[NotificationRow]
     permits: list[PermitRow]
+    merged_into: str | None = None  # set for a merged person's id (its records moved there)
 
 
 def _kind(k: str):  # noqa: ANN202
@@ -102,7 +103,8 @@ def _status_inputs_statement(all_regions: bool, n_regions: int) -> CompoundSelec
     # (SQLite returns dates as text, converted by those types).
     no_text, no_date, no_time = cast(null(), String), cast(null(), Date), cast(null(), DateTime(timezone=True))
     return union_all(
-        select(_kind("p").label("k"), Person.citizenship.label("t1"), no_text.label("t2"), no_date.label("d1"),
+        select(_kind("p").label("k"), Person.citizenship.label("t1"), Person.merged_into.label("t2"),
+               no_date.label("d1"),
                no_date.label("d2"), no_time.label("ts")).where(visible),
         select(_kind("c"), BorderEvent.direction, BorderEvent.source_event_id, BorderEvent.occurred_on, no_date,
                no_time).where(BorderEvent.person_id == pid, in_scope),
@@ -121,7 +123,7 @@ def status_inputs(session: Session, principal: Principal, person_id: str) -> Sta
         return None  # an officer without regions sees no one
     params = {"pid": person_id} | {f"r{i}": r for i, r in enumerate(regions)}
     rows = session.connection().execute(_status_inputs_statement(principal.all_regions, len(regions)), params)
-    citizenship = None
+    citizenship = merged_into = None
     crossings, notifications, permits = [], [], []
     for kind, t1, t2, d1, d2, ts in rows:
         if kind == "c":
@@ -131,10 +133,10 @@ def status_inputs(session: Session, principal: Principal, person_id: str) -> Sta
         elif kind == "r":
             permits.append(PermitRow(t1, d1, d2))
         else:
-            citizenship = t1
+            citizenship, merged_into = t1, t2
     if citizenship is None:
         return None
-    return StatusInputs(citizenship, crossings, notifications, permits)
+    return StatusInputs(citizenship, crossings, notifications, permits, merged_into)
 
 
 def timeline(session: Session, person_id: str) -> tuple[list[BorderEvent], list[HostNotification], list[ResidencePermit]]:

@@ -11,14 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kosh.core import audit
 from kosh.core.context import Context
 from kosh.core.errors import FieldError, Forbidden, KoshError, NotFound, ValidationFailed
 from kosh.core.security import Permission, Principal, Role, system_principal, utcnow
-from kosh.core.sql import bulk_insert
+from kosh.core.sql import bulk_insert, reassign
 from kosh.people import service as people
 from kosh.people.countries import normalize_country
 from kosh.people.dates import parse as parse_partial_date
@@ -270,11 +270,7 @@ _PERSON_RECORDS = (BorderEvent.__table__, HostNotification.__table__, ResidenceP
 
 def move_records(session: Session, from_id: str, to_id: str) -> dict[str, list[int]]:
     """Give `to_id` the crossings, notifications and permits of `from_id`; returns the ids moved."""
-    moved = {}
-    for t in _PERSON_RECORDS:
-        moved[t.name] = sorted(session.execute(update(t).where(t.c.person_id == from_id).values(person_id=to_id)
-                                               .returning(t.c.id)).scalars().all())
-    return moved
+    return {t.name: reassign(session, t, from_id, to_id) for t in _PERSON_RECORDS}
 
 
 def restore_records(session: Session, moved: dict[str, list[int]], kept_id: str, merged_id: str,
@@ -282,13 +278,10 @@ def restore_records(session: Session, moved: dict[str, list[int]], kept_id: str,
     """Undo `move_records`; crossings and notifications recorded since the merge under one of the
     merged person's documents go back with that document."""
     for t in _PERSON_RECORDS:
-        ids = moved.get(t.name, [])
-        if ids:
-            session.execute(update(t).where(t.c.id.in_(ids), t.c.person_id == kept_id).values(person_id=merged_id))
+        reassign(session, t, kept_id, merged_id, ids=moved.get(t.name, []))
     if document_ids:
         for t in (BorderEvent.__table__, HostNotification.__table__):
-            session.execute(update(t).where(t.c.person_id == kept_id, t.c.document_id.in_(list(document_ids)))
-                            .values(person_id=merged_id))
+            reassign(session, t, kept_id, merged_id, where=t.c.document_id.in_(list(document_ids)))
 
 
 def recompute_after_identity_change(session: Session, ctx: Context, active: Sequence[str],
@@ -335,11 +328,9 @@ def stay_status(session: Session, ctx: Context, principal: Principal, person_id:
     principal.require(Permission.STAY_READ)
     principal.require(Permission.PERSON_READ)
     found = repository.status_inputs(session, principal, person_id)
-    if found is not None and not (found.crossings or found.notifications or found.permits):
-        # No records: perhaps a merged person's id, which answers for the person it went into.
-        current = people.current_id(session, person_id)
-        if current != person_id:
-            found = repository.status_inputs(session, principal, current)
+    if found is not None and found.merged_into:
+        # A merged person's id answers for the person it went into.
+        found = repository.status_inputs(session, principal, people.current_id(session, person_id))
     if found is None:
         # Out-of-scope and absent look the same, so scope does not leak existence.
         raise NotFound(f"no person {person_id} in your regions")
