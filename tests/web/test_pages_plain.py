@@ -80,3 +80,22 @@ def test_a_host_is_told_at_once_that_person_search_is_not_for_them(web, sqlite_c
     assert r.status_code == 403 and "may not read persons" in r.text
     assert 'rel="icon" href="/static/favicon.svg"' in web.get("/notifications/mine").text
     assert web.get("/static/favicon.svg").status_code == 200
+
+
+def test_import_progress_says_when_rows_are_stored_and_statuses_are_being_recomputed(web, sqlite_ctx):
+    from kosh.stay.models import ImportBatch
+
+    with sqlite_ctx.transaction() as s:
+        batch = ImportBatch(kind="border_events", filename="feed.csv", content_sha256="0" * 64, rows_total=10,
+                            rows_done=10, started_by="officer", status="running")
+        s.add(batch)
+        s.flush()
+        batch_id = batch.id
+    web.post("/login", data={"username": "officer", "password": "x" * 12})
+    recomputing = "bringing the stay status of the persons concerned up to date"
+    r = web.get(f"/import/batches/{batch_id}")
+    assert r.status_code == 200 and recomputing in r.text and "Finished." not in r.text
+    with sqlite_ctx.transaction() as s:
+        s.get(ImportBatch, batch_id).status = "done"
+    r = web.get(f"/import/batches/{batch_id}")
+    assert recomputing not in r.text and "Finished." in r.text
