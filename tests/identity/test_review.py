@@ -27,17 +27,33 @@ def second_passport_case(ctx) -> tuple[str, str, str]:
     return a, b, c
 
 
-def test_scan_queues_the_likely_pair_with_evidence_and_not_the_stranger(ctx):
+def test_a_new_person_who_may_be_someone_known_is_queued_at_ingest_with_evidence(ctx):
     a, b, c = second_passport_case(ctx)
     with ctx.transaction() as s:
+        (cand,) = identity.review_queue(s, ctx, ADMIN)
+        view = identity.candidate(s, ctx, ADMIN, cand.id)
+        assert identity.scan(s, ctx, ADMIN) == 0  # a pair is queued once
+    assert {cand.person_a, cand.person_b} == {a, b} and c not in (cand.person_a, cand.person_b)
+    assert ctx.settings.identity_review_weight <= cand.weight < ctx.settings.identity_link_weight
+    levels = {e["field"]: e["level"] for e in view.evidence}
+    assert levels == {"prior": "prior", "surname": "romanised", "given_names": "romanised", "patronymic": "missing",
+                      "birth_date": "exact", "document": "different", "sex": "same", "citizenship": "same"}
+    assert sum(e["weight"] for e in view.evidence) == pytest.approx(cand.weight, abs=0.05)
+    assert {e["field"]: (e["a"], e["b"]) for e in view.evidence}["surname"] in (("ABDULLAYEV", "Абдуллаев"),
+                                                                              ("Абдуллаев", "ABDULLAYEV"))
+    assert {d.number for d in view.a.documents} | {d.number for d in view.b.documents} == {"FA1000001", "FB2000002"}
+    assert "FA1000001" not in json.dumps(view.evidence) and "FB2000002" not in json.dumps(view.evidence)
+
+
+def test_scan_queues_the_likely_pair_when_ingest_does_not_link(ctx):
+    ctx.settings.identity_link_at_ingest = False
+    a, b, c = second_passport_case(ctx)
+    with ctx.transaction() as s:
+        assert identity.review_queue(s, ctx, ADMIN) == []
         assert identity.scan(s, ctx, ADMIN) == 1
         assert identity.scan(s, ctx, ADMIN) == 0  # a pair is queued once
         (cand,) = identity.review_queue(s, ctx, ADMIN)
-        view = identity.candidate(s, ctx, ADMIN, cand.id)
-    assert {cand.person_a, cand.person_b} == {a, b} and c not in (cand.person_a, cand.person_b)
-    levels = {e["field"]: e["level"] for e in view.evidence}
-    assert levels == {"name": "same_key", "birth_date": "exact", "sex": "same", "citizenship": "same"}
-    assert {d.number for d in view.a.documents} | {d.number for d in view.b.documents} == {"FA1000001", "FB2000002"}
+    assert {cand.person_a, cand.person_b} == {a, b}
 
 
 def test_accepting_merges_and_unmerging_rejects(ctx):
@@ -79,5 +95,5 @@ def test_defer_then_reject_and_refusals(ctx):
         identity.decide(s, ctx, ADMIN, cand.id, "reject", "different fathers")
         stored = s.get(IdentityCandidate, cand.id)
         assert stored.status == "rejected" and stored.merge_id is None
-        assert json.loads(stored.evidence)[0]["field"] == "name"
+        assert [e["field"] for e in json.loads(stored.evidence)][:2] == ["prior", "surname"]
         assert s.execute(sa.select(sa.func.count()).select_from(IdentityCandidate)).scalar_one() == 1

@@ -55,6 +55,7 @@ def test_merge_errors_are_problems(client, users, ctx):
 
 
 def test_review_queue_over_the_api(client, users, ctx):
+    ctx.settings.identity_link_at_ingest = False  # so that the scan finds the pair
     h = token_for(client, "almaty")
     a = client.post("/api/v1/border-events", json=f.border_event(
         document_number="FA1000001", checkpoint="ALA-AIRPORT"), headers=h).json()["person_ids"][0]
@@ -64,7 +65,8 @@ def test_review_queue_over_the_api(client, users, ctx):
     (cand,) = client.get("/api/v1/identity/candidates", headers=h).json()
     detail = client.get(f"/api/v1/identity/candidates/{cand['id']}", headers=h).json()
     assert {detail["a"]["id"], detail["b"]["id"]} == {a, b}
-    assert {e["field"] for e in detail["evidence"]} == {"name", "birth_date", "sex", "citizenship"}
+    assert {e["field"] for e in detail["evidence"]} == {"prior", "surname", "given_names", "patronymic", "birth_date",
+                                                        "document", "sex", "citizenship"}
     bad = client.post(f"/api/v1/identity/candidates/{cand['id']}/decision", json={"decision": "maybe", "reason": "x"},
                       headers=h)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "decision"

@@ -25,8 +25,17 @@ class Settings(BaseSettings):
     import_chunk_rows: int = 20000  # one transaction each; larger chunks amortise per-chunk queries
     auth_cache_seconds: float = 30.0
     request_threads: int = 2
-    # Pairs whose match weight reaches this wait in the review queue (identity.rules.WEIGHTS).
-    identity_review_weight: float = 8.0
+    # Identity linkage thresholds on the model's match weight (log2 odds, identity.model):
+    # pairs at or above the link weight are one person at once; between the review weight and
+    # it they wait in the review queue for an officer.
+    identity_link_weight: float = 8.0
+    # Measured on the medium demo (kosh bench identity): from -2 the queue is ~88 % true pairs;
+    # a second nationality's passport scores about -3 to -6 (lower the weight to catch it).
+    identity_review_weight: float = -2.0
+    # Link each new person at ingest (else only `kosh identity rebuild` and the scan link).
+    identity_link_at_ingest: bool = True
+    # A trained model file (kosh identity train); empty = the model shipped with Kosh.
+    identity_model: str = ""
 
     @property
     def resolved_database_url(self) -> str:

@@ -68,3 +68,69 @@ def score_queue(ctx: Context, truth: set[tuple[str, str]]) -> PairScores:
         proposed = {tuple(sorted((a, b))) for a, b in s.execute(select(IdentityCandidate.person_a,
                                                                        IdentityCandidate.person_b))}
     return PairScores(len(truth), len(proposed), len(proposed & truth))
+
+
+# -- record-level linkage sets with known truth (for `kosh identity link` and its benchmark) --
+
+def demo_records(country) -> pl.DataFrame:  # noqa: ANN001 — kosh.demo.generator.DemoCountry
+    """The demo country's border events and notifications as linkage records (the columns of
+    `kosh identity link`) plus `person_key`, the true person. Rows an importer must reject are
+    left out, and so are exact repeats (a person crossing ten times under one passport is one
+    record): what remains are the spellings, documents and defects that make linkage hard."""
+    truth = {(t["source"], t["source_event_id"]): t for t in country.truth}
+    rows: list[dict[str, str]] = []
+    for source, feed, cit_col in (("border_events", country.border_events, "nationality"),
+                                  ("notifications", country.notifications, "citizenship")):
+        for r in feed:
+            t = truth[(source, r["source_event_id"])]
+            if t["expected_reject"]:
+                continue
+            rows.append({"record_id": f"{'B' if source == 'border_events' else 'N'}:{r['source_event_id']}",
+                         "source": source, "surname": r["surname"], "given_names": r["given_names"],
+                         "patronymic": r.get("patronymic", ""), "sex": r["sex"], "birth_date": r["birth_date"],
+                         "citizenship": r[cit_col], "document_number": r["document_number"],
+                         "person_key": str(t["person_key"])})
+    df = pl.DataFrame(rows, schema={c: pl.String for c in rows[0]})
+    identity = ["surname", "given_names", "patronymic", "sex", "birth_date", "citizenship", "document_number",
+                "person_key"]
+    return df.unique(subset=identity, keep="first", maintain_order=True)
+
+
+@dataclass(frozen=True)
+class LinkScores:
+    """Pairwise and cluster-level accuracy of a clustering against the truth."""
+
+    pairwise: PairScores
+    clusters_exact: int  # predicted clusters equal to a true cluster
+    clusters_true: int
+    clusters_predicted: int
+
+    @property
+    def cluster_precision(self) -> float:
+        return self.clusters_exact / self.clusters_predicted if self.clusters_predicted else 1.0
+
+    @property
+    def cluster_recall(self) -> float:
+        return self.clusters_exact / self.clusters_true if self.clusters_true else 1.0
+
+    @property
+    def cluster_f1(self) -> float:
+        p, r = self.cluster_precision, self.cluster_recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _pairs_within(groups: pl.DataFrame, key: str) -> int:
+    sizes = groups.group_by(key).len()["len"]
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def score_clusters(clusters: pl.DataFrame, truth: pl.DataFrame) -> LinkScores:
+    """`clusters` (record_id, person_id) against `truth` (record_id, person_key)."""
+    df = truth.select("record_id", "person_key").join(clusters.select("record_id", "person_id"), on="record_id")
+    true_pairs = _pairs_within(df, "person_key")
+    predicted = _pairs_within(df, "person_id")
+    correct = int((lambda s: (s * (s - 1) // 2).sum())(df.group_by("person_key", "person_id").len()["len"]))
+    members_true = df.group_by("person_key").agg(pl.col("record_id").sort().alias("m"))
+    members_pred = df.group_by("person_id").agg(pl.col("record_id").sort().alias("m"))
+    exact = members_true.join(members_pred, on="m", how="inner").height
+    return LinkScores(PairScores(true_pairs, predicted, correct), exact, members_true.height, members_pred.height)

@@ -51,3 +51,27 @@ class IdentityCandidate(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     merge_id: Mapped[int | None] = mapped_column(ForeignKey("person_merges.id"), nullable=True)
+
+
+class IdentityRecord(Base):
+    """A person row (as first recorded, merged or not) as the linkage model sees it: indexed
+    under its blocking keys by `model`, with the document it was recorded with."""
+
+    __tablename__ = "identity_records"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("travel_documents.id", ondelete="SET NULL"),
+                                                    nullable=True)
+    model: Mapped[str] = mapped_column(String(80))
+    indexed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IdentityKey(Base):
+    """Blocking keys: person rows sharing a key are compared (the model's blocking rules). The
+    document key is a keyed hash, never the number."""
+
+    __tablename__ = "identity_keys"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)

@@ -19,7 +19,6 @@ from kosh.core import audit
 from kosh.core.context import Context
 from kosh.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from kosh.core.security import Permission, Principal, utcnow
-from kosh.identity import rules
 from kosh.identity.models import IdentityCandidate, PersonMerge
 from kosh.people import service as people
 from kosh.stay import service as stay
@@ -48,8 +47,9 @@ def kept_of(a, b):  # noqa: ANN001, ANN201 — two Person rows
 
 
 def merge(session: Session, ctx: Context, principal: Principal, first_id: str, second_id: str,
-          reason: str) -> PersonMerge:
-    """Merge two persons the caller may see; the older one is kept."""
+          reason: str, *, defer_refresh: bool = False) -> PersonMerge:
+    """Merge two persons the caller may see; the older one is kept. `defer_refresh` (bulk
+    imports) queues the kept person's stay status instead of recomputing it now."""
     principal.require(Permission.IDENTITY_MERGE)
     reason = _reason(reason)
     if first_id == second_id:
@@ -61,7 +61,7 @@ def merge(session: Session, ctx: Context, principal: Principal, first_id: str, s
     kept = kept_of(a, b)
     merged = b if kept is a else a
     moved = people.move_identity(session, merged.id, kept.id) | stay.move_records(session, merged.id, kept.id)
-    stay.recompute_after_identity_change(session, ctx, [kept.id], gone=[merged.id])
+    stay.recompute_after_identity_change(session, ctx, [kept.id], gone=[merged.id], defer=defer_refresh)
     record = PersonMerge(kept_id=kept.id, merged_id=merged.id, reason=reason, decided_by=principal.username,
                          moved=json.dumps(moved, sort_keys=True))
     session.add(record)
@@ -116,45 +116,12 @@ def merges_of(session: Session, ctx: Context, principal: Principal, person_id: s
 
 # -- the review queue -------------------------------------------------------------------------
 
-SCORER = "rules-v1"
-
-
-def _comparable(session: Session, principal: Principal,
-                person_ids: Sequence[str] | None) -> tuple[list[tuple[str, str]], dict[str, rules.Profile]]:
-    """Likely pairs the caller may see, not merged away and not queued before, with the profiles
-    of their persons."""
-    pairs = people.likely_pairs(session, person_ids)
-    if not pairs:
-        return [], {}
-    involved = {p for pair in pairs for p in pair}
-    persons = {pid: p for pid, p in people.persons_in_scope(session, principal, involved).items()
-               if not p.merged_into}
-    seen = {(a, b) for a, b in session.execute(select(IdentityCandidate.person_a, IdentityCandidate.person_b)
-                                               .where(IdentityCandidate.person_a.in_(list(involved))))}
-    pairs = sorted((a, b) for a, b in pairs if a in persons and b in persons and (a, b) not in seen)
-    spellings = people.spellings_by_person(session, {p for pair in pairs for p in pair})
-    profiles = {pid: rules.Profile(pid, tuple(spellings.get(pid, ())), p.birth_date or "", p.sex, p.citizenship)
-                for pid, p in persons.items()}
-    return pairs, profiles
-
-
 def scan(session: Session, ctx: Context, principal: Principal, person_ids: Sequence[str] | None = None) -> int:
-    """Put pairs that may be one person (weight ≥ the configured threshold) in the review queue;
-    only `person_ids`' pairs when given. Returns how many were queued."""
+    """Queue the pairs that may be one person for review (see `registry.scan`)."""
+    from kosh.identity import registry
+
     principal.require(Permission.IDENTITY_MERGE)
-    pairs, profiles = _comparable(session, principal, person_ids)
-    threshold = ctx.settings.identity_review_weight
-    rows = []
-    for a, b in pairs:
-        result = rules.compare(profiles[a], profiles[b])
-        if result.weight >= threshold:
-            rows.append({"person_a": a, "person_b": b, "weight": result.weight, "scorer": SCORER, "status": "open",
-                         "evidence": json.dumps([e.__dict__ for e in result.evidence], ensure_ascii=False)})
-    if rows:
-        session.execute(insert(IdentityCandidate), rows)
-    audit.append(session, ctx.keyring, principal, [audit.Access(
-        "scan", "identity_candidates", "*", {"compared": len(pairs), "queued": len(rows)})])
-    return len(rows)
+    return registry.scan(session, ctx, principal, person_ids)
 
 
 @dataclass(frozen=True)

@@ -20,17 +20,25 @@ PAGE = 50
 
 
 # Words for the codes the scorer and the queue store, shown in the interface language.
-FIELDS = {"name": N_("Name"), "birth_date": N_("Date of birth"), "sex": N_("Sex"), "citizenship": N_("Citizenship")}
-LEVELS = {
+FIELDS = {"prior": N_("Before comparing: how rare it is that two records are one person"),
+          "surname": N_("Surname"), "given_names": N_("Given names"), "patronymic": N_("Patronymic"),
+          "birth_date": N_("Date of birth"), "document": N_("Travel document number"), "sex": N_("Sex"),
+          "citizenship": N_("Citizenship")}
+LEVELS = {  # identity.model level codes
     "exact": N_("identical"),
-    "same_key": N_("the same name, spelt or written differently"),
-    "partial": N_("some name words in common"),
+    "romanised": N_("the same in another script or romanisation"),
+    "skeleton": N_("the same name, spelt differently"),
+    "swapped": N_("surname and given name swapped"),
+    "metaphone": N_("sounds the same"),
+    "similar": N_("similar spelling"),
     "different": N_("different"),
     "day_month_swap": N_("day and month swapped"),
-    "one_digit": N_("one digit differs"),
+    "one_off": N_("one character differs"),
+    "one_edit": N_("one character differs"),
     "same_year": N_("only the year is the same"),
-    "unknown": N_("not known for one of them"),
+    "missing": N_("not known for one of them"),
     "same": N_("the same"),
+    "prior": N_("starting point"),
 }
 STATUSES = {"open": N_("Open"), "deferred": N_("Deferred"), "accepted": N_("Accepted (merged)"),
             "rejected": N_("Rejected")}

@@ -132,26 +132,50 @@ def spellings_by_person(session: Session, person_ids: Iterable[str]) -> dict[str
     return out
 
 
-def likely_pairs(session: Session, person_ids: Iterable[str] | None = None) -> set[tuple[str, str]]:
-    """(smaller id, larger id) of persons worth comparing: a spelling with the same search key
-    and the same birth year, or the same birth date and a shared name word (a misspelt name;
-    any citizenship, for a second nationality's passport). Only pairs with one of `person_ids`
-    when given."""
-    p1, p2 = aliased(Person), aliased(Person)
-    n1, n2 = aliased(PersonName), aliased(PersonName)
-    t1, t2 = aliased(PersonNameToken), aliased(PersonNameToken)
-    by_key = (select(n1.person_id, n2.person_id)
-              .join(n2, (n1.search_key == n2.search_key) & (n1.person_id < n2.person_id))
-              .join(p1, p1.id == n1.person_id).join(p2, p2.id == n2.person_id)
-              .where(func.substr(p1.birth_date, 1, 4) == func.substr(p2.birth_date, 1, 4)))
-    by_birth = (select(p1.id, p2.id)
-                .join(p2, (p1.birth_date == p2.birth_date) & (p1.id < p2.id))
-                .join(t1, t1.person_id == p1.id).join(t2, (t2.person_id == p2.id) & (t2.token == t1.token)))
-    pairs: set[tuple[str, str]] = set()
-    for stmt in (by_key, by_birth):
-        if person_ids is not None:
-            ids = list(person_ids)
-            first, second = stmt.selected_columns
-            stmt = stmt.where(first.in_(ids) | second.in_(ids))
-        pairs.update((a, b) for a, b in session.execute(stmt.distinct()))
-    return pairs
+def identity_fields(session: Session, person_ids: Iterable[str]) -> list:
+    ids = list(set(person_ids))
+    if not ids:
+        return []
+    first_doc = (select(func.min(TravelDocument.id)).where(TravelDocument.person_id == Person.id)
+                 .correlate(Person).scalar_subquery())
+    out = []
+    for chunk in _chunks(ids):
+        out.extend(session.execute(select(Person.id, Person.surname, Person.given_names, Person.patronymic, Person.sex,
+                                          Person.birth_date, Person.citizenship, Person.created_at,
+                                          Person.merged_into, first_doc).where(in_values(session, Person.id, chunk))))
+    return out
+
+
+def encrypted_documents(session: Session, document_ids: Iterable[int]) -> list:
+    ids = list(set(document_ids))
+    out = []
+    for chunk in _chunks(ids):
+        out.extend(session.execute(select(TravelDocument.id, TravelDocument.issuing_state,
+                                          TravelDocument.number_encrypted)
+                                   .where(in_values(session, TravelDocument.id, chunk))))
+    return out
+
+
+def person_ids_after(session: Session, last: str, limit: int) -> list[str]:
+    return list(session.execute(select(Person.id).where(Person.id > last).order_by(Person.id).limit(limit)).scalars())
+
+
+def count_person_rows(session: Session):  # noqa: ANN201 — (int, datetime | None)
+    count, newest = session.execute(select(func.count(), func.max(Person.created_at)).select_from(Person)).one()
+    return int(count), newest
+
+
+def _chunks(values: list, size: int = 20000):  # noqa: ANN202
+    # SQLite binds one parameter per value (at most 32766 in a statement); PostgreSQL one array.
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def merged_into(session: Session, person_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(id, merged_into) of the ids among these that were merged."""
+    ids = list(set(person_ids))
+    out = []
+    for chunk in _chunks(ids):
+        out.extend(session.execute(select(Person.id, Person.merged_into)
+                                   .where(in_values(session, Person.id, chunk), Person.merged_into.is_not(None))))
+    return [(a, b) for a, b in out]

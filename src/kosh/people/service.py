@@ -160,6 +160,23 @@ def current_id(session: Session, person_id: str) -> str:
     return pid
 
 
+def current_ids(session: Session, person_ids: Sequence[str]) -> dict[str, str]:
+    """`current_id` of many ids: one query per level of merging."""
+    out = {pid: pid for pid in person_ids}
+    frontier = set(out)
+    seen: set[str] = set()
+    while frontier:
+        seen |= frontier
+        step = dict(repository.merged_into(session, frontier))
+        if not step:
+            break
+        for pid, target in out.items():
+            if target in step:
+                out[pid] = step[target]
+        frontier = set(step.values()) - seen
+    return out
+
+
 def move_identity(session: Session, from_id: str, to_id: str) -> dict[str, list[int]]:
     """Give `to_id` the documents and spellings of `from_id` (a spelling both have stays put).
     Returns the ids of the rows moved, per table."""
@@ -301,11 +318,6 @@ def visible_ids(principal: Principal):  # noqa: ANN201 — Select
     return repository.visible_ids(principal)
 
 
-def likely_pairs(session: Session, person_ids: Sequence[str] | None = None) -> set[tuple[str, str]]:
-    """Pairs of persons worth comparing (see repository.likely_pairs); merged persons included."""
-    return repository.likely_pairs(session, person_ids)
-
-
 def spellings_by_person(session: Session, person_ids: Sequence[str]) -> dict[str, list[str]]:
     """Every spelling of each person, oldest first (the caller audits its use)."""
     return repository.spellings_by_person(session, person_ids)
@@ -335,6 +347,13 @@ def create_person(session: Session, ctx: Context, principal: Principal, body) ->
         _attach_documents(session, ctx, first.person_id, records[1:])
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "create" if first.created else "update", "person", first.person_id, {"documents": len(records)})])
+    if first.created:
+        # A new person is linked to the registry at once: if the model is certain it is someone
+        # recorded before, the record joins that (older) person.
+        from kosh.identity import registry  # identity builds on people: imported at call time
+
+        if registry.link_new(session, ctx, [first.person_id]).merges:
+            return current_id(session, first.person_id)
     return first.person_id
 
 
@@ -348,3 +367,49 @@ def _attach_documents(session: Session, ctx: Context, person_id: str, records: S
             for r, idx in zip(records, indexes) if (r.issuing_state, idx) not in known]
     if rows:
         session.execute(insert(TravelDocument), rows)
+
+
+# -- what identity linkage reads (the identity capability audits its use) ----------------------
+
+@dataclass(frozen=True)
+class IdentityFields:
+    """A person row as first recorded (merged or not), for the linkage model."""
+
+    person_id: str
+    surname: str
+    given_names: str
+    patronymic: str
+    sex: str
+    birth_date: str
+    citizenship: str
+    created_at: dt.datetime
+    merged_into: str | None
+    first_document_id: int | None  # the lowest-numbered document the row holds now
+
+
+def identity_fields(session: Session, person_ids: Sequence[str]) -> dict[str, IdentityFields]:
+    return {r[0]: IdentityFields(*r) for r in repository.identity_fields(session, person_ids)}
+
+
+def document_numbers(session: Session, ctx: Context, document_ids: Sequence[int]) -> dict[int, str]:
+    """The decrypted, normalised numbers of these documents."""
+    out = {}
+    for doc_id, state, blob in repository.encrypted_documents(session, document_ids):
+        out[doc_id] = ctx.keyring.decrypt(blob, f"{_DOC_CONTEXT}:{state}")
+    return out
+
+
+def person_id_pages(session: Session, page: int = 5000):  # noqa: ANN201 — Iterator[list[str]]
+    """Every person row's id (merged ones too), in pages, in id order."""
+    last = ""
+    while True:
+        ids = repository.person_ids_after(session, last, page)
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def count_person_rows(session: Session) -> tuple[int, dt.datetime | None]:
+    """How many person rows there are and the newest's creation time (a registry fingerprint)."""
+    return repository.count_person_rows(session)

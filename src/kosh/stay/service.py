@@ -71,6 +71,19 @@ def _dedupe(rows: Sequence, table: type, session: Session) -> tuple[list, int]:
     return fresh, len(rows) - len(fresh)
 
 
+def _link_new_persons(session: Session, ctx: Context, resolved: Sequence, defer_refresh: bool) -> list[str]:
+    """Link the persons these records created to the registry (after the records are stored, so
+    that a merge moves them too); returns the persons the records belong to now."""
+    from kosh.identity import registry  # identity depends on stay for merges: imported at call time
+
+    created = sorted({r.person_id for r in resolved if r.created})
+    outcome = registry.link_new(session, ctx, created, defer_refresh=defer_refresh)
+    ids = sorted({r.person_id for r in resolved})
+    if outcome.merges:
+        ids = sorted(set(people.current_ids(session, ids).values()))
+    return ids
+
+
 def record_border_events(session: Session, ctx: Context, principal: Principal, events: Sequence[BorderEventIn],
                          batch_id: int | None = None, defer_refresh: bool = False) -> RecordResult:
     principal.require(Permission.BORDER_EVENT_WRITE)
@@ -103,7 +116,7 @@ def record_border_events(session: Session, ctx: Context, principal: Principal, e
              "checkpoint": e.checkpoint, "kato": kato[e.checkpoint], "batch_id": batch_id}
             for e, r in zip(fresh, resolved)]
     bulk_insert(session, BorderEvent.__table__, rows, conflict=["source_event_id"])
-    person_ids = sorted({r.person_id for r in resolved})
+    person_ids = _link_new_persons(session, ctx, distinct, defer_refresh)
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "create", "border_event", f"batch:{batch_id}" if batch_id else ",".join(e.source_event_id for e in fresh[:20]),
         {"count": len(fresh), "persons": len(person_ids)})])
@@ -136,7 +149,7 @@ def record_notifications(session: Session, ctx: Context, principal: Principal, n
              "expected_departure": n.expected_departure, "submitted_at": n.submitted_at or now,
              "submitted_by": principal.user_id, "batch_id": batch_id} for n, r in zip(fresh, resolved)]
     bulk_insert(session, HostNotification.__table__, rows, conflict=["source_event_id"])
-    person_ids = sorted({r.person_id for r in resolved})
+    person_ids = _link_new_persons(session, ctx, resolved, defer_refresh)
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "create", "host_notification",
         f"batch:{batch_id}" if batch_id else ",".join(str(n.source_event_id) for n in fresh[:20]),
@@ -285,14 +298,14 @@ def restore_records(session: Session, moved: dict[str, list[int]], kept_id: str,
 
 
 def recompute_after_identity_change(session: Session, ctx: Context, active: Sequence[str],
-                                    gone: Sequence[str] = ()) -> None:
+                                    gone: Sequence[str] = (), *, defer: bool = False) -> None:
     """Findings and stored status anew for persons whose records changed hands; persons merged
     away (`gone`) have neither."""
     everyone = [*active, *gone]
     session.execute(delete(DataQualityFinding).where(DataQualityFinding.person_id.in_(everyone)))
     session.execute(delete(StayStatus).where(StayStatus.person_id.in_(everyone)))
     session.execute(delete(StayRefreshQueue).where(StayRefreshQueue.person_id.in_(everyone)))
-    refresh_status(session, ctx, list(active))
+    refresh_status(session, ctx, list(active), defer=defer)
 
 
 # -- reads ------------------------------------------------------------------------------------
