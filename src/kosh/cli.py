@@ -303,6 +303,43 @@ def identity_link(
                   f"{time.perf_counter() - started:.1f} s → {out}")
 
 
+@identity_app.command("rebuild")
+def identity_rebuild(
+    engine: str = typer.Option("duckdb", help="duckdb or spark, for scoring the pairs"),
+    fresh: bool = typer.Option(False, "--fresh", help="score anew even if an interrupted run's pairs are there"),
+    memory_limit: Optional[str] = typer.Option(None, help="DuckDB memory limit, e.g. 6GB"),
+) -> None:
+    """Re-link the whole registry with the configured model (a nightly job): index every person
+    row, score all likely pairs with Splink, merge the certain ones and queue the rest. Rerun
+    after an interruption to resume."""
+    from kosh.identity import linking, registry
+
+    if engine not in linking.ENGINES:
+        _fail(f"unknown engine '{engine}': use {' or '.join(linking.ENGINES)}")
+    ctx = _context()
+    labels = {"index": "indexing person rows", "read": "reading person rows", "score": "scoring pairs (Splink)",
+              "link": "merging and queueing"}
+    with progress_bar() as bar:
+        tasks: dict[str, int] = {}
+
+        def tick(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(labels.get(stage, stage), total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        try:
+            report = registry.rebuild(ctx, engine=engine, progress=tick, fresh=fresh, memory_limit=memory_limit)
+        except KoshError as exc:
+            _fail(str(exc))
+    model = registry.current_model(ctx)
+    console.print(f"{report.rows} person rows ({report.indexed} indexed now), {report.pairs_scored} pairs scored"
+                  f"{' (reused from the interrupted run)' if report.resumed else ''}; "
+                  f"{report.outcome.merges} merge(s), {report.outcome.queued} pair(s) queued for review "
+                  f"(model {model.version}, link weight {ctx.settings.identity_link_weight:g}, review weight "
+                  f"{ctx.settings.identity_review_weight:g}) in "
+                  + ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()))
+
+
 @identity_app.command("train")
 def identity_train(
     input_path: Path = typer.Argument(..., metavar="INPUT", help="records to train on (as for `link`)"),

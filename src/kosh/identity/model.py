@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 
 from kosh.identity.features import BLOCKING_COLUMNS
 
@@ -86,6 +86,13 @@ def _lev(col: str, n: int) -> Callable[[Row, Row], bool]:
     return test
 
 
+def _damerau(col: str, n: int) -> Callable[[Row, Row], bool]:
+    def test(l: Row, r: Row) -> bool:
+        a, b = l[col], r[col]
+        return a is not None and b is not None and DamerauLevenshtein.distance(a, b) <= n
+    return test
+
+
 def _swap(l: Row, r: Row) -> bool:
     return (_eq(l["dob_y"], r["dob_y"]) and _eq(l["dob_m"], r["dob_d"]) and _eq(l["dob_d"], r["dob_m"])
             and l["dob_m"] != l["dob_d"])
@@ -114,7 +121,8 @@ COMPARISONS: tuple[ComparisonDef, ...] = (
         Level("missing", "missing", "doc_l IS NULL OR doc_r IS NULL", lambda l, r: l["doc"] is None or r["doc"] is None,
               null=True),
         Level("exact", "exact", "doc_l = doc_r", lambda l, r: _eq(l["doc"], r["doc"])),
-        Level("one_edit", "one edit", "levenshtein(doc_l, doc_r) <= 1", _lev("doc", 1)),
+        # A typist's swap of two neighbouring digits is one edit too (Damerau-Levenshtein).
+        Level("one_edit", "one edit", "damerau_levenshtein(doc_l, doc_r) <= 1", _damerau("doc", 1)),
         Level("different", "different", "ELSE", lambda l, r: True),
     )),
     ComparisonDef("sex", "Sex", (
