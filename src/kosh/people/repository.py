@@ -49,10 +49,11 @@ def get_person(session: Session, principal: Principal, person_id: str) -> Person
 
 def persons_in_scope(session: Session, principal: Principal, person_ids: Iterable[str]) -> dict[str, Person]:
     ids = sorted(set(person_ids))
-    if not ids:
-        return {}
-    return {p.id: p for p in session.execute(scoped(select(Person).where(in_values(session, Person.id, ids)),
-                                                    principal)).scalars()}
+    out: dict[str, Person] = {}
+    for chunk in _chunks(ids):
+        out.update((p.id, p) for p in session.execute(scoped(select(Person).where(in_values(session, Person.id, chunk)),
+                                                             principal)).scalars())
+    return out
 
 
 def citizenship_in_scope(session: Session, principal: Principal, person_id: str) -> str | None:
