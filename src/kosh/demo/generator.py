@@ -179,6 +179,26 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def typed_name(rng: random.Random, name, style: str,  # noqa: ANN001 — names.PersonName
+               passport: tuple[str, str]) -> tuple[str, str, str]:
+    """(surname, given names, patronymic) as a host types them in `style`: the native script,
+    the national Latin alphabet, a copy of the passport, or Russian (a Russian form, sometimes
+    in capitals); a patronymic with the Cyrillic forms, unless omitted."""
+    if style == "native" and name.native:
+        s, g = name.native
+    elif style == "latin" and name.latin:
+        s, g = name.latin
+    elif style == "passport":
+        s, g = passport
+    else:
+        s, g = name.ru
+        style = "ru"
+    patr = name.patronymic if style in ("ru", "native") and rng.random() >= PATRONYMIC_OMITTED else ""
+    if style == "ru" and rng.random() < UPPERCASE_TYPED:
+        s, g, patr = s.upper(), g.upper(), patr.upper()
+    return s, g, patr
+
+
 @dataclass
 class DemoCountry:
     seed: int
@@ -755,19 +775,7 @@ class _Builder:
     def _typed_name(self, p: _Person, pp: tuple[str, str, str, str, str]) -> tuple[str, str, str, str, str]:
         rng = self.rng
         style = self.style_pick.get(p.cit, self.style_pick["*"])(rng)
-        name = p.name
-        if style == "native" and name.native:
-            s, g = name.native
-        elif style == "latin" and name.latin:
-            s, g = name.latin
-        elif style == "passport":
-            s, g = pp[3], pp[4]
-        else:
-            s, g = name.ru
-            style = "ru"
-        patr = name.patronymic if style in ("ru", "native") and rng.random() >= PATRONYMIC_OMITTED else ""
-        if style == "ru" and rng.random() < UPPERCASE_TYPED:
-            s, g, patr = s.upper(), g.upper(), patr.upper()
+        s, g, patr = typed_name(rng, p.name, style, (pp[3], pp[4]))
         sl, gl = (pp[3], pp[4]) if rng.random() < LATIN_FIELDS_FILLED else ("", "")
         return s, g, patr, sl, gl
 
