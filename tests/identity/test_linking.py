@@ -119,3 +119,21 @@ def test_the_same_clusters_and_weights_on_spark_as_on_duckdb():
     joined = duck.pairs.join(spark.pairs, on=["record_id_l", "record_id_r"], how="full", coalesce=True)
     assert joined.height == duck.pairs.height == spark.pairs.height
     assert (joined["match_weight"] - joined["match_weight_right"]).abs().max() < 1e-6
+
+
+def test_training_works_without_citizenship_or_documents():
+    """A training session whose block finds no pair (no citizenship anywhere) is skipped; the
+    others train the comparisons."""
+    from kosh.demo import generate
+    from kosh.identity import evaluation
+
+    df = evaluation.demo_records(generate(seed=4, size="small")).with_columns(
+        citizenship=pl.lit(None, pl.String))
+    prepared = linking.prepare(df.drop("person_key"))
+    with linking.engine("duckdb") as db:
+        model = linking.train(prepared, db, version="no-cit", trained_on="test")
+        result = linking.link(prepared, db, model, link_weight=8.0, review_weight=0.0)
+    by_name = {c["output_column_name"]: c for c in model.data["comparisons"]}
+    dob = {lv["label_for_charts"]: lv for lv in by_name["birth_date"]["comparison_levels"]}
+    assert dob["exact"]["m_probability"] > dob["different"]["m_probability"]
+    assert evaluation.score_clusters(result.clusters, df).pairwise.f1 > 0.9

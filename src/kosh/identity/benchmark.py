@@ -49,10 +49,6 @@ LINK_COLUMNS = ("record_id", "source", "surname", "given_names", "patronymic", "
 DEMO_TODAY = dt.date(2026, 11, 20)  # the demo generator dates rows before `today`: fixed, so sets repeat
 MULTILINGUAL_SEED = 7  # not 11: the shipped model was trained on demo seed 11
 SYNTHETIC_SEED = 101
-# FEBRL has no citizenship. Kosh's EM training blocks on `dob AND cit` (model.TRAINING_BLOCKS) and
-# fails with no pair at all when citizenship is empty everywhere, so the benchmark gives every
-# FEBRL record the same one (FEBRL is Australian): equal on every pair, it is no evidence.
-FEBRL_CITIZENSHIP = "AUS"
 
 
 # ==============================================================================================

@@ -16,7 +16,9 @@ Per name part (surname `sn`, given names `gn`, patronymic `pn`):
 Birth date: dob (full ISO date only), dob_y, dob_m, dob_d (parts that are known).
 Blocking keys (one column per rule; equal keys = a candidate pair): bk_sy (surname skeleton +
 birth year), bk_md (surname metaphone + birth date), bk_gd (given-name skeleton + birth date),
-bk_nm (both name skeletons in either order + birth year), doc (document number).
+bk_nm (both name skeletons in either order + birth year), bk_nd (the same + day and month: a
+typo in the year), doc (document number), bk_ds (the document's characters sorted + the
+surname's first letter: two digits transposed, whatever the birth date).
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from kosh.people import names
 
 NAME_PARTS = ("sn", "gn", "pn")
 NAME_COLUMNS = tuple(f"{p}{s}" for p in NAME_PARTS for s in ("", "_r1", "_r2", "_r3", "_sk", "_mp", "_mp2"))
-BLOCKING_COLUMNS = ("bk_sy", "bk_md", "bk_gd", "bk_nm", "doc")
-COLUMNS = (*NAME_COLUMNS, "dob", "dob_y", "dob_m", "dob_d", "sex", "cit", "doc", "bk_sy", "bk_md", "bk_gd", "bk_nm")
+BLOCKING_COLUMNS = ("bk_sy", "bk_md", "bk_gd", "bk_nm", "bk_nd", "doc", "bk_ds")
+COLUMNS = (*NAME_COLUMNS, "dob", "dob_y", "dob_m", "dob_d", "sex", "cit", "doc", "bk_sy", "bk_md", "bk_gd", "bk_nm",
+           "bk_nd", "bk_ds")
 _NOT_LETTERS = re.compile(r"[^A-Z ]+")
 _SPACES = re.compile(r"\s+")
 _DOC_NOISE = re.compile(r"[\s\-/.]")
@@ -101,6 +104,9 @@ def features(surname: str | None, given_names: str | None, patronymic: str | Non
     out["bk_gd"] = _key(out["gn_sk"], dob)
     pair = sorted(p for p in (out["sn_sk"], out["gn_sk"]) if p)
     out["bk_nm"] = _key("~".join(pair), year) if len(pair) == 2 else None
+    out["bk_nd"] = _key("~".join(pair), month, day) if len(pair) == 2 else None
+    doc = out["doc"]
+    out["bk_ds"] = _key("".join(sorted(doc)), out["sn_sk"][0]) if doc and len(doc) >= 6 and out["sn_sk"] else None
     return out
 
 

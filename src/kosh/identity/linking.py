@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from kosh.identity import features as feat
-from kosh.identity.model import (DETERMINISTIC_RULES, FORMAT, TRAINING_BLOCKS, Model, ModelError,
+from kosh.identity.model import (DETERMINISTIC_RULES, FORMAT, TRAINING_BLOCKS, Model, ModelError, block_sql,
                                  settings as untrained_settings)
 
 INPUT_COLUMNS = ("record_id", "source", "surname", "given_names", "patronymic", "sex", "birth_date", "citizenship",
@@ -191,8 +191,18 @@ def train(records: pl.DataFrame, db_api: Any, *, version: str, trained_on: str, 
     linker = Linker(table, untrained_settings(_dialect(db_api)), log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-    for block in TRAINING_BLOCKS:
-        linker.training.estimate_parameters_using_expectation_maximisation(block, record_sample_proportion=1.0)
+    trained = 0
+    for columns in TRAINING_BLOCKS:
+        # A session whose block finds no pair (no citizenship, no documents in this data) is
+        # skipped beforehand: Splink, failing inside one, drops the blocked comparisons from the
+        # model. The other sessions train what it would have.
+        if records.drop_nulls(list(columns)).group_by(list(columns)).len().filter(pl.col("len") > 1).is_empty():
+            continue
+        linker.training.estimate_parameters_using_expectation_maximisation(block_sql(columns),
+                                                                           record_sample_proportion=1.0)
+        trained += 1
+    if not trained:
+        raise ModelError("no training session found pairs: the records share no birth date, name or document")
     data = regularise(linker.misc.save_model_to_json())
     data["kosh"] = {"format": FORMAT, "version": version, "trained_on": trained_on, "records": records.height,
                     "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -63,6 +63,11 @@ def _name_levels(p: str, other: str) -> tuple[Level, ...]:
         a, b = l[f"{p}_r1"], r[f"{p}_r1"]
         return a is not None and b is not None and JaroWinkler.similarity(a, b) >= JW_THRESHOLD
 
+    def swapped_similar(l: Row, r: Row) -> bool:
+        pairs = ((l[f"{p}_r1"], r[f"{other}_r1"]), (l[f"{other}_r1"], r[f"{p}_r1"]))
+        return all(a is not None and b is not None and JaroWinkler.similarity(a, b) >= JW_THRESHOLD
+                   for a, b in pairs)
+
     rom_sql = " OR ".join(f"{p}_{k}_l IN ({p}_r1_r, {p}_r2_r, {p}_r3_r)" for k in ("r1", "r2", "r3"))
     return (
         Level("missing", "missing", f"{p}_sk_l IS NULL OR {p}_sk_r IS NULL",
@@ -75,6 +80,9 @@ def _name_levels(p: str, other: str) -> tuple[Level, ...]:
         Level("metaphone", "same sound (Double Metaphone)", f"{p}_mp_l = {p}_mp_r OR {p}_mp2_l = {p}_mp2_r",
               lambda l, r: _eq(l[f"{p}_mp"], r[f"{p}_mp"]) or _eq(l[f"{p}_mp2"], r[f"{p}_mp2"])),
         Level("similar", f"similar (Jaro-Winkler ≥ {JW_THRESHOLD})", f"{{jw}}({p}_r1_l, {p}_r1_r) >= {JW_THRESHOLD}", jw),
+        Level("swapped_similar", "swapped with the other name, spelt similarly",
+              f"{{jw}}({p}_r1_l, {other}_r1_r) >= {JW_THRESHOLD} AND {{jw}}({other}_r1_l, {p}_r1_r) >= {JW_THRESHOLD}",
+              swapped_similar),
         Level("different", "different", "ELSE", lambda l, r: True),
     )
 
@@ -144,8 +152,11 @@ BLOCKING_RULES = tuple(f"l.{c} = r.{c}" for c in BLOCKING_COLUMNS)
 DETERMINISTIC_RULES = ("l.doc = r.doc AND l.sn_sk = r.sn_sk",
                        "l.sn = r.sn AND l.gn = r.gn AND l.dob = r.dob AND l.cit = r.cit")
 # EM sessions: each blocks on some fields and trains the others.
-TRAINING_BLOCKS = ("l.dob = r.dob AND l.cit = r.cit", "l.sn_sk = r.sn_sk AND l.gn_sk = r.gn_sk",
-                   "l.doc = r.doc")
+TRAINING_BLOCKS: tuple[tuple[str, ...], ...] = (("dob", "cit"), ("sn_sk", "gn_sk"), ("doc",))
+
+
+def block_sql(columns: tuple[str, ...]) -> str:
+    return " AND ".join(f"l.{c} = r.{c}" for c in columns)
 
 
 def settings(dialect: str = "duckdb") -> dict[str, Any]:

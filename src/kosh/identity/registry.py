@@ -106,11 +106,12 @@ def load_rows(session: Session, ctx: Context, person_ids: Sequence[str]) -> dict
 
 
 def keys_of(ctx: Context, row: Row) -> list[str]:
-    """The row's blocking keys as stored: the document key is a keyed hash of the number."""
+    """The row's blocking keys as stored: the document keys are keyed hashes."""
     out = []
     for key in feat.blocking_keys(row.features):
-        if key.startswith("doc:"):
-            key = "doc:" + ctx.keyring.blind_index(key[4:], _DOC_KEY_CONTEXT)
+        if key.startswith(("doc:", "bk_ds:")):
+            column, value = key.split(":", 1)
+            key = f"{column}:" + ctx.keyring.blind_index(value, _DOC_KEY_CONTEXT)
         out.append(key)
     return out
 
