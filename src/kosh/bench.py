@@ -345,44 +345,53 @@ def run_stay(console: Console, size: str = "medium", seconds: float = 10.0, post
     console.print("[dim]The load generator runs on the same cores as the server: requests/s is a floor.[/]")
 
 
-def run_review_queue(console: Console, size: str = "small", seeds: tuple[int, ...] = (11, 12, 13)) -> None:
-    """Review-queue accuracy on demo countries with known truth, and the scan's speed."""
+REGISTRY_RUNS: tuple[tuple[str, int], ...] = (("small", 11), ("small", 12), ("medium", 7))
+
+
+def _registry_table(console: Console, runs: tuple[tuple[str, int], ...] = REGISTRY_RUNS) -> list[dict]:
+    """The registry as an officer meets it: demo countries built with linking at ingest (SQLite),
+    then what `rebuild` would still change. A true pair here is two stored persons that are one
+    true person (split under two documents); 'wrongly joined' are persons holding two."""
     from kosh.core.context import open_context
-    from kosh.core.security import system_principal
-    from kosh.identity import evaluation, service
+    from kosh.demo import build
+    from kosh.identity import evaluation, registry
 
-    console.print(f"[bold]kosh bench identity[/] — {machine()}")
-    console.print(f"started {dt.datetime.now().isoformat(timespec='seconds')}, demo size {size}, seeds {seeds}")
-    table = Table(title="Review queue against the demo's truth (pairs of stored persons that are one person)")
-    for col in ("seed", "persons", "true pairs", "queued", "correct", "precision", "recall", "F1", "scan s",
-                "wrongly joined"):
+    table = Table(title="Registry: linking at ingest and the review queue (demo countries, SQLite)")
+    for col in ("demo", "person rows", "build s", "auto-merged", "wrongly joined", "split pairs left", "queued",
+                "queue precision", "queue recall", "rebuild s", "rebuild changes"):
         table.add_column(col, justify="right")
+    out = []
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in seeds:
-            home = Path(tmp) / f"seed{seed}"
+        for size, seed in runs:
+            home = Path(tmp) / f"{size}{seed}"
             _use_database(f"sqlite:///{home / 'kosh.db'}", home)
-            from kosh.demo import build
-
+            t0 = time.perf_counter()
             summary = build.build_demo(seed=seed, size=size)
+            built = time.perf_counter() - t0
             ctx = open_context()
             truth, joined = evaluation.true_pairs(ctx, summary["paths"]["truth"])
-            t0 = time.perf_counter()
-            with ctx.transaction() as s:
-                service.scan(s, ctx, system_principal("bench identity"))
-            secs = time.perf_counter() - t0
             scores = evaluation.score_queue(ctx, truth)
             with ctx.transaction() as s:
-                persons = s.execute(sa.text("SELECT count(*) FROM persons")).scalar_one()
-            table.add_row(str(seed), f"{persons:,}", str(scores.true_pairs), str(scores.proposed), str(scores.correct),
-                          f"{scores.precision:.3f}", f"{scores.recall:.3f}", f"{scores.f1:.3f}", f"{secs:.2f}",
-                          str(joined))
+                rows = s.execute(sa.text("SELECT count(*) FROM persons")).scalar_one()
+                merges = s.execute(sa.text("SELECT count(*) FROM person_merges")).scalar_one()
+            t0 = time.perf_counter()
+            report = registry.rebuild(ctx)
+            rebuilt = time.perf_counter() - t0
+            changes = report.outcome.merges + report.outcome.queued
+            table.add_row(f"{size} {seed}", f"{rows:,}", f"{built:.1f}", str(merges), str(joined),
+                          str(scores.true_pairs), str(scores.proposed), f"{scores.precision:.3f}",
+                          f"{scores.recall:.3f}", f"{rebuilt:.1f}", str(changes))
+            out.append({"demo": f"{size} {seed}", "rows": rows, "merges": merges, "wrongly_joined": joined,
+                        "queue": scores, "rebuild_changes": changes})
             ctx.engine.dispose()
     console.print(table)
-    console.print("[dim]Scorer: identity.rules (rules-v1), review threshold from KOSH_IDENTITY_REVIEW_WEIGHT. "
-                  "'wrongly joined': stored persons holding records of two true persons.[/]")
+    console.print("[dim]Shipped model, link and review weights as configured (KOSH_IDENTITY_LINK_WEIGHT, "
+                  "KOSH_IDENTITY_REVIEW_WEIGHT). 'build s' includes generating and importing the demo feeds. "
+                  "'rebuild changes': merges or queued pairs a full Splink rebuild adds (0: ingest found them all).[/]")
+    return out
 
 
-IDENTITY_SETS = ("febrl3", "febrl4", "multilingual", "scale")
+IDENTITY_SETS = ("febrl3", "febrl4", "multilingual", "scale", "registry")
 IDENTITY_ENGINES = ("duckdb", "spark")
 
 
@@ -416,9 +425,9 @@ def run_identity(console: Console, size: str = "medium", sets: tuple[str, ...] =
     console.print(f"[bold]kosh bench identity[/] — {machine()}")
     console.print(f"started {dt.datetime.now().isoformat(timespec='seconds')}; sets {', '.join(sets)}; "
                   f"link rule: connected components of pairs with match weight ≥ {weight:g} for every model")
-    out: dict[str, list] = {"accuracy": [], "scale": []}
+    out: dict[str, list] = {"accuracy": [], "scale": [], "registry": []}
 
-    accuracy_sets = [s for s in sets if s != "scale"]
+    accuracy_sets = [s for s in sets if s not in ("scale", "registry")]
     if accuracy_sets:
         table = Table(title=f"Accuracy against known truth (headline: match weight ≥ {weight:g}; DuckDB)")
         for col in ("data set", "model", "weight", "records", "true pairs", "precision", "recall", "F1",
@@ -487,4 +496,6 @@ def run_identity(console: Console, size: str = "medium", sets: tuple[str, ...] =
                       f"resident memory of the whole process tree (Python, DuckDB, Spark's JVM), sampled every "
                       f"0.2 s. DuckDB memory_limit {bm.DUCKDB_MEMORY_LIMIT}; Spark {bm.SPARK_MASTER}, driver "
                       f"memory {bm.SPARK_DRIVER_MEMORY}.[/]")
+    if "registry" in sets:
+        out["registry"] = _registry_table(console)
     return out

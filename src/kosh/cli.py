@@ -420,8 +420,9 @@ def bench(what: str = typer.Argument("stay", help="what to measure: stay, identi
           postgres_url: Optional[str] = typer.Option(None, envvar="KOSH_BENCH_POSTGRES_URL",
                                                      help="PostgreSQL for the import and API runs"),
           rate: float = typer.Option(300.0, help="requests/s offered in the paced API latency run (0: skip it)"),
-          sets: str = typer.Option("febrl3,febrl4,multilingual,scale",
-                                   help="identity: data sets to run, from febrl3, febrl4, multilingual, scale"),
+          sets: str = typer.Option("febrl3,febrl4,multilingual,scale,registry",
+                                   help="identity: data sets to run, from febrl3, febrl4, multilingual, scale, "
+                                        "registry"),
           scale: str = typer.Option("100k,1M", help="identity: synthetic record counts of the scale runs"),
           engines: str = typer.Option("duckdb,spark", help="identity: engines of the scale runs (duckdb, spark; "
                                       "Spark runs up to 100k records)")) -> None:

@@ -238,3 +238,22 @@ def test_run_identity_scale_table_runs_a_child_process() -> None:
 def test_run_identity_rejects_unknown_sets() -> None:
     with pytest.raises(ValueError):
         bench.run_identity(_console(), sets=("febrl5",))
+
+
+def test_the_registry_table_builds_a_demo_and_finds_nothing_left_for_a_rebuild(monkeypatch, tmp_path) -> None:
+    from kosh.core import config, db
+
+    monkeypatch.setenv("KOSH_HOME", str(tmp_path / "unused"))
+    monkeypatch.setenv("KOSH_DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
+    console = _console()
+    try:
+        (row,) = bench._registry_table(console, runs=(("small", 3),))
+    finally:
+        config.reset_settings()
+        db.engine_for.cache_clear()
+    text = console.export_text()
+    for column in ("person rows", "auto-merged", "wrongly joined", "queue precision", "queue recall",
+                   "rebuild changes"):
+        assert column in text
+    assert row["merges"] > 0 and row["wrongly_joined"] == 0 and row["rebuild_changes"] == 0
+    assert row["queue"].proposed > 0 and row["queue"].precision > 0.8
