@@ -137,3 +137,16 @@ def test_training_works_without_citizenship_or_documents():
     dob = {lv["label_for_charts"]: lv for lv in by_name["birth_date"]["comparison_levels"]}
     assert dob["exact"]["m_probability"] > dob["different"]["m_probability"]
     assert evaluation.score_clusters(result.clusters, df).pairwise.f1 > 0.9
+
+
+def test_duckdb_linking_needs_no_pandas(monkeypatch):
+    """The runtime install has no pandas (only the Spark extra brings it): DuckDB results come
+    out through Arrow."""
+    import sys
+
+    df = records()
+    prepared = linking.prepare(df.drop("person_key"))
+    monkeypatch.setitem(sys.modules, "pandas", None)  # `import pandas` now raises ImportError
+    with linking.engine("duckdb") as db:
+        result = linking.link(prepared, db, Model.default(), link_weight=8.0, review_weight=-2.0)
+    assert groups(result.clusters) == true_groups(df)

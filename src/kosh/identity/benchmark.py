@@ -313,7 +313,7 @@ def cluster_baseline(linker: Any, records: pl.DataFrame, db_api: Any, link_weigh
     """record_id, person_id: connected components of the pairs at or above `link_weight`."""
     scored = linker.inference.predict(threshold_match_weight=link_weight, warning_mode="never")
     nodes = linker.clustering.cluster_pairwise_predictions_at_threshold(scored, threshold_match_weight=link_weight)
-    clustered = pl.from_pandas(nodes.as_pandas_dataframe()).select(pl.col("record_id").cast(pl.String),
+    clustered = linking._to_polars(nodes).select(pl.col("record_id").cast(pl.String),
                                                                    pl.col("cluster_id").cast(pl.String))
     return linking.canonical_clusters(records["record_id"], clustered)
 

@@ -272,9 +272,16 @@ def predict(records: pl.DataFrame, db_api: Any, model: Model, threshold: float) 
     return _pairs_frame(pairs)
 
 
+def _to_polars(table: Any) -> pl.DataFrame:
+    """A Splink result as a Polars frame: through Arrow on DuckDB (the runtime install has no
+    pandas), through pandas on Spark (pyspark's own way out)."""
+    if hasattr(table, "as_duckdbpyrelation"):
+        return pl.from_arrow(table.as_duckdbpyrelation().to_arrow_table())
+    return pl.from_pandas(table.as_pandas_dataframe())
+
+
 def _pairs_frame(pairs: Any) -> pl.DataFrame:
-    arrow = pairs.as_pandas_dataframe() if hasattr(pairs, "as_pandas_dataframe") else None
-    df = pl.from_pandas(arrow) if arrow is not None else pl.DataFrame()
+    df = _to_polars(pairs)
     if df.is_empty():
         return pl.DataFrame(schema={"record_id_l": pl.String, "record_id_r": pl.String, "match_weight": pl.Float64})
     return df.select(pl.col("record_id_l").cast(pl.String), pl.col("record_id_r").cast(pl.String),
@@ -302,7 +309,7 @@ def link(records: pl.DataFrame, db_api: Any, model: Model, *, link_weight: float
     strong = pairs.filter(pl.col("match_weight") >= link_w)
     strong_table = _register(db_api, strong, "kosh_links")
     nodes = linker.clustering.cluster_pairwise_predictions_at_threshold(strong_table)
-    clustered = pl.from_pandas(nodes.as_pandas_dataframe()).select(pl.col("record_id").cast(pl.String),
+    clustered = _to_polars(nodes).select(pl.col("record_id").cast(pl.String),
                                                                    pl.col("cluster_id").cast(pl.String))
     clusters = canonical_clusters(records["record_id"], clustered)
     of = dict(clusters.iter_rows())
