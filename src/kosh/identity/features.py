@@ -29,6 +29,7 @@ from functools import lru_cache
 from anyascii import anyascii
 
 from kosh.people import names
+from kosh.people.mrz import normalize_document_number
 
 NAME_PARTS = ("sn", "gn", "pn")
 NAME_COLUMNS = tuple(f"{p}{s}" for p in NAME_PARTS for s in ("", "_r1", "_r2", "_r3", "_sk", "_mp", "_mp2"))
@@ -37,7 +38,6 @@ COLUMNS = (*NAME_COLUMNS, "dob", "dob_y", "dob_m", "dob_d", "sex", "cit", "doc",
            "bk_nd", "bk_ds")
 _NOT_LETTERS = re.compile(r"[^A-Z ]+")
 _SPACES = re.compile(r"\s+")
-_DOC_NOISE = re.compile(r"[\s\-/.]")
 _FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?")
 
@@ -78,11 +78,6 @@ def _key(*parts: str | None) -> str | None:
     return None if any(p is None for p in parts) else "|".join(parts)  # type: ignore[arg-type]
 
 
-def normalize_document(number: str | None) -> str | None:
-    value = _DOC_NOISE.sub("", number or "").upper()
-    return value or None
-
-
 def features(surname: str | None, given_names: str | None, patronymic: str | None, sex: str | None,
              birth_date: str | None, citizenship: str | None, document_number: str | None) -> dict[str, str | None]:
     """The model's columns for one record; missing values are None."""
@@ -98,7 +93,7 @@ def features(surname: str | None, given_names: str | None, patronymic: str | Non
     s = (sex or "").strip().upper()
     out["sex"] = s if s in ("M", "F") else None
     out["cit"] = cit
-    out["doc"] = normalize_document(document_number)
+    out["doc"] = normalize_document_number(document_number or "") or None
     out["bk_sy"] = _key(out["sn_sk"], year)
     out["bk_md"] = _key(out["sn_mp"], dob)
     out["bk_gd"] = _key(out["gn_sk"], dob)

@@ -46,6 +46,15 @@ SEX_CODES: dict[str, str] = {"M": "M", "F": "F", "X": "X", "<": "X"}
 _SEX_TO_MRZ: dict[str, str] = {"M": "M", "F": "F", "X": "<"}  # '<' is read by every ICAO edition
 
 
+_NOT_DOC_CHARS = re.compile(r"[\s\-/.]")
+
+
+def normalize_document_number(number: str) -> str:
+    """A travel document number as compared and stored: spaces, dashes, slashes and dots
+    dropped, upper case ('fa 123-456' → 'FA123456')."""
+    return _NOT_DOC_CHARS.sub("", number).upper()
+
+
 def _value(char: str) -> int:
     if char in "0123456789":
         return int(char)

@@ -20,6 +20,7 @@ from kosh.people.dates import parse as parse_partial_date
 from kosh.people.errors import InvalidIdentifier
 from kosh.people.mrz import MRZ, make_td3, parse_td3
 from kosh.people.mrz import check_digit as mrz_check_digit
+from kosh.people.mrz import normalize_document_number
 from kosh.people.names import (
     detect_script,
     language_for_citizenship,
@@ -55,6 +56,7 @@ __all__ = [
     "parse_td3",
     "make_td3",
     "mrz_check_digit",
+    "normalize_document_number",
     # countries
     "normalize_country",
     "country_name",

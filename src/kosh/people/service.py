@@ -7,7 +7,6 @@ Fuzzy linkage across spellings and second passports builds on `resolve_identitie
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,16 +20,10 @@ from kosh.core.sql import bulk_insert, bulk_update, reassign
 from kosh.core.security import Permission, Principal
 from kosh.people import names, repository
 from kosh.people.dates import parse as parse_partial_date
+from kosh.people.mrz import normalize_document_number
 from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument, new_person_id
 
 _DOC_CONTEXT = "travel_document"
-_NOT_DOC_CHARS = re.compile(r"[\s\-/.]")
-
-
-def normalize_document_number(number: str) -> str:
-    return _NOT_DOC_CHARS.sub("", number).upper()
-
-
 def document_index(ctx: Context, number: str) -> str:
     return ctx.keyring.blind_index(normalize_document_number(number), _DOC_CONTEXT)
 
