@@ -228,11 +228,11 @@ def identity_scan() -> None:
 
 
 def _identity_model(path: Optional[Path]):  # noqa: ANN202 — identity.model.Model
-    from kosh.identity.model import Model, ModelError
+    from kosh.identity.model import ModelError
+    from kosh.identity.registry import model_at
 
-    chosen = path or (Path(get_settings().identity_model) if get_settings().identity_model else None)
     try:
-        return Model.load(chosen) if chosen else Model.default()
+        return model_at(str(path) if path else get_settings().identity_model)
     except ModelError as exc:
         _fail(str(exc))
 

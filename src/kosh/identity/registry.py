@@ -12,6 +12,7 @@ persons on the same data.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -37,18 +38,19 @@ from kosh.people import service as people
 Progress = Callable[[str, int, int], None]
 _DOC_KEY_CONTEXT = "identity_key:document"
 # What an officer sees of each compared field in the review queue's evidence.
-_SHOWN = {"surname": "surname", "given_names": "given_names", "patronymic": "patronymic",
-          "birth_date": "birth_date", "sex": "sex", "citizenship": "citizenship"}
+# (the comparisons named after an IdentityFields attribute; the document number is not shown)
+_SHOWN = frozenset({"surname", "given_names", "patronymic", "birth_date", "sex", "citizenship"})
 
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> Model:
+def model_at(path: str) -> Model:
+    """The model file at `path` (read once per process); '' is the one shipped with Kosh."""
     return Model.load(path) if path else Model.default()
 
 
 def current_model(ctx: Context) -> Model:
     """The configured model (KOSH_IDENTITY_MODEL), else the one shipped with Kosh."""
-    return _load(ctx.settings.identity_model)
+    return model_at(ctx.settings.identity_model)
 
 
 def scorer_name(model: Model) -> str:
@@ -116,13 +118,16 @@ def keys_of(ctx: Context, row: Row) -> list[str]:
     return out
 
 
-def index_rows(session: Session, ctx: Context, model: Model, rows: dict[str, Row]) -> dict[str, list[str]]:
-    """Store (or restore) each row's record and keys; returns the keys per row."""
+def index_rows(session: Session, ctx: Context, model: Model, rows: dict[str, Row], *,
+               new: bool = False) -> dict[str, list[str]]:
+    """Store (or restore) each row's record and keys; returns the keys per row. `new`: rows just
+    created, with nothing indexed to replace."""
     if not rows:
         return {}
     ids = list(rows)
-    session.execute(delete(IdentityKey).where(in_values(session, IdentityKey.person_id, ids)))
-    session.execute(delete(IdentityRecord).where(in_values(session, IdentityRecord.person_id, ids)))
+    if not new:
+        session.execute(delete(IdentityKey).where(in_values(session, IdentityKey.person_id, ids)))
+        session.execute(delete(IdentityRecord).where(in_values(session, IdentityRecord.person_id, ids)))
     keys = {pid: keys_of(ctx, row) for pid, row in rows.items()}
     bulk_insert(session, IdentityRecord.__table__, [{"person_id": pid, "document_id": row.document_id,
                                                      "model": model.version} for pid, row in rows.items()])
@@ -159,9 +164,8 @@ def _evidence(model: Model, rows: dict[str, Row], a: str, b: str, evidence: list
     starting point (the prior), so that the weights add up to the pair's match weight."""
     out = [{"field": "prior", "level": "prior", "weight": round(model.prior_weight, 2), "a": "", "b": ""}]
     for name, level, weight in evidence:
-        attr = _SHOWN.get(name)
-        shown_a = getattr(rows[a].fields, attr) if attr else ""
-        shown_b = getattr(rows[b].fields, attr) if attr else ""
+        shown_a = getattr(rows[a].fields, name) if name in _SHOWN else ""
+        shown_b = getattr(rows[b].fields, name) if name in _SHOWN else ""
         out.append({"field": name, "level": level, "weight": round(weight, 2), "a": shown_a, "b": shown_b})
     return json.dumps(out, ensure_ascii=False)
 
@@ -188,27 +192,27 @@ def apply_links(session: Session, ctx: Context, model: Model, rows: dict[str, Ro
     link_w, review_w = ctx.settings.identity_link_weight, ctx.settings.identity_review_weight
     strong = [(a, b, w) for a, b, w, _ in scored if w >= link_w]
     out.linked_pairs += len(strong)
-    involved = {p for a, b, _ in strong for p in (a, b)}
-    current = people.current_ids(session, sorted(involved))
-    groups = linking.components(sorted(involved), [(a, b) for a, b, _ in strong])
-    by_group: dict[str, set[str]] = {}
+    involved = sorted({p for a, b, _ in strong for p in (a, b)})
+    current = people.current_ids(session, involved)
+    groups = linking.components(involved, [(a, b) for a, b, _ in strong])
+    persons_of: dict[str, set[str]] = {}
+    weight_of: dict[str, float] = {}
+    for a, _, w in strong:
+        weight_of[groups[a]] = max(w, weight_of.get(groups[a], w))
     for pid, root in groups.items():
-        by_group.setdefault(root, set()).add(current[pid])
-    for root in sorted(by_group):
-        persons = by_group[root]
-        if len(persons) < 2:
-            continue
-        fields = people.identity_fields(session, sorted(persons))
-        order = sorted(persons, key=lambda p: (fields[p].created_at, p))
-        kept = order[0]
-        refused = _rejected(session, {tuple(sorted((kept, other))) for other in order[1:]})
-        weight = max(w for a, b, w in strong if groups[a] == root)
-        for other in order[1:]:
-            if tuple(sorted((kept, other))) in refused:
+        persons_of.setdefault(root, set()).add(current[pid])
+    joins = {root: sorted(persons) for root, persons in persons_of.items() if len(persons) > 1}
+    refused = _rejected(session, {pair for persons in joins.values() for pair in itertools.combinations(persons, 2)})
+    for root, persons in sorted(joins.items()):
+        kept, joined = persons[0], {persons[0]}
+        for other in persons[1:]:
+            if any(tuple(sorted((other, p))) in refused for p in joined):
                 continue
-            service.merge(session, ctx, principal, kept, other,
-                          f"linked automatically: match weight {weight:.1f} ≥ {link_w:g} ({scorer_name(model)})",
-                          defer_refresh=defer_refresh)
+            # The merge keeps the older person (service.kept_of), whichever is passed first.
+            kept = service.merge(session, ctx, principal, kept, other,
+                                 f"linked automatically: match weight {weight_of[root]:.1f} ≥ {link_w:g} "
+                                 f"({scorer_name(model)})", defer_refresh=defer_refresh).kept_id
+            joined.add(other)
             out.merges += 1
             out.merged_ids.append(other)
     _queue(session, model, rows, [(a, b, w, ev) for a, b, w, ev in scored if review_w <= w < link_w], out)
@@ -249,7 +253,7 @@ def link_new(session: Session, ctx: Context, person_ids: Sequence[str], *, defer
         return Outcome()
     model = current_model(ctx)
     new = load_rows(session, ctx, person_ids)
-    keys = index_rows(session, ctx, model, new)
+    keys = index_rows(session, ctx, model, new, new=True)
     sharing = _sharing(session, {k for ks in keys.values() for k in ks})
     pairs: set[tuple[str, str]] = set()
     for pid, ks in keys.items():
@@ -307,38 +311,37 @@ def rebuild(ctx: Context, *, engine: str = "duckdb", progress: Progress | None =
         report.rows, newest = people.count_person_rows(s)
         pages = list(people.person_id_pages(s, batch))
     fingerprint = {"model": model.digest, "rows": report.rows, "newest": newest.isoformat() if newest else None}
+    state = json.loads(state_file.read_text()) if state_file.exists() and not fresh else {}
+    reuse = state.get("fingerprint") == fingerprint and pairs_file.exists()
+    schema = {"record_id": pl.String, **{c: pl.String for c in feat.COLUMNS}}
+    frames = []
     done = 0
     for ids in pages:
+        # One read per page serves both the index (rows not indexed by this model) and, unless
+        # an interrupted run's pairs are reused, the records Splink scores.
         with ctx.transaction() as s:
             indexed = {pid for pid, m in s.execute(select(IdentityRecord.person_id, IdentityRecord.model)
                                                    .where(in_values(s, IdentityRecord.person_id, ids)))
                        if m == model.version}
             todo = [pid for pid in ids if pid not in indexed]
+            rows = load_rows(s, ctx, todo if reuse else ids)
             if todo:
-                index_rows(s, ctx, model, load_rows(s, ctx, todo))
+                index_rows(s, ctx, model, {pid: rows[pid] for pid in todo})
                 report.indexed += len(todo)
         done += len(ids)
         tick("index", done, report.rows)
+        if not reuse:
+            frames.append(pl.DataFrame([{"record_id": pid, **r.features} for pid, r in rows.items()], schema=schema))
+            tick("read", done, report.rows)
     report.seconds["index"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    state = json.loads(state_file.read_text()) if state_file.exists() and not fresh else {}
-    if state.get("fingerprint") == fingerprint and pairs_file.exists():
+    if reuse:
         pairs = pl.read_parquet(pairs_file)
         report.resumed = True
         tick("score", 1, 1)
     else:
-        frames = []
-        done = 0
-        for ids in pages:
-            with ctx.transaction() as s:
-                rows = load_rows(s, ctx, ids)
-            frames.append(pl.DataFrame([{"record_id": pid, **r.features} for pid, r in rows.items()],
-                                       schema={"record_id": pl.String, **{c: pl.String for c in feat.COLUMNS}}))
-            done += len(ids)
-            tick("read", done, report.rows)
-        records = pl.concat(frames) if frames else pl.DataFrame(
-            schema={"record_id": pl.String, **{c: pl.String for c in feat.COLUMNS}})
+        records = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
         tick("score", 0, 1)
         with linking.engine(engine, memory_limit=memory_limit) as db:
             pairs = linking.predict(records, db, model, ctx.settings.identity_review_weight) if records.height \
