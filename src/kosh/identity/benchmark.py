@@ -41,7 +41,7 @@ from typing import Any
 import polars as pl
 
 from kosh.identity import linking
-from kosh.identity.evaluation import LinkScores, score_clusters
+from kosh.identity.evaluation import LinkScores, pairs_within, score_clusters
 from kosh.identity.model import Model
 
 LINK_COLUMNS = ("record_id", "source", "surname", "given_names", "patronymic", "sex", "birth_date", "citizenship",
@@ -76,25 +76,19 @@ class LinkageSet:
         return true_pair_count(self.records["person_key"])
 
 
-def _pairs_in_groups(df: pl.DataFrame, keys: Sequence[str]) -> int:
-    sizes = df.group_by(list(keys)).len()["len"]
-    return int((sizes * (sizes - 1) // 2).sum())
-
-
 def cross_document_recall(records: pl.DataFrame, clusters: pl.DataFrame) -> tuple[int, float]:
     """(true pairs whose two records carry different document numbers, the share of them linked):
     the pairs a document number alone cannot find (renewed or second passports, typos)."""
     df = records.select("record_id", "person_key", "document_number").join(clusters, on="record_id")
-    total = _pairs_in_groups(df, ["person_key"]) - _pairs_in_groups(df, ["person_key", "document_number"])
-    linked = (_pairs_in_groups(df, ["person_key", "person_id"])
-              - _pairs_in_groups(df, ["person_key", "person_id", "document_number"]))
+    total = pairs_within(df, ["person_key"]) - pairs_within(df, ["person_key", "document_number"])
+    linked = (pairs_within(df, ["person_key", "person_id"])
+              - pairs_within(df, ["person_key", "person_id", "document_number"]))
     return total, (linked / total if total else 1.0)
 
 
 def true_pair_count(person_keys: pl.Series) -> int:
     """Pairs of records that are one person: sum of n·(n−1)/2 over the persons."""
-    sizes = person_keys.value_counts()["count"]
-    return int((sizes * (sizes - 1) // 2).sum())
+    return pairs_within(person_keys.to_frame("person_key"), "person_key")
 
 
 _FEBRL_ID = re.compile(r"^rec-(\d+)-(?:org|dup-\d+)$")

@@ -20,6 +20,15 @@ from kosh.identity.models import IdentityCandidate
 from kosh.stay.models import BorderEvent, HostNotification
 
 
+def _share(part: int, whole: int) -> float:
+    """part / whole, 1.0 when there is nothing to count (no pair proposed is no wrong pair)."""
+    return part / whole if whole else 1.0
+
+
+def _f1(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
 @dataclass(frozen=True)
 class PairScores:
     true_pairs: int
@@ -28,16 +37,15 @@ class PairScores:
 
     @property
     def precision(self) -> float:
-        return self.correct / self.proposed if self.proposed else 1.0
+        return _share(self.correct, self.proposed)
 
     @property
     def recall(self) -> float:
-        return self.correct / self.true_pairs if self.true_pairs else 1.0
+        return _share(self.correct, self.true_pairs)
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return _f1(self.precision, self.recall)
 
 
 def true_pairs(ctx: Context, truth_csv: Path) -> tuple[set[tuple[str, str]], int]:
@@ -107,19 +115,19 @@ class LinkScores:
 
     @property
     def cluster_precision(self) -> float:
-        return self.clusters_exact / self.clusters_predicted if self.clusters_predicted else 1.0
+        return _share(self.clusters_exact, self.clusters_predicted)
 
     @property
     def cluster_recall(self) -> float:
-        return self.clusters_exact / self.clusters_true if self.clusters_true else 1.0
+        return _share(self.clusters_exact, self.clusters_true)
 
     @property
     def cluster_f1(self) -> float:
-        p, r = self.cluster_precision, self.cluster_recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return _f1(self.cluster_precision, self.cluster_recall)
 
 
-def _pairs_within(groups: pl.DataFrame, key: str) -> int:
+def pairs_within(groups: pl.DataFrame, key: str | list[str]) -> int:
+    """Pairs of rows that share `key`."""
     sizes = groups.group_by(key).len()["len"]
     return int((sizes * (sizes - 1) // 2).sum())
 
@@ -127,9 +135,9 @@ def _pairs_within(groups: pl.DataFrame, key: str) -> int:
 def score_clusters(clusters: pl.DataFrame, truth: pl.DataFrame) -> LinkScores:
     """`clusters` (record_id, person_id) against `truth` (record_id, person_key)."""
     df = truth.select("record_id", "person_key").join(clusters.select("record_id", "person_id"), on="record_id")
-    true_pairs = _pairs_within(df, "person_key")
-    predicted = _pairs_within(df, "person_id")
-    correct = int((lambda s: (s * (s - 1) // 2).sum())(df.group_by("person_key", "person_id").len()["len"]))
+    true_pairs = pairs_within(df, "person_key")
+    predicted = pairs_within(df, "person_id")
+    correct = pairs_within(df, ["person_key", "person_id"])
     members_true = df.group_by("person_key").agg(pl.col("record_id").sort().alias("m"))
     members_pred = df.group_by("person_id").agg(pl.col("record_id").sort().alias("m"))
     exact = members_true.join(members_pred, on="m", how="inner").height

@@ -53,6 +53,34 @@ def _eq(a: Any, b: Any) -> bool:
     return a is not None and a == b
 
 
+# Levels every comparison builds from: missing (the null level), equal, a bounded edit
+# distance, and the final 'different'.
+
+def _missing(col: str) -> Level:
+    return Level("missing", "missing", f"{col}_l IS NULL OR {col}_r IS NULL",
+                 lambda l, r: l[col] is None or r[col] is None, null=True)
+
+
+def _equal(code: str, label: str, col: str, tf: str | None = None) -> Level:
+    return Level(code, label, f"{col}_l = {col}_r", lambda l, r: _eq(l[col], r[col]), tf=tf)
+
+
+# SQL function (the same name on DuckDB and in Splink's Spark jar) and its Python twin.
+_DISTANCES = {"levenshtein": Levenshtein, "damerau_levenshtein": DamerauLevenshtein}
+
+
+def _within(code: str, label: str, col: str, distance: str, n: int) -> Level:
+    metric = _DISTANCES[distance]
+
+    def test(l: Row, r: Row) -> bool:
+        a, b = l[col], r[col]
+        return a is not None and b is not None and metric.distance(a, b) <= n
+    return Level(code, label, f"{distance}({col}_l, {col}_r) <= {n}", test)
+
+
+DIFFERENT = Level("different", "different", "ELSE", lambda l, r: True)
+
+
 def _name_levels(p: str, other: str) -> tuple[Level, ...]:
     """Levels for one name part `p`; `other` is the part a swapped name order would put here."""
     def romanised(l: Row, r: Row) -> bool:
@@ -70,11 +98,10 @@ def _name_levels(p: str, other: str) -> tuple[Level, ...]:
 
     rom_sql = " OR ".join(f"{p}_{k}_l IN ({p}_r1_r, {p}_r2_r, {p}_r3_r)" for k in ("r1", "r2", "r3"))
     return (
-        Level("missing", "missing", f"{p}_sk_l IS NULL OR {p}_sk_r IS NULL",
-              lambda l, r: l[f"{p}_sk"] is None or r[f"{p}_sk"] is None, null=True),
-        Level("exact", "exact as written", f"{p}_l = {p}_r", lambda l, r: _eq(l[p], r[p]), tf=f"{p}_sk"),
+        _missing(f"{p}_sk"),
+        _equal("exact", "exact as written", p, tf=f"{p}_sk"),
         Level("romanised", "same in a romanisation", f"({rom_sql})", romanised, tf=f"{p}_sk"),
-        Level("skeleton", "same skeleton", f"{p}_sk_l = {p}_sk_r", lambda l, r: _eq(l[f"{p}_sk"], r[f"{p}_sk"]), tf=f"{p}_sk"),
+        _equal("skeleton", "same skeleton", f"{p}_sk", tf=f"{p}_sk"),
         Level("swapped", "swapped with the other name", f"{p}_sk_l = {other}_sk_r AND {other}_sk_l = {p}_sk_r",
               lambda l, r: _eq(l[f"{p}_sk"], r[f"{other}_sk"]) and _eq(l[f"{other}_sk"], r[f"{p}_sk"])),
         Level("metaphone", "same sound (Double Metaphone)", f"{p}_mp_l = {p}_mp_r OR {p}_mp2_l = {p}_mp2_r",
@@ -83,22 +110,8 @@ def _name_levels(p: str, other: str) -> tuple[Level, ...]:
         Level("swapped_similar", "swapped with the other name, spelt similarly",
               f"{{jw}}({p}_r1_l, {other}_r1_r) >= {JW_THRESHOLD} AND {{jw}}({other}_r1_l, {p}_r1_r) >= {JW_THRESHOLD}",
               swapped_similar),
-        Level("different", "different", "ELSE", lambda l, r: True),
+        DIFFERENT,
     )
-
-
-def _lev(col: str, n: int) -> Callable[[Row, Row], bool]:
-    def test(l: Row, r: Row) -> bool:
-        a, b = l[col], r[col]
-        return a is not None and b is not None and Levenshtein.distance(a, b) <= n
-    return test
-
-
-def _damerau(col: str, n: int) -> Callable[[Row, Row], bool]:
-    def test(l: Row, r: Row) -> bool:
-        a, b = l[col], r[col]
-        return a is not None and b is not None and DamerauLevenshtein.distance(a, b) <= n
-    return test
 
 
 def _swap(l: Row, r: Row) -> bool:
@@ -110,41 +123,25 @@ COMPARISONS: tuple[ComparisonDef, ...] = (
     ComparisonDef("surname", "Surname in any script", _name_levels("sn", "gn")),
     ComparisonDef("given_names", "Given names in any script", _name_levels("gn", "sn")),
     ComparisonDef("patronymic", "Patronymic", (
-        Level("missing", "missing", "pn_sk_l IS NULL OR pn_sk_r IS NULL",
-              lambda l, r: l["pn_sk"] is None or r["pn_sk"] is None, null=True),
-        Level("skeleton", "same skeleton", "pn_sk_l = pn_sk_r", lambda l, r: _eq(l["pn_sk"], r["pn_sk"])),
-        Level("different", "different", "ELSE", lambda l, r: True),
-    )),
+        _missing("pn_sk"), _equal("skeleton", "same skeleton", "pn_sk"), DIFFERENT)),
     ComparisonDef("birth_date", "Date of birth", (
-        Level("missing", "missing", "dob_y_l IS NULL OR dob_y_r IS NULL",
-              lambda l, r: l["dob_y"] is None or r["dob_y"] is None, null=True),
-        Level("exact", "exact", "dob_l = dob_r", lambda l, r: _eq(l["dob"], r["dob"])),
+        _missing("dob_y"),
+        _equal("exact", "exact", "dob"),
         Level("day_month_swap", "day and month swapped", "dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r "
               "AND dob_m_l <> dob_d_l", _swap),
-        Level("one_off", "one character off", "levenshtein(dob_l, dob_r) <= 1", _lev("dob", 1)),
-        Level("same_year", "same year", "dob_y_l = dob_y_r", lambda l, r: _eq(l["dob_y"], r["dob_y"])),
-        Level("different", "different", "ELSE", lambda l, r: True),
+        _within("one_off", "one character off", "dob", "levenshtein", 1),
+        _equal("same_year", "same year", "dob_y"),
+        DIFFERENT,
     )),
     ComparisonDef("document", "Travel document number", (
-        Level("missing", "missing", "doc_l IS NULL OR doc_r IS NULL", lambda l, r: l["doc"] is None or r["doc"] is None,
-              null=True),
-        Level("exact", "exact", "doc_l = doc_r", lambda l, r: _eq(l["doc"], r["doc"])),
+        _missing("doc"),
+        _equal("exact", "exact", "doc"),
         # A typist's swap of two neighbouring digits is one edit too (Damerau-Levenshtein).
-        Level("one_edit", "one edit", "damerau_levenshtein(doc_l, doc_r) <= 1", _damerau("doc", 1)),
-        Level("different", "different", "ELSE", lambda l, r: True),
+        _within("one_edit", "one edit", "doc", "damerau_levenshtein", 1),
+        DIFFERENT,
     )),
-    ComparisonDef("sex", "Sex", (
-        Level("missing", "missing", "sex_l IS NULL OR sex_r IS NULL", lambda l, r: l["sex"] is None or r["sex"] is None,
-              null=True),
-        Level("same", "same", "sex_l = sex_r", lambda l, r: _eq(l["sex"], r["sex"])),
-        Level("different", "different", "ELSE", lambda l, r: True),
-    )),
-    ComparisonDef("citizenship", "Citizenship", (
-        Level("missing", "missing", "cit_l IS NULL OR cit_r IS NULL", lambda l, r: l["cit"] is None or r["cit"] is None,
-              null=True),
-        Level("same", "same", "cit_l = cit_r", lambda l, r: _eq(l["cit"], r["cit"])),
-        Level("different", "different", "ELSE", lambda l, r: True),
-    )),
+    ComparisonDef("sex", "Sex", (_missing("sex"), _equal("same", "same", "sex"), DIFFERENT)),
+    ComparisonDef("citizenship", "Citizenship", (_missing("cit"), _equal("same", "same", "cit"), DIFFERENT)),
 )
 
 BLOCKING_RULES = tuple(f"l.{c} = r.{c}" for c in BLOCKING_COLUMNS)
