@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 import datetime as dt
@@ -12,13 +13,15 @@ from fastapi import Query
 from kosh.core import audit, auth
 from kosh.core.context import Context
 from kosh.core.errors import Unauthorized
+from kosh.core.models import User
 from kosh.core.security import Permission, Principal
-from kosh.web.deps import get_ctx, require_principal
+from kosh.core.validation import MAX_ID, TextInput
+from kosh.web.deps import check_csrf, get_ctx, require_principal
 
 router = APIRouter(tags=["auth"])
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(TextInput):  # no NUL: PostgreSQL cannot look such a username up
     username: str = Field(min_length=1, max_length=80)
     password: str = Field(min_length=1, max_length=200)
     name: str = Field("api", max_length=100)
@@ -40,11 +43,101 @@ class MeOut(BaseModel):
 def issue_token(body: TokenRequest, request: Request, ctx: Context = Depends(get_ctx)) -> TokenOut:
     client = request.client.host if request.client else ""
     with ctx.transaction() as s:
-        result = auth.login(s, ctx, body.username, body.password, client)
+        result = auth.login(s, ctx, body.username, body.password, client, web_session=False)
         if result is not None:
-            auth.logout(s, result.session_token)  # a token client needs no browser session
             return TokenOut(token=auth.issue_token(s, ctx, result.user, body.name))
     raise Unauthorized("wrong username or password")
+
+
+class TokenInfoOut(BaseModel):
+    id: int
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked: bool
+    revoked_at: dt.datetime | None
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    regions: list[str]
+    active: bool
+    created_at: dt.datetime
+    valid_tokens: int = 0
+
+
+class RevokedOut(BaseModel):
+    revoked: int
+
+
+TOKEN_ID = Path(ge=1, le=2**31 - 1, description="the token's id (GET /auth/tokens)")
+USERNAME = Path(min_length=1, max_length=80)
+
+
+def _user_out(user: User, valid_tokens: int = 0) -> UserOut:
+    return UserOut(username=user.username, display_name=user.display_name or "", role=user.role,
+                   regions=list(user.regions or []), active=user.active, created_at=user.created_at,
+                   valid_tokens=valid_tokens)
+
+
+@router.get("/auth/tokens", response_model=list[TokenInfoOut], summary="The caller's own API tokens")
+def my_tokens(ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)) -> list[TokenInfoOut]:
+    with ctx.transaction() as s:
+        return [TokenInfoOut.model_validate(t, from_attributes=True) for t in auth.tokens_of(s, ctx, principal)]
+
+
+@router.delete("/auth/tokens/{token_id}", status_code=204, response_class=Response,
+               summary="Revoke an API token: the caller's own (admins: anyone's); refused at once everywhere")
+def revoke_token(request: Request, token_id: int = TOKEN_ID, ctx: Context = Depends(get_ctx),
+                 principal: Principal = Depends(require_principal)) -> Response:
+    check_csrf(request, None)
+    with ctx.transaction() as s:
+        auth.revoke_token(s, ctx, principal, token_id)
+    return Response(status_code=204)
+
+
+@router.get("/users", response_model=list[UserOut], tags=["users"], summary="Every user account (admins)")
+def list_users(ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)) -> list[UserOut]:
+    with ctx.transaction() as s:
+        return [_user_out(r.user, r.active_tokens) for r in auth.list_users(s, ctx, principal)]
+
+
+@router.get("/users/{username}/tokens", response_model=list[TokenInfoOut], tags=["users"],
+            summary="A user's API tokens (admins)")
+def user_tokens(username: str = USERNAME, ctx: Context = Depends(get_ctx),
+                principal: Principal = Depends(require_principal)) -> list[TokenInfoOut]:
+    with ctx.transaction() as s:
+        return [TokenInfoOut.model_validate(t, from_attributes=True)
+                for t in auth.tokens_of(s, ctx, principal, username)]
+
+
+@router.delete("/users/{username}/tokens", response_model=RevokedOut, tags=["users"],
+               summary="Revoke every API token of a user (admins)")
+def revoke_user_tokens(request: Request, username: str = USERNAME, ctx: Context = Depends(get_ctx),
+                       principal: Principal = Depends(require_principal)) -> RevokedOut:
+    check_csrf(request, None)
+    with ctx.transaction() as s:
+        return RevokedOut(revoked=auth.revoke_user_tokens(s, ctx, principal, username))
+
+
+@router.post("/users/{username}/deactivate", response_model=UserOut, tags=["users"],
+             summary="Deactivate an account: its sessions and tokens end at once (admins)")
+def deactivate_user(request: Request, username: str = USERNAME, ctx: Context = Depends(get_ctx),
+                    principal: Principal = Depends(require_principal)) -> UserOut:
+    check_csrf(request, None)
+    with ctx.transaction() as s:
+        return _user_out(auth.set_active(s, ctx, principal, username, False))
+
+
+@router.post("/users/{username}/activate", response_model=UserOut, tags=["users"],
+             summary="Reactivate an account; revoked tokens stay revoked (admins)")
+def activate_user(request: Request, username: str = USERNAME, ctx: Context = Depends(get_ctx),
+                  principal: Principal = Depends(require_principal)) -> UserOut:
+    check_csrf(request, None)
+    with ctx.transaction() as s:
+        return _user_out(auth.set_active(s, ctx, principal, username, True))
 
 
 @router.get("/me", response_model=MeOut)
@@ -74,7 +167,7 @@ class AuditVerifyOut(BaseModel):
 
 @router.get("/audit/records", response_model=list[AuditRecordOut], tags=["audit"],
             summary="The audit trail from a sequence number (auditors)")
-def audit_records(after_seq: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+def audit_records(after_seq: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(100, ge=1, le=1000),
                   ctx: Context = Depends(get_ctx),
                   principal: Principal = Depends(require_principal)) -> list[AuditRecordOut]:
     with ctx.transaction() as s:

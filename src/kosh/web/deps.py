@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -29,29 +30,54 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-# Who a token or session cookie belongs to, kept briefly per process so that a busy API client
-# costs no extra transaction per request. A revoked token or ended session stays usable for at
-# most `auth_cache_seconds` in other worker processes (sign-out evicts it in its own process).
-_seen: dict[str, tuple[float, Principal, str | None]] = {}
+# Who a token or session cookie belongs to, kept briefly per application (one per worker
+# process) so that a busy API client costs no extra transaction per request. Each entry carries
+# the revocation epoch it was read under (core.auth.revocation_epoch: a stat of a file under
+# KOSH_HOME); a revocation, sign-out or deactivation anywhere on this host changes the epoch and
+# so ends every cached credential at once. Other hosts keep theirs up to `auth_cache_seconds`.
+@dataclass
+class CredentialCache:
+    entries: dict[str, tuple[float, Principal, str | None, object]] = field(default_factory=dict)
+    epoch: object = None
 
 
-def forget_credential(secret: str) -> None:
-    _seen.pop(secret, None)
+def _cache(request: Request) -> CredentialCache:
+    state = request.app.state
+    cache = getattr(state, "credentials", None)
+    if cache is None:
+        cache = state.credentials = CredentialCache()
+    return cache
 
 
-def _cached(secret: str, now: float) -> tuple[Principal, str | None] | None:
-    hit = _seen.get(secret)
-    if hit and hit[0] > now:
+def forget_credential(request: Request, secret: str) -> None:
+    _cache(request).entries.pop(secret, None)
+
+
+def _epoch(ctx: Context, cache: CredentialCache) -> object:
+    current = auth.revocation_epoch(ctx.settings.home)
+    if current != cache.epoch:
+        cache.entries.clear()  # revocations are rare: refilling costs one query per credential
+        cache.epoch = current
+    return current
+
+
+def _cached(cache: CredentialCache, secret: str, now: float, epoch: object) -> tuple[Principal, str | None] | None:
+    hit = cache.entries.get(secret)
+    if hit and hit[0] > now and hit[3] == epoch:
         return hit[1], hit[2]
     return None
 
 
-def _resolve(ctx: Context, token: str | None, cookie: str | None) -> tuple[Principal | None, str | None]:
+def _resolve(ctx: Context, cache: CredentialCache, token: str | None,
+             cookie: str | None) -> tuple[Principal | None, str | None]:
     secret = token or cookie
     if not secret:
         return None, None
     now = time.monotonic()
-    hit = _cached(secret, now)
+    # Read before the database: a revocation committed meanwhile changes the epoch, so the entry
+    # stored below is never used.
+    epoch = _epoch(ctx, cache)
+    hit = _cached(cache, secret, now, epoch)
     if hit:
         return hit
     principal, csrf = None, None
@@ -60,15 +86,15 @@ def _resolve(ctx: Context, token: str | None, cookie: str | None) -> tuple[Princ
             user = auth.token_user(s, token)
             if user is None:
                 raise Unauthorized("the bearer token is unknown, expired or revoked")
-            principal = auth.principal_for(user)
+            principal = auth.principal_for(user, keyring=ctx.keyring)
         else:
             found = auth.session_user(s, secret)
             if found:
-                principal, csrf = auth.principal_for(found[0]), found[1]
+                principal, csrf = auth.principal_for(found[0], keyring=ctx.keyring), found[1]
     if principal is not None and ctx.settings.auth_cache_seconds > 0:
-        if len(_seen) > 10_000:
-            _seen.clear()
-        _seen[secret] = (now + ctx.settings.auth_cache_seconds, principal, csrf)
+        if len(cache.entries) > 10_000:
+            cache.entries.clear()
+        cache.entries[secret] = (now + ctx.settings.auth_cache_seconds, principal, csrf, epoch)
     return principal, csrf
 
 
@@ -78,7 +104,7 @@ def optional_principal(request: Request) -> Principal | None:
         return request.state.principal
     ctx: Context = request.app.state.ctx
     token = _bearer(request)
-    principal, csrf = _resolve(ctx, token, None if token else request.cookies.get(SESSION_COOKIE))
+    principal, csrf = _resolve(ctx, _cache(request), token, None if token else request.cookies.get(SESSION_COOKIE))
     return _identified(request, token, principal, csrf)
 
 
@@ -104,7 +130,9 @@ async def require_principal_async(request: Request) -> Principal:
     if not hasattr(request.state, "principal"):
         token = _bearer(request)
         secret = token or request.cookies.get(SESSION_COOKIE)
-        hit = _cached(secret, time.monotonic()) if secret else (None, None)
+        ctx: Context = request.app.state.ctx
+        cache = _cache(request)
+        hit = _cached(cache, secret, time.monotonic(), _epoch(ctx, cache)) if secret else (None, None)
         if hit is None:
             return await run_in_threadpool(require_principal, request)
         _identified(request, token, *hit)
