@@ -66,6 +66,11 @@ def read_records(path: Path) -> pl.DataFrame:
     unknown = [c for c in df.columns if c not in INPUT_COLUMNS]
     if unknown:
         raise InputError(f"{path.name}: unknown column(s) {', '.join(unknown)}; expected {', '.join(INPUT_COLUMNS)}")
+    # Polars would turn an object or a list into text like "{1}" and link on it.
+    nested = [c for c, t in df.schema.items() if t.is_nested()]
+    if nested:
+        raise InputError(f"{path.name}: column(s) {', '.join(nested)} hold objects or lists; every value must be "
+                         "text, a number or a date")
     df = df.with_columns(pl.col(c).cast(pl.String) for c in df.columns)
     return df.with_columns(pl.lit(None, pl.String).alias(c) for c in INPUT_COLUMNS if c not in df.columns) \
              .select(INPUT_COLUMNS)
