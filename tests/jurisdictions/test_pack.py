@@ -279,3 +279,56 @@ def test_time_zone_is_data_and_checked(kz, tmp_path):
     assert kz.timezone == "Asia/Almaty" and kz.zone.utcoffset(dt.datetime(2026, 6, 1)) == dt.timedelta(hours=5)
     folder = broken_copy(tmp_path, "pack.toml", 'timezone = "Asia/Almaty"', 'timezone = "Asia/Nowhere"')
     assert any("pack.toml" in p and "timezone" in p and "Asia/Nowhere" in p for p in problems_of(folder))
+
+
+# --- retention.toml ----------------------------------------------------------------------------
+
+
+def test_kz_retention_rules(kz):
+    rules = kz.retention
+    crossings = rules.rule("border_events")
+    assert (crossings.term.years, crossings.term_without_exit.years, crossings.action) == (3, 5, "delete")
+    assert crossings.policy_default and "2017/2226" in crossings.source.text
+    assert rules.rule("audit_log").action == "keep" and rules.rule("audit_log").term is None
+    assert rules.rule("web_sessions").term.days == 0
+    assert all(r.source.text and r.source.date for r in rules.rules)
+    # every source the pack cites is excerpted in the repository
+    excerpts = (PACKS_ROOT.parents[2] / "docs" / "sources" / "retention.md").read_text(encoding="utf-8")
+    assert "Article 34" in excerpts and "Article 12" in excerpts
+
+
+def test_retention_anchor_must_fit_the_kind(tmp_path):
+    folder = broken_copy(tmp_path, "retention.toml", 'what = "residence_permits"\ncounted_from = "permit_end"',
+                         'what = "residence_permits"\ncounted_from = "stay_end"')
+    assert problems_of(folder) == [
+        "kz/retention.toml: rule[2].counted_from: must be 'permit_end' for residence_permits (got 'stay_end')"
+    ]
+
+
+def test_retention_unknown_kind_and_key(tmp_path):
+    folder = broken_copy(tmp_path, "retention.toml", 'what = "login_attempts"', 'what = "phone_calls"')
+    text = (folder / "retention.toml").read_text(encoding="utf-8").replace("term = { days = 90 }\naction",
+                                                                            "term = { weeks = 2 }\naction", 1)
+    (folder / "retention.toml").write_text(text, encoding="utf-8")
+    problems = problems_of(folder)
+    assert problems[0].startswith("kz/retention.toml: rule[7].term.weeks: unknown key")
+    assert problems[1].startswith("kz/retention.toml: rule[9].what: input should be 'border_events'")
+
+
+def test_retention_action_and_duplicate_kind(tmp_path):
+    folder = broken_copy(tmp_path, "retention.toml", 'what = "api_tokens"\ncounted_from = "expiry"\nterm = { days = 0 }\naction = "delete"',
+                         'what = "web_sessions"\ncounted_from = "expiry"\nterm = { days = 0 }\naction = "anonymise"')
+    assert problems_of(folder) == [
+        "kz/retention.toml: rule[10].action: must be 'delete' for web_sessions (got 'anonymise')",
+    ]
+    fixed = (folder / "retention.toml").read_text(encoding="utf-8").replace('action = "anonymise"', 'action = "delete"')
+    (folder / "retention.toml").write_text(fixed, encoding="utf-8")
+    assert problems_of(folder) == ["kz/retention.toml: rule[10].what: 'web_sessions' already has a rule: rule[8]"]
+
+
+def test_retention_kept_kind_has_no_term_and_a_pack_may_have_no_rules(tmp_path):
+    folder = broken_copy(tmp_path, "retention.toml", 'counted_from = "record"\naction = "keep"',
+                         'counted_from = "record"\naction = "keep"\nterm = { years = 1 }')
+    assert problems_of(folder) == ["kz/retention.toml: rule[6]: a kept kind has no term"]
+    (folder / "retention.toml").unlink()
+    assert load_pack_from_dir(folder).retention.rules == ()

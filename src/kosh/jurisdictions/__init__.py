@@ -30,6 +30,9 @@ from kosh.jurisdictions.schema import (
     PackFile,
     Region,
     RegionsFile,
+    RetentionFile,
+    RetentionPolicy,
+    RetentionRule,
     SourceRef,
     StayFile,
     StayRule,
@@ -46,6 +49,8 @@ __all__ = [
     "JurisdictionPack",
     "PackError",
     "Region",
+    "RetentionPolicy",
+    "RetentionRule",
     "SourceRef",
     "StayRule",
     "StayRuleVersion",
@@ -85,7 +90,8 @@ def _load_shipped_pack(code: str) -> JurisdictionPack:
 
 def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     """Read and validate the pack in `path` (pack.toml, regions.toml, checkpoints.toml,
-    calendar.toml, stay.toml); every problem found is reported in one PackError."""
+    calendar.toml, stay.toml, and retention.toml when present); every problem found is reported
+    in one PackError."""
     folder = Path(path)
     loader = _Loader(folder)
     meta = loader.read("pack.toml", PackFile)
@@ -93,6 +99,7 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     checkpoints = loader.read("checkpoints.toml", CheckpointsFile, optional=True)
     calendar = loader.read("calendar.toml", CalendarFile)
     stay = loader.read("stay.toml", StayFile)
+    retention = loader.read("retention.toml", RetentionFile, optional=True)
     if meta is not None and meta.code != folder.name:
         loader.problem("pack.toml", "code", f"must match the folder name {folder.name!r} (got {meta.code!r})")
     if meta is not None and not meta.locales:
@@ -105,9 +112,11 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
         _check_calendar(loader, calendar)
     if stay is not None:
         _check_stay(loader, stay, meta)
+    if retention is not None:
+        _check_retention(loader, retention)
     if loader.problems:
         raise PackError(loader.problems)
-    assert meta and regions and calendar and stay  # all read without problems
+    assert meta and regions and calendar and stay and retention  # all read without problems
     working_calendar = WorkingCalendar.from_provider(
         calendar.holidays_provider,
         weekend=[WEEKDAY_INDEX[d] for d in calendar.weekend],
@@ -140,6 +149,7 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
         checkpoints=checkpoints.checkpoint if checkpoints else (),
         calendar=working_calendar,
         stay_rules=stay_rules,
+        retention=RetentionPolicy(retention.rule),
     )
 
 
@@ -311,3 +321,12 @@ def _check_default_covers_all_dates(loader: _Loader, gi: int, group: Citizenship
         loader.problem("stay.toml", f"group[{gi}].version",
                        "the default group must cover every date: first version without valid_from, "
                        "last without valid_to, no gaps")
+
+
+def _check_retention(loader: _Loader, retention: RetentionFile) -> None:
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(retention.rule):
+        if rule.what in seen:
+            loader.problem("retention.toml", f"rule[{i}].what",
+                           f"{rule.what!r} already has a rule: rule[{seen[rule.what]}]")
+        seen.setdefault(rule.what, i)

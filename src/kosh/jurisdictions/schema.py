@@ -252,6 +252,101 @@ class StayFile(_Model):
     group: tuple[CitizenshipGroup, ...] = ()
 
 
+# --- retention.toml ----------------------------------------------------------------------------
+
+RetainedKind = Literal[
+    "border_events", "host_notifications", "residence_permits", "data_quality_findings", "review_pairs",
+    "persons_without_records", "audit_log", "import_rejects", "web_sessions", "login_attempts", "api_tokens",
+]
+# What each kind's term is counted from (the job computes these; the pack only names them).
+RETENTION_ANCHORS: dict[str, tuple[str, ...]] = {
+    "border_events": ("stay_end",),  # the exit that ended the stay; open stays: term_without_exit
+    "host_notifications": ("stay_end",),  # the end of the stay the arrival falls in
+    "residence_permits": ("permit_end",),  # valid_to, and never before the stays the permit covers
+    "data_quality_findings": ("finding_date",),
+    "review_pairs": ("created",),  # pairs still open or deferred; decided pairs live with their persons
+    "persons_without_records": ("recorded",),  # a person recorded without any record (a form)
+    "audit_log": ("record",),
+    "import_rejects": ("written",),
+    "web_sessions": ("expiry",),
+    "login_attempts": ("attempt",),
+    "api_tokens": ("expiry",),  # revoked tokens go at the next run
+}
+RETENTION_ACTIONS: dict[str, tuple[str, ...]] = {
+    "persons_without_records": ("delete", "anonymise"),
+    # The audit chain verifies from its first record: pruning it would need a signed starting point.
+    "audit_log": ("keep",),
+}
+
+
+class RetentionTerm(_Model):
+    years: int = Field(default=0, ge=0, le=100)
+    months: int = Field(default=0, ge=0, le=1200)
+    days: int = Field(default=0, ge=0, le=36600)
+
+    def __str__(self) -> str:
+        parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in
+                 ((self.years, "year"), (self.months, "month"), (self.days, "day")) if n]
+        return " ".join(parts) or "0 days"
+
+
+class RetentionRule(_Model):
+    """How long one kind of record is kept, counted from what, and what happens then."""
+
+    what: RetainedKind
+    counted_from: str
+    action: Literal["delete", "anonymise", "keep"]
+    term: RetentionTerm | None = None
+    # Stays with no exit recorded: counted from the end of the authorised stay (else the entry).
+    term_without_exit: RetentionTerm | None = None
+    # True when no legal term was found and the term is the pack's stated policy.
+    policy_default: bool = False
+    source: SourceRef
+    note: str | None = None
+
+    @field_validator("counted_from")
+    @classmethod
+    def _anchor(cls, value: str, info: ValidationInfo) -> str:
+        allowed = RETENTION_ANCHORS.get(info.data.get("what", ""), ())
+        if allowed and value not in allowed:
+            raise _custom(f"must be {' or '.join(repr(a) for a in allowed)} for {info.data['what']} (got {value!r})")
+        return value
+
+    @field_validator("action")
+    @classmethod
+    def _action(cls, value: str, info: ValidationInfo) -> str:
+        what = info.data.get("what")
+        allowed = RETENTION_ACTIONS.get(what or "", ("delete",))
+        if what and value not in allowed:
+            raise _custom(f"must be {' or '.join(repr(a) for a in allowed)} for {what} (got {value!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _terms(self) -> RetentionRule:
+        if self.action == "keep" and (self.term or self.term_without_exit):
+            raise _custom("a kept kind has no term")
+        if self.action != "keep" and self.term is None:
+            raise _custom("needs a term (or action = 'keep')")
+        if self.term_without_exit is not None and self.counted_from != "stay_end":
+            raise _custom("term_without_exit applies only to terms counted from stay_end")
+        return self
+
+
+class RetentionFile(_Model):
+    source: SourceRef | None = None
+    rule: tuple[RetentionRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """The retention rules of a pack by kind; a kind without a rule is kept."""
+
+    rules: tuple[RetentionRule, ...] = ()
+
+    def rule(self, what: str) -> RetentionRule | None:
+        return next((r for r in self.rules if r.what == what), None)
+
+
 # --- runtime objects ---------------------------------------------------------------------------
 
 
@@ -473,6 +568,7 @@ class JurisdictionPack:
     checkpoints: tuple[Checkpoint, ...]
     calendar: WorkingCalendar
     stay_rules: StayRules
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     _regions_by_kato: dict[str, Region] = field(default_factory=dict, repr=False)
     _checkpoints_by_code: dict[str, Checkpoint] = field(default_factory=dict, repr=False)
 
