@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -48,14 +49,25 @@ _stage_counter = 0
 
 
 @contextmanager
+def _driver_cursor(session: Session) -> Iterator[Any]:
+    """The driver's own cursor (for COPY), its failures raised as SQLAlchemy's exceptions."""
+    raw = session.connection().connection.driver_connection
+    try:
+        with raw.cursor() as cur:
+            yield cur
+    except psycopg.Error as exc:
+        # Callers then catch one kind of error for every statement (IntegrityError for a key another writer took).
+        raise sa.exc.DBAPIError.instance(None, None, exc, psycopg.Error, dialect=session.get_bind().dialect) from exc
+
+
+@contextmanager
 def _staged(session: Session, table: Any, cols: list[str], rows: list[dict]) -> Iterator[tuple[Any, str]]:
     """COPY rows into a temporary table shaped like `table` (PostgreSQL), for one statement."""
     global _stage_counter
     _stage_counter += 1
     stage = f"_stage_{table.name}_{_stage_counter}"
     collist = ", ".join(f'"{c}"' for c in cols)
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cur:
+    with _driver_cursor(session) as cur:
         cur.execute(f'CREATE TEMP TABLE "{stage}" ON COMMIT DROP AS SELECT {collist} FROM "{table.name}" WITH NO DATA')
         with cur.copy(f'COPY "{stage}" ({collist}) FROM STDIN') as copy:
             for r in rows:
@@ -89,7 +101,7 @@ def bulk_insert(session: Session, table: Any, rows: list[dict], *, conflict: lis
     collist = ", ".join(f'"{c}"' for c in cols)
     if conflict is None and not returning:
         # Nothing to reconcile: COPY straight into the table (a conflict fails the transaction).
-        with session.connection().connection.driver_connection.cursor() as cur:
+        with _driver_cursor(session) as cur:
             with cur.copy(f'COPY "{table.name}" ({collist}) FROM STDIN') as copy:
                 for r in rows:
                     copy.write_row([r[c] for c in cols])
@@ -98,6 +110,8 @@ def bulk_insert(session: Session, table: Any, rows: list[dict], *, conflict: lis
         sql = f'INSERT INTO "{table.name}" ({collist}) SELECT {collist} FROM "{stage}"'
         if conflict is not None:
             keys = ", ".join(f'"{c}"' for c in conflict)
+            # Key order: two writers of overlapping keys then wait for each other, never crosswise.
+            sql += f" ORDER BY {keys}"
             if update:
                 sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)
                 sql += f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
