@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -24,6 +25,28 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A moment in time, stored in UTC and always read back time-zone aware in UTC: SQLite keeps
+    no offset (it would hand back naive wall-clock times), PostgreSQL answers in its session zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        # A naive value is taken as UTC, which is what every naive value in this code base means.
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes of WAL kept after a checkpoint
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN itself
     cur = dbapi_conn.cursor()
@@ -32,13 +55,31 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    # A WAL reset after a checkpoint truncates the file to this size instead of keeping its peak.
+    cur.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
     cur.close()
+
+
+def checkpoint(engine: Engine) -> tuple[int, int, int] | None:
+    """Copy the SQLite write-ahead log into the database and truncate it (after imports, the
+    retention job and at shutdown); returns SQLite's (busy, log pages, checkpointed pages), or
+    None on other databases. Readers still open keep what they read: then busy is 1."""
+    if engine.dialect.name != "sqlite":
+        return None
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        row = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()  # autocommit: outside a transaction
+        cur.close()
+    finally:
+        raw.close()
+    return tuple(row) if row else None
 
 
 def create_private_file(path: Path) -> None:
     """Create the SQLite file, if missing, readable by its owner only (it holds personal data,
     like the key file); SQLite itself would create it with the process's umask."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a folder we create is owner-only too
     if not path.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
@@ -48,14 +89,15 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             create_private_file(Path(path))
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         # Every unit of work may append to the audit chain, so take the write lock up front:
         # a deferred transaction that later upgrades to a writer fails under WAL instead of waiting.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     # No pre-ping (a round trip per checkout); stale connections are recycled by age instead.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    # hide_parameters: error messages (and so logs) must not carry names, ids or usernames.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, hide_parameters=True)
 
 
 @lru_cache(maxsize=8)

@@ -67,6 +67,22 @@ class Conflict(KoshError):
         super().__init__(detail=detail, status=409, title="Conflict", type="urn:kosh:problem:conflict")
 
 
+CONCURRENT_WRITE = ("another request changed the same records at the same moment, so nothing of this one "
+                    "was stored; send it again")
+
+
+def database_conflict(exc: BaseException) -> Conflict | None:
+    """The Conflict for a write that lost a race with another — a unique key taken meanwhile, a
+    deadlock or a serialization failure (SQLSTATE class 40) — or None for any other database error."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    if isinstance(exc, IntegrityError):
+        return Conflict(CONCURRENT_WRITE)
+    if isinstance(exc, OperationalError) and str(getattr(exc.orig, "sqlstate", "") or "").startswith("40"):
+        return Conflict(CONCURRENT_WRITE)
+    return None
+
+
 class TooManyRequests(KoshError):
     def __init__(self, detail: str, retry_after: int):
         super().__init__(detail=detail, status=429, title="Too many requests",

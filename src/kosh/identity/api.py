@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from kosh.core.context import Context
 from kosh.core.security import Principal
+from kosh.core.validation import MAX_ID
 from kosh.identity import service
 from kosh.people.api import PersonDetailOut, detail_out
 from kosh.people.schemas import Strict
 from kosh.web.deps import check_csrf, get_ctx, require_principal
 
 router = APIRouter(tags=["identity"])
+# Ids past the 32-bit id columns can name nothing: refused before any query (SQLite overflows at 2**63).
+MergeId = Annotated[int, Path(ge=1, le=MAX_ID, description="the merge's id")]
+CandidateId = Annotated[int, Path(ge=1, le=MAX_ID, description="the candidate pair's id")]
 
 
 class MergeIn(Strict):
@@ -54,7 +58,7 @@ def merge(person_id: str, body: MergeIn, request: Request, ctx: Context = Depend
 
 @router.post("/merges/{merge_id}/undo", response_model=MergeOut,
              summary="Undo a merge: both persons get back exactly the records each had")
-def undo(merge_id: int, body: UndoIn, request: Request, ctx: Context = Depends(get_ctx),
+def undo(merge_id: MergeId, body: UndoIn, request: Request, ctx: Context = Depends(get_ctx),
          principal: Principal = Depends(require_principal)) -> MergeOut:
     check_csrf(request, None)
     with ctx.transaction() as s:
@@ -128,7 +132,7 @@ def candidates(status: Literal["open", "accepted", "rejected", "deferred"] = "op
 
 @router.get("/identity/candidates/{candidate_id}", response_model=CandidateDetailOut,
             summary="One candidate pair side by side with the per-field evidence")
-def candidate(candidate_id: int, ctx: Context = Depends(get_ctx),
+def candidate(candidate_id: CandidateId, ctx: Context = Depends(get_ctx),
               principal: Principal = Depends(require_principal)) -> CandidateDetailOut:
     with ctx.transaction() as s:
         view = service.candidate(s, ctx, principal, candidate_id)
@@ -138,7 +142,7 @@ def candidate(candidate_id: int, ctx: Context = Depends(get_ctx),
 
 @router.post("/identity/candidates/{candidate_id}/decision", response_model=CandidateOut,
              summary="Accept (merge the two), reject or defer a candidate pair")
-def decide(candidate_id: int, body: DecisionIn, request: Request, ctx: Context = Depends(get_ctx),
+def decide(candidate_id: CandidateId, body: DecisionIn, request: Request, ctx: Context = Depends(get_ctx),
            principal: Principal = Depends(require_principal)) -> CandidateOut:
     check_csrf(request, None)
     with ctx.transaction() as s:

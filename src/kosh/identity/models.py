@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kosh.core.db import Base
+from kosh.core.db import Base, UTCDateTime
 from kosh.core.models import utcnow
 
 
@@ -25,9 +25,9 @@ class PersonMerge(Base):
     merged_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
     reason: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(80))
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     moved: Mapped[str] = mapped_column(Text)
-    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     undone_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     undo_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
@@ -46,9 +46,9 @@ class IdentityCandidate(Base):
     evidence: Mapped[str] = mapped_column(Text)  # JSON list of {field, level, weight, a, b}
     scorer: Mapped[str] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | accepted | rejected | deferred
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
-    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     merge_id: Mapped[int | None] = mapped_column(ForeignKey("person_merges.id"), nullable=True)
 
@@ -63,7 +63,7 @@ class IdentityRecord(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("travel_documents.id", ondelete="SET NULL"),
                                                     nullable=True)
     model: Mapped[str] = mapped_column(String(80))
-    indexed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    indexed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class IdentityKey(Base):

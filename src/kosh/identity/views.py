@@ -10,6 +10,7 @@ from kosh.core.errors import Conflict, ValidationFailed
 from kosh.core.i18n import gettext_for
 from kosh.core.security import Permission, Principal
 from kosh.identity import service
+from kosh.identity.api import CandidateId, MergeId
 from kosh.people import service as people
 from kosh.web.deps import check_csrf, get_ctx, require_principal
 from kosh.web.messages import N_
@@ -91,14 +92,14 @@ def _pair_page(request: Request, ctx: Context, principal: Principal, candidate_i
 
 
 @router.get("/identity/review/{candidate_id}")
-def pair(candidate_id: int, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+def pair(candidate_id: CandidateId, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     principal = require_principal(request)
     principal.require(Permission.IDENTITY_MERGE)
     return _pair_page(request, ctx, principal, candidate_id)
 
 
 @router.post("/identity/review/{candidate_id}/decision")
-def decide(candidate_id: int, request: Request, decision: str = Form(""), reason: str = Form(""),
+def decide(candidate_id: CandidateId, request: Request, decision: str = Form(""), reason: str = Form(""),
            csrf_token: str = Form(""), ctx: Context = Depends(get_ctx)) -> Response:
     principal = require_principal(request)
     principal.require(Permission.IDENTITY_MERGE)
@@ -122,7 +123,7 @@ def decide(candidate_id: int, request: Request, decision: str = Form(""), reason
 
 
 @router.post("/identity/merges/{merge_id}/undo")
-def undo(merge_id: int, request: Request, reason: str = Form(""), person: str = Form(""),
+def undo(merge_id: MergeId, request: Request, reason: str = Form(""), person: str = Form(""),
          csrf_token: str = Form(""), ctx: Context = Depends(get_ctx)) -> Response:
     """Undo a merge from the person page; a refused undo shows that page again with the message."""
     principal = require_principal(request)

@@ -30,6 +30,7 @@ from typing import Literal
 from kosh.jurisdictions.schema import StayRule, StayRules, WorkingCalendar
 
 __all__ = [
+    "CALCULATOR_LATEST",
     "Crossing",
     "Deadline",
     "Finding",
@@ -53,6 +54,10 @@ PermitKind = Literal["trp", "visa"]
 Status = Literal["lawful", "notification_overdue", "overstay", "no_lawful_basis"]
 ViolationKind = Literal["per_entry", "window", "permit_required", "permit_expired", "no_basis"]
 FindingCode = Literal["exit_without_entry", "entry_without_exit", "overlapping_stays"]
+
+# The last day the calculator takes: windows, permits and working-day deadlines run on from the days
+# it is given, and must stay inside the calendar (which ends on 9999-12-31).
+CALCULATOR_LATEST = dt.date(2099, 12, 31)
 
 _OVERSTAY_KINDS = frozenset({"per_entry", "window", "permit_required", "permit_expired"})
 
@@ -449,9 +454,13 @@ def calculate_trips(
     Overlapping trips are merged, with an 'overlapping_stays' finding.
     """
     code = _check_citizenship(citizenship, rules)
+    if on > CALCULATOR_LATEST:
+        raise ValueError(f"the assessment day {on} is after {CALCULATOR_LATEST}")
     on_ord = on.toordinal()
     items: list[tuple[int, int, bool]] = []
     for number, (entry, exit_) in enumerate(trips, start=1):
+        if max(entry, exit_ or entry) > CALCULATOR_LATEST:
+            raise ValueError(f"trip {number}: dates after {CALCULATOR_LATEST} are not taken")
         if exit_ is None:
             if entry > on:
                 raise ValueError(f"trip {number}: an open-ended trip must start on or before {on}")
