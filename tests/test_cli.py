@@ -129,3 +129,75 @@ def test_users_add(home):
     no_region = runner.invoke(app, ["users", "add", "nurlan", "--role", "officer", "--regions", "99",
                                     "--password", "long-enough-password"])
     assert no_region.exit_code == 2 and "'99' is not a KATO prefix" in no_region.output
+
+
+def _feed(path, event_id: str, document: str):
+    path.write_text("source_event_id,direction,occurred_at,checkpoint,document_number,issuing_state,nationality,"
+                    f"surname,birth_date\n{event_id},entry,2026-03-01T10:00:00+05:00,KORDAY,{document},KGZ,KGZ,ASANOV,"
+                    "1990-01-01\n", encoding="utf8")
+    return path
+
+
+def test_audit_checkpoint_then_verify_and_truncation(home, tmp_path):
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["import", str(_feed(tmp_path / "a.csv", "A1", "AC1234567")),
+                               "--kind", "border_events"]).exit_code == 0
+    engine = sa.create_engine(f"sqlite:///{home / 'kosh.db'}")
+    with engine.connect() as conn:
+        old_head = conn.execute(sa.text("SELECT seq, mac, tag FROM audit_head")).one()
+    assert runner.invoke(app, ["import", str(_feed(tmp_path / "b.csv", "B1", "AC7654321")),
+                               "--kind", "border_events"]).exit_code == 0
+    r = runner.invoke(app, ["audit", "checkpoint"])
+    assert r.exit_code == 0, r.output
+    line = json.loads(r.stdout.splitlines()[0])
+    assert line["seq"] > old_head.seq and line["signature"]
+    assert (home / "audit-checkpoints.jsonl").read_text().splitlines() == [r.stdout.splitlines()[0]]
+    assert (home / "audit-checkpoints.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
+    r = runner.invoke(app, ["audit", "verify"])
+    assert r.exit_code == 0 and "intact" in r.output and "1 signed checkpoint" in r.output, r.output
+    witness = tmp_path / "witness.jsonl"
+    witness.write_text((home / "audit-checkpoints.jsonl").read_text())
+
+    # Cut the chain back to the second import and restore the head of that time, tag and all.
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_log WHERE seq > :seq"), {"seq": old_head.seq})
+        conn.execute(sa.text("UPDATE audit_head SET seq = :seq, mac = :mac, tag = :tag"), old_head._asdict())
+    engine.dispose()
+    r = runner.invoke(app, ["audit", "verify"])
+    assert r.exit_code == 1
+    assert f"the chain ends at {old_head.seq} but checkpoint of {line['time']} vouches for record {line['seq']}" \
+        in " ".join(r.output.split()), r.output
+    r = runner.invoke(app, ["audit", "checkpoint"])  # the cut chain is not signed afresh
+    assert r.exit_code == 1 and "not signing" in r.output and "records were removed" in " ".join(r.output.split())
+    (home / "audit-checkpoints.jsonl").unlink()  # gone from the server too: the witness's copy still tells
+    r = runner.invoke(app, ["audit", "verify", "--checkpoints", str(witness)])
+    assert r.exit_code == 1 and "vouches for record" in " ".join(r.output.split())
+    r = runner.invoke(app, ["audit", "verify", "--checkpoints", str(tmp_path / "none.jsonl")])
+    assert r.exit_code == 2 and "no checkpoint file" in r.output
+
+
+def test_retention_run_dry_then_real(home, tmp_path):
+    runner.invoke(app, ["init"])
+    feed = tmp_path / "old.csv"
+    feed.write_text("source_event_id,direction,occurred_at,checkpoint,document_number,issuing_state,nationality,"
+                    "surname,birth_date\nR1,entry,2020-03-01T10:00:00+05:00,KORDAY,AC7654321,KGZ,KGZ,ASANOV,1990-01-01\n"
+                    "R2,exit,2020-03-20T10:00:00+05:00,KORDAY,AC7654321,KGZ,KGZ,ASANOV,1990-01-01\n", encoding="utf8")
+    assert runner.invoke(app, ["import", str(feed), "--kind", "border_events"]).exit_code == 0
+    wal = home / "kosh.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0  # the import checkpointed the log
+    dry = runner.invoke(app, ["retention", "run", "--on", "2026-12-01", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run" in dry.output and "would go" in dry.output
+    real = runner.invoke(app, ["retention", "run", "--on", "2026-12-01"])
+    assert real.exit_code == 0, real.output
+    assert "removed" in real.output and "policy default" in real.output
+    engine = db.engine_for(config.get_settings().resolved_database_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM border_events")).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM persons")).scalar_one() == 0
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def test_retention_run_refuses_a_bad_date(home):
+    r = runner.invoke(app, ["retention", "run", "--on", "2026-02-30"])
+    assert r.exit_code == 2 and "is not a date" in r.output

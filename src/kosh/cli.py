@@ -28,6 +28,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.add_typer(identity_app, name="identity")
+retention_app = typer.Typer(help="Remove personal data past the terms of the jurisdiction pack.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 
 console = Console()
 err = Console(stderr=True)
@@ -56,9 +58,10 @@ def progress_bar() -> Progress:
 def init() -> None:
     """Create ./.kosh (or KOSH_HOME) with an owner-only key file, and the database schema."""
     from kosh.core.crypto import write_key_file
+    from kosh.core.files import private_dir
 
     settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     created = write_key_file(settings.resolved_key_file)
     console.print(f"key file {settings.resolved_key_file}: {'created (mode 600)' if created else 'kept'}")
     _context()
@@ -93,6 +96,91 @@ def users_add(username: str, role: str = typer.Option(..., help="admin, officer,
     except KoshError as exc:
         _fail(str(exc))
     console.print(f"user {user.username} ({user.role}) created")
+
+
+def _account_change(action) -> None:  # noqa: ANN001 — callable(session, ctx, actor) -> message
+    """Run one account change as the operator (system principal) and print what it did."""
+    from kosh.core.security import system_principal
+
+    ctx = _context()
+    try:
+        with ctx.transaction() as s:
+            message = action(s, ctx, system_principal("account administration"))
+    except KoshError as exc:
+        _fail(str(exc))
+    console.print(message)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List the accounts: role, regions, active, valid API tokens."""
+    from kosh.core import auth
+    from kosh.core.security import system_principal
+
+    ctx = _context()
+    with ctx.transaction() as s:
+        rows = auth.list_users(s, ctx, system_principal("account administration"))
+        table = Table("user", "role", "regions", "active", "valid tokens")
+        for r in rows:
+            table.add_row(r.user.username, r.user.role, ",".join(r.user.regions or []) or "—",
+                          "yes" if r.user.active else "no", str(r.active_tokens))
+    console.print(table)
+
+
+@users_app.command("deactivate")
+def users_deactivate(username: str) -> None:
+    """Deactivate an account: its sessions end and its API tokens are revoked, at once."""
+    from kosh.core import auth
+
+    _account_change(lambda s, ctx, actor: f"user {auth.set_active(s, ctx, actor, username, False).username} "
+                                          "deactivated; sessions ended and tokens revoked")
+
+
+@users_app.command("activate")
+def users_activate(username: str) -> None:
+    """Reactivate an account (its old tokens stay revoked)."""
+    from kosh.core import auth
+
+    _account_change(lambda s, ctx, actor: f"user {auth.set_active(s, ctx, actor, username, True).username} "
+                                          "can sign in again")
+
+
+@users_app.command("tokens")
+def users_tokens(username: str) -> None:
+    """List a user's API tokens (id, name, issued, expires, state)."""
+    from kosh.core import auth
+    from kosh.core.security import system_principal, utcnow
+
+    ctx = _context()
+    try:
+        with ctx.transaction() as s:
+            tokens = auth.tokens_of(s, ctx, system_principal("account administration"), username)
+    except KoshError as exc:
+        _fail(str(exc))
+    table = Table("id", "name", "issued", "expires", "state")
+    for t in tokens:
+        expired = t.expires_at is not None and auth.aware(t.expires_at) < utcnow()
+        table.add_row(str(t.id), t.name, t.created_at.date().isoformat(),
+                      t.expires_at.date().isoformat() if t.expires_at else "never",
+                      "revoked" if t.revoked else "expired" if expired else "valid")
+    console.print(table)
+
+
+@users_app.command("revoke-token")
+def users_revoke_token(token_id: int) -> None:
+    """Revoke one API token by its id (see `kosh users tokens NAME`)."""
+    from kosh.core import auth
+
+    _account_change(lambda s, ctx, actor: f"token {auth.revoke_token(s, ctx, actor, token_id).id} revoked")
+
+
+@users_app.command("revoke-tokens")
+def users_revoke_tokens(username: str) -> None:
+    """Revoke every API token of a user."""
+    from kosh.core import auth
+
+    _account_change(lambda s, ctx, actor: f"{auth.revoke_user_tokens(s, ctx, actor, username)} token(s) of "
+                                          f"{username} revoked")
 
 
 @app.command("import")
@@ -241,6 +329,7 @@ def _prepared_records(input_path: Path, rejects_path: Path):  # noqa: ANN202 —
     """Read, validate (rejects file with row and reason) and prepare the records of a file."""
     import polars as pl
 
+    from kosh.core.csvsafe import write_frame
     from kosh.identity import linking
 
     try:
@@ -249,8 +338,8 @@ def _prepared_records(input_path: Path, rejects_path: Path):  # noqa: ANN202 —
         _fail(str(exc))
     records, rejected = linking.validate(raw)
     if rejected:
-        pl.DataFrame({"row": [r.row for r in rejected], "record_id": [r.record_id for r in rejected],
-                      "reason": [r.reason for r in rejected]}).write_csv(rejects_path)
+        write_frame(pl.DataFrame({"row": [r.row for r in rejected], "record_id": [r.record_id for r in rejected],
+                      "reason": [r.reason for r in rejected]}), rejects_path)
         err.print(f"[yellow]{len(rejected)} row(s) rejected[/] — rows and reasons in {rejects_path}")
     if records.is_empty():
         _fail(f"{input_path.name}: no record to link")
@@ -277,6 +366,7 @@ def identity_link(
     """Link a file of records in bulk: which records are one person."""
     import time
 
+    from kosh.core.csvsafe import write_frame
     from kosh.identity import linking
     from kosh.identity.model import ModelError
 
@@ -294,9 +384,9 @@ def identity_link(
                 result = linking.link(prepared, db, model, link_weight=link_w, review_weight=review_w)
     except (ModelError, linking.InputError) as exc:
         _fail(str(exc))
-    result.clusters.write_csv(out)
+    write_frame(result.clusters, out)
     if review_out:
-        result.review.write_csv(review_out)
+        write_frame(result.review, review_out)
     persons = result.clusters["person_id"].n_unique()
     console.print(f"{prepared.height} records → {persons} persons ({engine}, model {model.version}, "
                   f"link weight {link_w:g}; {result.review.height} pair(s) to review) in "
@@ -359,20 +449,107 @@ def identity_train(
     console.print(f"model {version} ({model.digest}) trained on {prepared.height} records → {out}")
 
 
+def _checkpoint_file(given: Optional[Path], settings) -> Path:  # noqa: ANN001
+    if given is not None and not given.is_file():
+        _fail(f"no checkpoint file at {given}")
+    return given or settings.resolved_audit_checkpoint_file
+
+
+def _report_broken(result) -> None:  # noqa: ANN001 — audit.VerifyResult
+    from rich.markup import escape
+
+    at = f" at record {result.first_broken_seq}" if result.first_broken_seq is not None else ""
+    err.print(f"[bold red]audit chain broken[/]{at}: {escape(result.reason)} "
+              f"({result.checked} records verified before it)")
+    raise typer.Exit(1)
+
+
+@retention_app.command("run")
+def retention_run(on: Optional[str] = typer.Option(None, help="the day the terms are counted to (default today)"),
+                  dry_run: bool = typer.Option(False, "--dry-run", help="count what would go; change nothing"),
+                  batch: int = typer.Option(500, min=1, help="persons (or rows) per transaction")) -> None:
+    """Delete or anonymise what is past its retention term (daily; safe beside the server)."""
+    from kosh.stay import retention
+
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        _fail(f"'{on}' is not a date (YYYY-MM-DD)")
+    ctx = _context()
+    with progress_bar() as bar:
+        tasks: dict[str, int] = {}
+
+        def tick(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage.replace("_", " "), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = retention.run(ctx, day, dry_run=dry_run, batch=batch, progress=tick)
+    policy = ctx.pack.retention
+    table = Table(title=f"Retention on {report.on.isoformat()}" + (" — dry run, nothing changed" if dry_run else ""))
+    table.add_column("what")
+    table.add_column("would go" if dry_run else "removed", justify="right")
+    table.add_column("rule")
+    for kind, n in report.removed.items():
+        rule = policy.rule(kind)
+        if rule is None:
+            text = "no rule: kept"
+        elif rule.action == "keep":
+            text = "kept"
+        else:
+            extra = f" ({rule.term_without_exit} with no exit)" if rule.term_without_exit else ""
+            text = (f"{rule.action} {rule.term}{extra} after {rule.counted_from.replace('_', ' ')}"
+                    + (" — policy default" if rule.policy_default else ""))
+        table.add_row(kind.replace("_", " "), str(n), text)
+    console.print(table)
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the whole audit chain; exits 1 and names the first broken link when it was altered."""
+def audit_verify(checkpoints: Optional[Path] = typer.Option(
+        None, "--checkpoints", help="a checkpoint file to check against (a witness's copy); "
+                                    "default KOSH_HOME/audit-checkpoints.jsonl")) -> None:
+    """Check the whole audit chain, its head and every signed checkpoint; exits 1 and names the first problem."""
+    from kosh.core import audit
+
+    ctx = _context()
+    path = _checkpoint_file(checkpoints, ctx.settings)
+    with ctx.transaction() as s:
+        result = audit.verify(s, ctx.keyring, checkpoints=path)
+    if not result.ok:
+        _report_broken(result)
+    console.print(f"audit chain intact: {result.checked} records verified, "
+                  f"{result.checkpoints} signed checkpoint(s) of {path} hold")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the chain's head and append it to KOSH_HOME/audit-checkpoints.jsonl (and stdout, syslog); for cron."""
+    from kosh.core import audit
+
+    ctx = _context()
+    path = ctx.settings.resolved_audit_checkpoint_file
+    try:
+        with ctx.transaction() as s:
+            cp = audit.write_checkpoint(s, ctx.keyring, path)
+    except KoshError as exc:
+        _fail(str(exc), code=1)
+    assert cp is not None  # always written unless only_if_moved
+    typer.echo(cp.to_json())  # not through Rich: a witness reads the line whole
+    audit.publish(cp, syslog=ctx.settings.audit_checkpoint_syslog)
+    err.print(f"checkpoint at record {cp.seq} appended to {path} (public key: {audit.checkpoint_public_key_path(path)})")
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Tag a head last moved before head tags existed, once the chain and checkpoints verify."""
     from kosh.core import audit
 
     ctx = _context()
     with ctx.transaction() as s:
-        result = audit.verify(s, ctx.keyring)
-    if result.ok:
-        console.print(f"audit chain intact: {result.checked} records verified")
-        return
-    err.print(f"[bold red]audit chain broken[/] at record {result.first_broken_seq}: {result.reason} "
-              f"({result.checked} records verified before it)")
-    raise typer.Exit(1)
+        result = audit.seal(s, ctx.keyring, checkpoints=ctx.settings.resolved_audit_checkpoint_file)
+    if not result.ok:
+        _report_broken(result)
+    console.print(f"audit head carries a valid tag: {result.checked} records verified")
 
 
 @app.command()

@@ -14,12 +14,16 @@ from kosh.core.errors import Forbidden, NotFound
 from kosh.core.models import AuditRecord
 from kosh.core.security import Principal, Role, system_principal
 from kosh.core.validation import validate_model
+from kosh.people import service as people
 from kosh.stay import repository, service
 from kosh.stay.schemas import BorderEventIn, NotificationIn, ResidencePermitIn
 
 ADMIN = system_principal("tests")
 ALMATY = Principal("officer.almaty", Role.OFFICER, user_id=10, regions=("75",))
 SOUTH = Principal("officer.south", Role.OFFICER, user_id=11, regions=("61", "79"))
+# The traveller crosses at a Turkistan checkpoint (61) and lives in Almaty (75): no record of
+# theirs is made in Almaty Region (19).
+ELSEWHERE = Principal("officer.elsewhere", Role.OFFICER, user_id=14, regions=("19",))
 NOWHERE = Principal("officer.none", Role.OFFICER, user_id=13, regions=())
 ANALYST = Principal("analyst", Role.ANALYST, user_id=12)
 
@@ -28,6 +32,10 @@ def _record(ctx, fn, schema, *rows):  # noqa: ANN001, ANN202
     vc = service.validation_context(ctx)
     with ctx.transaction() as s:
         return fn(s, ctx, ADMIN, [validate_model(schema, r, vc) for r in rows])
+
+
+def _status_inputs(s, principal, person_id):  # noqa: ANN001, ANN202
+    return repository.status_inputs(s, principal, people.visible_clause(principal), person_id)
 
 
 @pytest.fixture
@@ -47,7 +55,7 @@ def traveller(ctx) -> str:
 
 def test_one_query_brings_what_the_three_record_queries_bring(ctx, traveller):
     with ctx.transaction() as s:
-        found = repository.status_inputs(s, ADMIN, traveller)
+        found = _status_inputs(s, ADMIN, traveller)
         crossings, notes, permits = repository.records_for(s, [traveller])
     assert found is not None and found.citizenship == "UZB"
     assert sorted(found.crossings) == sorted((c.direction, c.occurred_on, c.source_event_id)
@@ -71,10 +79,12 @@ def test_status_is_the_person_pages_assessment(ctx, traveller, on):
 def test_status_respects_the_officers_regions(ctx, traveller):
     with ctx.transaction() as s:
         assert service.stay_status(s, ctx, ALMATY, traveller, dt.date(2026, 6, 1))[0] == "UZB"
-        for outsider in (SOUTH, NOWHERE):
+        # Turkistan's officers hold the crossings made at their checkpoint: they see the person too.
+        assert service.stay_status(s, ctx, SOUTH, traveller, dt.date(2026, 6, 1))[0] == "UZB"
+        for outsider in (ELSEWHERE, NOWHERE):
             with pytest.raises(NotFound, match=f"no person {traveller} in your regions"):
                 service.stay_status(s, ctx, outsider, traveller, dt.date(2026, 6, 1))
-            assert repository.status_inputs(s, outsider, traveller) is None
+            assert _status_inputs(s, outsider, traveller) is None
         with pytest.raises(NotFound, match="no person nobody in your regions"):
             service.stay_status(s, ctx, ADMIN, "nobody")
         with pytest.raises(Forbidden):
@@ -84,9 +94,9 @@ def test_status_respects_the_officers_regions(ctx, traveller):
 def test_any_of_the_officers_prefixes_will_do(ctx, traveller):
     with ctx.transaction() as s:
         for regions in (("7",), ("61", "75"), ("751710000",)):
-            assert repository.status_inputs(s, Principal("o", Role.OFFICER, regions=regions), traveller) is not None
-        assert repository.status_inputs(s, Principal("o", Role.OFFICER, regions=("76", "751")), traveller) is not None
-        assert repository.status_inputs(s, Principal("o", Role.OFFICER, regions=("76", "752")), traveller) is None
+            assert _status_inputs(s, Principal("o", Role.OFFICER, regions=regions), traveller) is not None
+        assert _status_inputs(s, Principal("o", Role.OFFICER, regions=("76", "751")), traveller) is not None
+        assert _status_inputs(s, Principal("o", Role.OFFICER, regions=("76", "752")), traveller) is None
 
 
 def test_every_read_is_audited_once_and_the_chain_holds(ctx, traveller):
@@ -97,7 +107,7 @@ def test_every_read_is_audited_once_and_the_chain_holds(ctx, traveller):
             service.stay_status(s, ctx, ALMATY.with_purpose("case 7"), traveller, on)
     with ctx.transaction() as s:
         with pytest.raises(NotFound):
-            service.stay_status(s, ctx, SOUTH, traveller)
+            service.stay_status(s, ctx, ELSEWHERE, traveller)
     with ctx.transaction() as s:
         recs = s.execute(sa.select(AuditRecord).order_by(AuditRecord.seq)).scalars().all()
         assert audit.verify(s, ctx.keyring).ok

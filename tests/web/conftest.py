@@ -21,7 +21,7 @@ def users(ctx):
     with ctx.transaction() as s:
         for name, role, regions, party in [("admin", "admin", [], None), ("almaty", "officer", ["75"], None),
                                            ("south", "officer", ["61", "79"], None), ("analyst", "analyst", [], None),
-                                           ("host", "host", [], f.HOST_IIN)]:
+                                           ("host", "host", [], f.HOST_IIN), ("border", "border", [], None)]:
             auth.create_user(s, ctx, username=name, password=PASSWORD, role=role, regions=regions, host_party=party)
     return PASSWORD
 

@@ -25,7 +25,7 @@ def _catalog(lang: str):  # noqa: ANN202
 
 
 def _template_ids() -> list[str]:
-    return [m.id for m in _read(LOCALE_DIR / "messages.pot") if m.id]
+    return [m.id if isinstance(m.id, str) else m.id[0] for m in _read(LOCALE_DIR / "messages.pot") if m.id]
 
 
 def _placeholders(text: str) -> list[str]:
@@ -36,17 +36,30 @@ def test_template_is_not_empty():
     assert len(_template_ids()) > 100
 
 
+def _forms(message) -> list[str]:  # noqa: ANN001 — a babel Message; plural ones carry a tuple
+    return list(message.string) if isinstance(message.string, (tuple, list)) else [message.string]
+
+
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_every_template_message_is_translated(lang):
     catalog = _catalog(lang)
-    missing = [mid for mid in _template_ids() if mid not in catalog or not catalog[mid].string.strip()]
+    missing = [mid for mid in _template_ids()
+               if mid not in catalog or not all(f.strip() for f in _forms(catalog[mid]))]
     assert missing == []
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_plural_messages_have_every_form(lang):
+    catalog = _catalog(lang)
+    plural = [m for m in catalog if m.id and isinstance(m.id, (tuple, list))]
+    assert all(len(_forms(m)) == PLURAL_COUNT[lang] for m in plural)
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_placeholders_are_kept(lang):
     catalog = _catalog(lang)
-    wrong = {m.id: m.string for m in catalog if m.id and _placeholders(m.id) != _placeholders(m.string)}
+    wrong = {str(m.id): m.string for m in catalog if m.id and any(
+        _placeholders(m.id if isinstance(m.id, str) else m.id[-1]) != _placeholders(form) for form in _forms(m))}
     assert wrong == {}
 
 

@@ -19,10 +19,21 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     max_import_bytes: int = 200 * 1024 * 1024
     session_hours: int = 8
+    # Sign-in throttling (core.auth.login_wait): failures one client may make for one account,
+    # and for all accounts together, before each further try must wait 2, 4, 8 … seconds (capped);
+    # failures older than the window are forgotten. Never a lock that another client can trigger.
     login_max_failures: int = 5
-    login_window_minutes: int = 15
+    login_client_max_failures: int = 20
+    login_max_delay_seconds: int = 900
+    login_window_minutes: int = 60
+    # Lifetime of a bearer token issued at POST /api/v1/auth/tokens.
+    token_days: int = 30
     cookie_secure: bool = False
     import_chunk_rows: int = 20000  # one transaction each; larger chunks amortise per-chunk queries
+    # Rows one import file may hold: a few kilobytes of compressed Parquet can hold millions.
+    max_import_rows: int = 2_000_000
+    # The longest an officer's break-glass access to one person outside their regions may last.
+    break_glass_max_hours: int = 24
     auth_cache_seconds: float = 30.0
     request_threads: int = 2
     # Identity linkage thresholds on the model's match weight (log2 odds, identity.model):
@@ -36,6 +47,11 @@ class Settings(BaseSettings):
     identity_link_at_ingest: bool = True
     # A trained model file (kosh identity train); empty = the model shipped with Kosh.
     identity_model: str = ""
+    # Signed audit checkpoints: the web app writes one this often when the chain moved (0: never;
+    # `kosh audit checkpoint` from cron still can); the file defaults to KOSH_HOME/audit-checkpoints.jsonl.
+    audit_checkpoint_seconds: float = Field(default=300.0, ge=0)
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_syslog: bool = True  # also send each checkpoint to syslog (/dev/log) for a witness
 
     @property
     def resolved_database_url(self) -> str:
@@ -44,6 +60,10 @@ class Settings(BaseSettings):
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.home / "keys.json"
+
+    @property
+    def resolved_audit_checkpoint_file(self) -> Path:
+        return self.audit_checkpoint_file or self.home / "audit-checkpoints.jsonl"
 
 
 @lru_cache

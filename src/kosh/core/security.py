@@ -20,6 +20,8 @@ class Role(StrEnum):
     HOST = "host"
     ANALYST = "analyst"
     AUDITOR = "auditor"
+    # The border service's feed: writes crossings, reads nothing.
+    BORDER = "border"
 
 
 class Permission(StrEnum):
@@ -35,6 +37,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     USERS_MANAGE = "users.manage"
     IDENTITY_MERGE = "identity.merge"
+    BREAK_GLASS = "break_glass"
 
 
 # What each permission lets a person do, for messages.
@@ -51,19 +54,24 @@ PERMISSION_PHRASES: dict[Permission, str] = {
     Permission.AUDIT_READ: "read the audit trail",
     Permission.USERS_MANAGE: "manage users",
     Permission.IDENTITY_MERGE: "merge or unmerge persons",
+    Permission.BREAK_GLASS: "open a person outside their regions",
 }
 
 # Least privilege as a table: a role has exactly the permissions listed here.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
+    # Officers record notifications and permits in their own regions; crossings come only from
+    # the border service's feed.
     Role.OFFICER: frozenset({
-        Permission.PERSON_READ, Permission.PERSON_WRITE, Permission.BORDER_EVENT_WRITE,
+        Permission.PERSON_READ, Permission.PERSON_WRITE,
         Permission.NOTIFICATION_WRITE, Permission.NOTIFICATION_READ, Permission.PERMIT_WRITE,
         Permission.STAY_READ, Permission.IMPORT, Permission.AGGREGATES_READ, Permission.IDENTITY_MERGE,
+        Permission.BREAK_GLASS,
     }),
     Role.HOST: frozenset({Permission.NOTIFICATION_WRITE, Permission.NOTIFICATION_READ}),
     Role.ANALYST: frozenset({Permission.AGGREGATES_READ}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.AGGREGATES_READ}),
+    Role.BORDER: frozenset({Permission.BORDER_EVENT_WRITE, Permission.IMPORT}),
 }
 
 
@@ -96,9 +104,15 @@ class Principal:
         return self.role == Role.ADMIN
 
     def sees_region(self, kato: str | None) -> bool:
+        """Whether a record made in this region (KATO code) is in the caller's scope."""
         if self.all_regions:
             return True
         return bool(kato) and any(kato.startswith(p) for p in self.regions)
+
+    @property
+    def writes_anywhere(self) -> bool:
+        """Admins and system jobs may record in any region; officers only in theirs."""
+        return self.role == Role.ADMIN
 
     def with_purpose(self, purpose: str) -> "Principal":
         return Principal(self.username, self.role, self.user_id, self.regions, self.host_party,

@@ -15,6 +15,7 @@ from kosh.core.config import get_settings
 from kosh.core.context import open_context
 from kosh.core.crypto import write_key_file
 from kosh.core.errors import KoshError
+from kosh.core.files import private_dir
 from kosh.core.security import system_principal
 
 DEMO_PASSWORD = "kosh-demo-2026"
@@ -43,7 +44,7 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
     if url.startswith("sqlite"):
         db.engine_for(url).dispose()  # pooled connections would keep writing to the unlinked file
         _reset_sqlite(url)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     write_key_file(settings.resolved_key_file)
     ctx = open_context()
     if not url.startswith("sqlite"):
@@ -83,6 +84,7 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
          "scope": f"own notifications as {org['host_name']}"},
         {"username": "analyst", "role": "analyst", "regions": [], "scope": "aggregates only"},
         {"username": "auditor", "role": "auditor", "regions": [], "scope": "audit trail"},
+        {"username": "border.feed", "role": "border", "regions": [], "scope": "writes border crossings, reads nothing"},
     ]
     with ctx.transaction() as s:
         for u in users:

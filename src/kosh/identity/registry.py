@@ -420,7 +420,7 @@ def scan(session: Session, ctx: Context, principal: Principal, person_ids: Seque
     pairs = key_pairs(session, people.current_ids(session, person_ids).values() if person_ids else None)
     involved = sorted({p for pair in pairs for p in pair})
     current = people.current_ids(session, involved)
-    visible = set(people.persons_in_scope(session, principal, set(current.values())))
+    visible = people.registered_among(session, principal, set(current.values()))
     pairs = {(a, b) for a, b in pairs if current[a] != current[b] and current[a] in visible and current[b] in visible}
     rows = load_rows(session, ctx, sorted({p for pair in pairs for p in pair}))
     scored = []

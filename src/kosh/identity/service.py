@@ -34,7 +34,9 @@ def _reason(reason: str) -> str:
 
 
 def _visible(session: Session, principal: Principal, person_id: str):  # noqa: ANN202 — Person
-    return people.person_in_scope(session, principal, person_id)
+    """Identity questions (merge, undo, review) are for the officers the person is registered
+    with: a merge moves records, so it must not be decided by who merely holds one of them."""
+    return people.registered_in_scope(session, principal, person_id)
 
 
 class AlreadyUndone(Conflict):
@@ -79,7 +81,14 @@ def unmerge(session: Session, ctx: Context, principal: Principal, merge_id: int,
     record = session.get(PersonMerge, merge_id, with_for_update=True)
     if record is None:
         raise NotFound(f"no merge {merge_id}")
-    _visible(session, principal, record.kept_id)
+    # Both persons must be the officer's: the restored person is registered where they were when
+    # merged, and the undo would otherwise hand the officer a person of another region. A merge
+    # out of reach answers like a missing one, naming no person.
+    try:
+        _visible(session, principal, record.kept_id)
+        _visible(session, principal, record.merged_id)
+    except NotFound:
+        raise NotFound(f"no merge {merge_id}") from None
     if record.undone_at is not None:
         raise AlreadyUndone(f"merge {merge_id} was undone on {record.undone_at:%Y-%m-%d %H:%M} UTC already")
     later = session.execute(select(PersonMerge.id).where(PersonMerge.merged_id == record.kept_id,
@@ -104,7 +113,7 @@ def merges_of(session: Session, ctx: Context, principal: Principal, person_id: s
     """Every merge the person took part in, newest first (`audited=False` for a page whose
     read of the person is audited already)."""
     principal.require(Permission.PERSON_READ)
-    _visible(session, principal, person_id)
+    people.person_in_scope(session, principal, person_id)
     rows = list(session.execute(select(PersonMerge).where((PersonMerge.kept_id == person_id)
                                                           | (PersonMerge.merged_id == person_id))
                                 .order_by(PersonMerge.id.desc())).scalars())
@@ -138,7 +147,7 @@ def review_queue(session: Session, ctx: Context, principal: Principal, status: s
     principal.require(Permission.IDENTITY_MERGE)
     if status not in STATUSES:
         raise ValidationFailed([FieldError("status", f"status must be one of {', '.join(STATUSES)}")])
-    visible = people.visible_ids(principal)
+    visible = people.registered_ids(principal)
     rows = list(session.execute(select(IdentityCandidate).where(
         IdentityCandidate.status == status, IdentityCandidate.person_a.in_(visible),
         IdentityCandidate.person_b.in_(visible)).order_by(IdentityCandidate.weight.desc(), IdentityCandidate.id)
@@ -152,8 +161,11 @@ def _candidate(session: Session, principal: Principal, candidate_id: int, *, loc
     found = session.get(IdentityCandidate, candidate_id, with_for_update=lock)
     if found is None:
         raise NotFound(f"no review candidate {candidate_id}")
-    _visible(session, principal, found.person_a)
-    _visible(session, principal, found.person_b)
+    try:
+        _visible(session, principal, found.person_a)
+        _visible(session, principal, found.person_b)
+    except NotFound:
+        raise NotFound(f"no review candidate {candidate_id}") from None  # names no person
     return found
 
 
@@ -189,3 +201,36 @@ def decide(session: Session, ctx: Context, principal: Principal, candidate_id: i
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "decide", "identity_candidate", str(candidate_id), {"decision": decision, "reason": reason})])
     return found
+
+
+# -- retention (kosh retention run) --------------------------------------------------------------
+
+def forget_persons(session: Session, person_ids: Sequence[str]) -> None:
+    """Review pairs, merges and index rows of persons being removed (the audit trail keeps the
+    record of every decision)."""
+    from sqlalchemy import delete, or_
+
+    from kosh.identity.models import IdentityKey, IdentityRecord
+
+    ids = list(set(person_ids))
+    if not ids:
+        return
+    merges = select(PersonMerge.id).where(or_(PersonMerge.kept_id.in_(ids), PersonMerge.merged_id.in_(ids)))
+    session.execute(delete(IdentityCandidate).where(or_(
+        IdentityCandidate.person_a.in_(ids), IdentityCandidate.person_b.in_(ids),
+        IdentityCandidate.merge_id.in_(merges.scalar_subquery()))))
+    session.execute(delete(PersonMerge).where(or_(PersonMerge.kept_id.in_(ids), PersonMerge.merged_id.in_(ids))))
+    for table in (IdentityKey, IdentityRecord):
+        session.execute(delete(table).where(table.person_id.in_(ids)))
+
+
+def delete_stale_pairs(session: Session, created_before, limit: int = 5000) -> int:  # noqa: ANN001 — datetime
+    """Up to `limit` review pairs still open or deferred that were queued before `created_before`."""
+    from sqlalchemy import delete
+
+    ids = list(session.execute(select(IdentityCandidate.id).where(
+        IdentityCandidate.status.in_(("open", "deferred")), IdentityCandidate.created_at < created_before)
+        .order_by(IdentityCandidate.id).limit(limit)).scalars())
+    if not ids:
+        return 0
+    return session.execute(delete(IdentityCandidate).where(IdentityCandidate.id.in_(ids))).rowcount or 0

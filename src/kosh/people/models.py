@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kosh.core.db import Base
+from kosh.core.db import Base, UTCDateTime
 from kosh.core.models import utcnow
 
 
@@ -32,7 +32,10 @@ class Person(Base):
     citizenship: Mapped[str] = mapped_column(String(3), index=True)
     # Where the person is registered (latest notification) or last crossed; scopes officers.
     region_kato: Mapped[str] = mapped_column(String(9), default="", index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The region of the record that first brought this person (their identity as first
+    # recorded is read there; other regions see the spellings recorded in their own).
+    origin_kato: Mapped[str] = mapped_column(String(9), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when this person was merged into another: the id stays valid and leads there.
     merged_into: Mapped[str | None] = mapped_column(ForeignKey("persons.id"), nullable=True, index=True)
 
@@ -43,13 +46,16 @@ class PersonName(Base):
     """Every spelling a person was recorded under, with its search tokens."""
 
     __tablename__ = "person_names"
-    __table_args__ = (UniqueConstraint("person_id", "full_name", name="uq_person_names_person_full"),)
+    __table_args__ = (UniqueConstraint("person_id", "full_name", "kato", name="uq_person_names_person_full_kato"),
+                      Index("ix_person_names_person_kato", "person_id", "kato"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     full_name: Mapped[str] = mapped_column(String(400))
     source: Mapped[str] = mapped_column(String(40))
     search_key: Mapped[str] = mapped_column(String(400), index=True)
+    # The region of the record the spelling came with: a spelling is read in its region only.
+    kato: Mapped[str] = mapped_column(String(9), default="")
 
 
 class PersonNameToken(Base):
@@ -58,6 +64,8 @@ class PersonNameToken(Base):
 
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
     token: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # The region of the spelling the token comes from: search matches in the caller's regions only.
+    kato: Mapped[str] = mapped_column(String(9), primary_key=True, default="")
 
 
 class TravelDocument(Base):
@@ -73,6 +81,17 @@ class TravelDocument(Base):
     number_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     number_index: Mapped[str] = mapped_column(String(64))
     expiry: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     person: Mapped[Person] = relationship(back_populates="documents", lazy="raise")
+
+
+class DocumentRegion(Base):
+    """A region where a record under this document was made: the number is read there only.
+    It follows the document when a merge moves it (and back when the merge is undone)."""
+
+    __tablename__ = "document_regions"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("travel_documents.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    kato: Mapped[str] = mapped_column(String(9), primary_key=True)

@@ -4,23 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from kosh.core.sql import in_values
-
+from kosh.core.scope import granted_person_ids, record_clause, regions_clause
 from kosh.core.security import Principal
-from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument
+from kosh.core.sql import in_values
+from kosh.people.models import DocumentRegion, Person, PersonName, PersonNameToken, TravelDocument
+
+
+def visible_clause(principal: Principal, person_id: ColumnElement | None = None) -> ColumnElement[bool]:
+    """The caller sees a person registered in their regions, or with a record (a spelling, a
+    document) made there, or opened to them by a break-glass grant; admins see everyone."""
+    if principal.all_regions:
+        return true()
+    pid = Person.id if person_id is None else person_id
+    spelled = exists().where(PersonName.person_id == pid, regions_clause(PersonName.kato, principal))
+    documented = exists().where(TravelDocument.person_id == pid, DocumentRegion.document_id == TravelDocument.id,
+                                regions_clause(DocumentRegion.kato, principal))
+    registered = exists().where(Person.id == pid, regions_clause(Person.region_kato, principal)) \
+        if person_id is not None else regions_clause(Person.region_kato, principal)
+    return or_(registered, spelled, documented, pid.in_(granted_person_ids(principal)))
 
 
 def scoped(stmt: Select, principal: Principal) -> Select:
-    """Officers see persons of their regions only; admins see all."""
-    if principal.all_regions:
-        return stmt
-    if not principal.regions:
-        return stmt.where(False)
-    return stmt.where(or_(*(Person.region_kato.startswith(p) for p in principal.regions)))
+    return stmt.where(visible_clause(principal))
+
+
+def registered_clause(principal: Principal) -> ColumnElement[bool]:
+    """Persons registered in the caller's regions (the officers answerable for them)."""
+    return regions_clause(Person.region_kato, principal)
 
 
 def documents_by_index(session: Session, indexes: Iterable[str]) -> list:
@@ -33,18 +46,41 @@ def documents_by_index(session: Session, indexes: Iterable[str]) -> list:
                                 .where(in_values(session, TravelDocument.number_index, indexes))))
 
 
-def names_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]]:
+def names_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str, str]]:
+    """(person, spelling, region) of every spelling these persons hold."""
     ids = list(set(person_ids))
     if not ids:
         return set()
     # Plain tuples: membership tests against Row objects compare in Python, tuples in C.
-    rows = session.execute(
-        select(PersonName.person_id, PersonName.full_name).where(in_values(session, PersonName.person_id, ids)))
-    return {(pid, name) for pid, name in rows}
+    rows = session.execute(select(PersonName.person_id, PersonName.full_name, PersonName.kato)
+                           .where(in_values(session, PersonName.person_id, ids)))
+    return {(pid, name, kato) for pid, name, kato in rows}
+
+
+def document_regions_of(session: Session, document_ids: Iterable[int]) -> set[tuple[int, str]]:
+    ids = list(set(document_ids))
+    if not ids:
+        return set()
+    rows = session.execute(select(DocumentRegion.document_id, DocumentRegion.kato)
+                           .where(in_values(session, DocumentRegion.document_id, ids)))
+    return {(d, k) for d, k in rows}
 
 
 def get_person(session: Session, principal: Principal, person_id: str) -> Person | None:
     return session.execute(scoped(select(Person).where(Person.id == person_id), principal)).scalar_one_or_none()
+
+
+def get_registered(session: Session, principal: Principal, person_id: str) -> Person | None:
+    return session.execute(select(Person).where(Person.id == person_id, registered_clause(principal))
+                           ).scalar_one_or_none()
+
+
+def rows_by_id(session: Session, person_ids: Iterable[str]) -> list[Person]:
+    ids = sorted(set(person_ids))
+    out: list[Person] = []
+    for chunk in _chunks(ids):
+        out.extend(session.execute(select(Person).where(in_values(session, Person.id, chunk))).scalars())
+    return out
 
 
 def persons_in_scope(session: Session, principal: Principal, person_ids: Iterable[str]) -> dict[str, Person]:
@@ -62,43 +98,83 @@ def citizenship_in_scope(session: Session, principal: Principal, person_id: str)
 
 def search(session: Session, principal: Principal, *, tokens: Sequence[str], document_index: str | None,
            citizenship: str | None, limit: int, offset: int) -> tuple[list[Person], int]:
+    """Persons whose document or spellings *recorded in the caller's regions* match: a spelling
+    or number recorded only elsewhere finds no one, so search reveals no other region's record."""
     stmt = select(Person)
     conditions = []
     if document_index:
-        conditions.append(Person.id.in_(select(TravelDocument.person_id)
-                                        .where(TravelDocument.number_index == document_index)))
+        conditions.append(Person.id.in_(select(TravelDocument.person_id).where(
+            TravelDocument.number_index == document_index, _document_readable(principal))))
     for i, token in enumerate(tokens):
         # Whole-word match on every token but the last, which may be a prefix (type-ahead).
         match = PersonNameToken.token.startswith(token) if i == len(tokens) - 1 else PersonNameToken.token == token
-        conditions.append(Person.id.in_(select(PersonNameToken.person_id).where(match)))
+        conditions.append(Person.id.in_(select(PersonNameToken.person_id).where(
+            match, record_clause(PersonNameToken.kato, PersonNameToken.person_id, principal))))
     if citizenship:
         conditions.append(Person.citizenship == citizenship)
-    if not conditions:
+    if not conditions or not (document_index or tokens):
         return [], 0
-    stmt = scoped(stmt.where(and_(*conditions)), principal)
+    stmt = stmt.where(and_(*conditions))
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(stmt.order_by(Person.surname_latin, Person.given_names_latin, Person.id)
                            .limit(limit).offset(offset)).scalars().all()
     return list(rows), total
 
 
-def documents_of(session: Session, person_id: str) -> list[TravelDocument]:
-    return list(session.execute(select(TravelDocument).where(TravelDocument.person_id == person_id)
-                                .order_by(TravelDocument.created_at)).scalars())
+def _document_readable(principal: Principal) -> ColumnElement[bool]:
+    """A document is read where a record under it was made (or under a break-glass grant)."""
+    if principal.all_regions:
+        return true()
+    return or_(TravelDocument.person_id.in_(granted_person_ids(principal)),
+               exists().where(DocumentRegion.document_id == TravelDocument.id,
+                              regions_clause(DocumentRegion.kato, principal)))
 
 
-def spellings_of(session: Session, person_id: str) -> list[PersonName]:
-    return list(session.execute(select(PersonName).where(PersonName.person_id == person_id)
-                                .order_by(PersonName.id)).scalars())
+def documents_of(session: Session, principal: Principal, person_id: str) -> tuple[list[TravelDocument], int]:
+    """The person's documents recorded in the caller's regions, and how many others there are."""
+    rows = session.execute(select(TravelDocument, _document_readable(principal).label("readable"))
+                           .where(TravelDocument.person_id == person_id).order_by(TravelDocument.created_at)).all()
+    return [d for d, ok in rows if ok], sum(1 for _, ok in rows if not ok)
 
 
-def tokens_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str]]:
+def spellings_of(session: Session, principal: Principal, person_id: str) -> tuple[list[PersonName], int]:
+    """The spellings recorded in the caller's regions (each once), and how many others there are."""
+    rows = session.execute(select(PersonName, record_clause(PersonName.kato, PersonName.person_id, principal)
+                                  .label("readable")).where(PersonName.person_id == person_id)
+                           .order_by(PersonName.id)).all()
+    seen: set[str] = set()
+    out = []
+    for n, ok in rows:
+        if ok and n.full_name not in seen:
+            seen.add(n.full_name)
+            out.append(n)
+    hidden = {n.full_name for n, ok in rows if not ok} - seen
+    return out, len(hidden)
+
+
+def identity_row(session: Session, principal: Principal, person: Person) -> Person | None:
+    """The person row (this one, or one merged into it) whose first record the caller may read:
+    the identity as first recorded is read in the region of that record."""
+    if principal.sees_region(person.origin_kato) or granted(session, principal, person.id):
+        return person
+    return session.execute(select(Person).where(or_(Person.id == person.id, Person.merged_into == person.id),
+                                                regions_clause(Person.origin_kato, principal))
+                           .order_by(Person.id != person.id, Person.created_at, Person.id).limit(1)).scalar()
+
+
+def granted(session: Session, principal: Principal, person_id: str) -> bool:
+    """The caller holds a live break-glass grant for this person (admins need none)."""
+    return principal.all_regions or bool(session.execute(select(
+        exists().where(granted_person_ids(principal).subquery().c.person_id == person_id))).scalar())
+
+
+def tokens_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str, str]]:
     ids = list(set(person_ids))
     if not ids:
         return set()
-    rows = session.execute(select(PersonNameToken.person_id, PersonNameToken.token)
+    rows = session.execute(select(PersonNameToken.person_id, PersonNameToken.token, PersonNameToken.kato)
                            .where(in_values(session, PersonNameToken.person_id, ids)))
-    return {(pid, token) for pid, token in rows}  # tuples, for the same reason as names_of
+    return {(pid, token, kato) for pid, token, kato in rows}  # tuples, for the same reason as names_of
 
 
 def profile_of(session: Session, person_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -123,13 +199,20 @@ def visible_ids(principal: Principal) -> Select:
     return scoped(select(Person.id), principal)
 
 
+def registered_ids(principal: Principal) -> Select:
+    """The ids of the persons registered in the caller's regions, as a subquery."""
+    return select(Person.id).where(registered_clause(principal))
+
+
 def spellings_by_person(session: Session, person_ids: Iterable[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     rows = session.execute(select(PersonName.person_id, PersonName.full_name)
                            .where(in_values(session, PersonName.person_id, list(set(person_ids))))
                            .order_by(PersonName.id))
     for pid, full in rows:
-        out.setdefault(pid, []).append(full)
+        names = out.setdefault(pid, [])
+        if full not in names:  # a spelling recorded in several regions is one spelling
+            names.append(full)
     return out
 
 
@@ -180,3 +263,54 @@ def merged_into(session: Session, person_ids: Iterable[str]) -> list[tuple[str, 
         out.extend(session.execute(select(Person.id, Person.merged_into)
                                    .where(in_values(session, Person.id, chunk), Person.merged_into.is_not(None))))
     return [(a, b) for a, b in out]
+
+
+# -- retention (kosh retention run) --------------------------------------------------------------
+
+def persons_recorded_before(session: Session, before, after: str, limit: int) -> list[str]:  # noqa: ANN001 — datetime
+    """Persons standing for themselves (not merged away), recorded before `before`, in id order after `after`."""
+    # An anonymised person keeps no surname: it is not removed again at every run.
+    return list(session.execute(select(Person.id).where(Person.created_at < before, Person.merged_into.is_(None),
+                                                        Person.surname != "", Person.id > after)
+                                .order_by(Person.id).limit(limit)).scalars())
+
+
+def aliases_of(session: Session, person_ids: Iterable[str]) -> set[str]:
+    """Every id merged, directly or through others, into these persons."""
+    found: set[str] = set()
+    frontier = set(person_ids)
+    while frontier:
+        step = set(session.execute(select(Person.id).where(in_values(session, Person.merged_into, list(frontier))))
+                   .scalars()) - found
+        found |= step
+        frontier = step
+    return found
+
+
+def delete_persons(session: Session, person_ids: Iterable[str]) -> int:
+    """Persons with their spellings, search tokens and documents (and what cascades from those)."""
+    from sqlalchemy import delete, update
+
+    ids = list(set(person_ids))
+    if not ids:
+        return 0
+    for table in (PersonNameToken, PersonName, TravelDocument):
+        session.execute(delete(table).where(in_values(session, table.person_id, ids)))
+    # Aliases point at the persons they were merged into: unlink before removing both.
+    session.execute(update(Person).where(in_values(session, Person.id, ids)).values(merged_into=None))
+    return session.execute(delete(Person).where(in_values(session, Person.id, ids))).rowcount or 0
+
+
+def anonymise_persons(session: Session, person_ids: Iterable[str]) -> int:
+    """Keep each person row (audit records name its id) with its citizenship only: names, sex,
+    birth date, region, spellings, tokens and documents go."""
+    from sqlalchemy import delete, update
+
+    ids = list(set(person_ids))
+    if not ids:
+        return 0
+    for table in (PersonNameToken, PersonName, TravelDocument):
+        session.execute(delete(table).where(in_values(session, table.person_id, ids)))
+    return session.execute(update(Person).where(in_values(session, Person.id, ids)).values(
+        surname="", given_names="", patronymic="", surname_latin="", given_names_latin="", sex="X", birth_date="",
+        birth_date_earliest=None, region_kato="")).rowcount or 0

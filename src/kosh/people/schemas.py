@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
+from kosh.core.validation import DisplayText, TextInput
 from kosh.people import countries, dates, iin, bin as bin_rules, mrz
 from kosh.people.errors import InvalidIdentifier
 
@@ -57,8 +58,9 @@ def _empty_to_none(value: object) -> object:
 Country = Annotated[str, AfterValidator(_country)]
 BirthDate = Annotated[str, AfterValidator(_birth_date)]
 Sex = Annotated[str, BeforeValidator(_sex)]
-Name = Annotated[str, Field(max_length=200)]
-RequiredName = Annotated[str, Field(min_length=1, max_length=200)]
+# Names are shown to officers and matched across records: no controls, no bidi overrides, not blank.
+Name = Annotated[DisplayText, Field(max_length=200)]
+RequiredName = Annotated[DisplayText, Field(min_length=1, max_length=200)]
 OptionalDate = Annotated[dt.date | None, BeforeValidator(_empty_to_none)]
 DocumentNumber = Annotated[str, Field(min_length=3, max_length=20, pattern=r"^[A-Za-z0-9 \-]+$")]
 
@@ -71,7 +73,7 @@ def validate_host_id(kind: str, value: str) -> str:
         raise ValueError(f"{label} {exc.message}") from None
 
 
-class Strict(BaseModel):
+class Strict(TextInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -116,6 +118,17 @@ class IdentityFields(Strict):
 
 class PersonIn(IdentityFields):
     documents: list[DocumentIn] = Field(min_length=1, max_length=10)
+    # The region the person is recorded in (an officer's own; default: the officer's first region).
+    region: Annotated[str | None, Field(pattern=r"^\d{9}$", description="9-digit KATO code")] = None
+
+
+class PersonSearchIn(Strict):
+    """A person search, sent in a body so that a document number never stands in a URL."""
+
+    q: str = Field(min_length=2, max_length=200, description="a name in any script, or a document number")
+    citizenship: str | None = Field(None, max_length=3, description="ISO 3166-1 alpha-3 code")
+    limit: int = Field(25, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=100_000)
 
 
 class PersonOut(BaseModel):

@@ -10,18 +10,19 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from kosh.core import audit
 from kosh.core.context import Context
-from kosh.core.errors import Conflict, NotFound
+from kosh.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from kosh.core.sql import bulk_insert, bulk_update, reassign
-from kosh.core.security import Permission, Principal
+from kosh.core.models import BreakGlassGrant
+from kosh.core.security import Permission, Principal, utcnow
 from kosh.people import names, repository
 from kosh.people.dates import parse as parse_partial_date
 from kosh.people.mrz import normalize_document_number
-from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument, new_person_id
+from kosh.people.models import DocumentRegion, Person, PersonName, PersonNameToken, TravelDocument, new_person_id
 
 _DOC_CONTEXT = "travel_document"
 def document_index(ctx: Context, number: str) -> str:
@@ -93,7 +94,7 @@ def resolve_identities(session: Session, ctx: Context, records: Sequence[Identit
             person={"id": pid, "surname": rec.surname, "given_names": rec.given_names, "patronymic": rec.patronymic,
                     "surname_latin": surname_latin, "given_names_latin": given_latin, "sex": rec.sex,
                     "birth_date": rec.birth_date, "birth_date_earliest": rec.birth_date_earliest,
-                    "citizenship": rec.citizenship, "region_kato": rec.region_kato},
+                    "citizenship": rec.citizenship, "region_kato": rec.region_kato, "origin_kato": rec.region_kato},
             document={"person_id": pid, "document_type": rec.document_type, "issuing_state": rec.issuing_state,
                       "number_encrypted": ctx.keyring.encrypt(normalize_document_number(rec.document_number),
                                                               f"{_DOC_CONTEXT}:{rec.issuing_state}"),
@@ -102,10 +103,18 @@ def resolve_identities(session: Session, ctx: Context, records: Sequence[Identit
     if pending:
         bulk_insert(session, Person.__table__, [p.person for p in pending.values()])
         returned = bulk_insert(session, TravelDocument.__table__, [p.document for p in pending.values()],
-                               returning=["id", "person_id"])
+                               conflict=["issuing_state", "number_index"], returning=["id", "person_id"])
         by_person = {p.person["id"]: p for p in pending.values()}
         for doc_id, pid in returned:  # each new person holds exactly one new document
             by_person[pid].document["id"] = doc_id
+        lost = [key for key, p in pending.items() if "id" not in p.document]
+        if lost:  # a concurrent writer recorded these documents first: the records join its person, ours goes
+            known.update(((d.issuing_state, d.number_index), d)
+                         for d in repository.documents_by_index(session, [idx for _, idx in lost]))
+            if any(key not in known for key in lost):
+                raise Conflict("a document of this record was changed by another request at the same time")
+            orphans = [pending.pop(key).person["id"] for key in lost]
+            session.execute(delete(Person.__table__).where(Person.id.in_(orphans)))
     results: list[Resolution] = []
     for rec, idx in zip(records, indexes):
         key = (rec.issuing_state, idx)
@@ -115,27 +124,48 @@ def resolve_identities(session: Session, ctx: Context, records: Sequence[Identit
             p = pending[key]
             results.append(Resolution(p.person["id"], p.document["id"], created=True))
     _record_spellings(session, records, results)
+    _record_document_regions(session, [(res.document_id, rec.region_kato) for rec, res in zip(records, results)])
     return results
+
+
+def _record_document_regions(session: Session, pairs: Sequence[tuple[int, str]]) -> None:
+    """Note the regions where records under each document were made (its number is read there)."""
+    wanted = {(d, k) for d, k in pairs if k}
+    if not wanted:
+        return
+    fresh = wanted - repository.document_regions_of(session, {d for d, _ in wanted})
+    if fresh:
+        bulk_insert(session, DocumentRegion.__table__, [{"document_id": d, "kato": k} for d, k in sorted(fresh)],
+                    conflict=["document_id", "kato"])
+
+
+def note_document_regions(session: Session, pairs: Sequence[tuple[int, str]]) -> None:
+    """A record of another capability (a permit) was made under this document in this region."""
+    _record_document_regions(session, pairs)
 
 
 def _record_spellings(session: Session, records: Sequence[IdentityRecord], results: Sequence[Resolution]) -> None:
     seen = repository.names_of(session, {r.person_id for r in results if not r.created})
-    new_names: dict[tuple[str, str], dict] = {}
-    new_tokens: set[tuple[str, str]] = set()
+    # A spelling is kept per region it was recorded in: each region reads its own.
+    new_names: dict[tuple[str, str, str], dict] = {}
+    new_tokens: set[tuple[str, str, str]] = set()
     for rec, res in zip(records, results):
+        kato = rec.region_kato
         for full in (rec.full_name, rec.full_name_latin):
-            if not full or (res.person_id, full) in seen or (res.person_id, full) in new_names:
+            key = (res.person_id, full, kato)
+            if not full or key in seen or key in new_names:
                 continue
-            new_names[(res.person_id, full)] = {"person_id": res.person_id, "full_name": full, "source": rec.source,
-                                                "search_key": names.search_key(full)}
-            new_tokens.update((res.person_id, t) for t in names.name_tokens(full) if t)
+            new_names[key] = {"person_id": res.person_id, "full_name": full, "source": rec.source,
+                              "search_key": names.search_key(full), "kato": kato}
+            new_tokens.update((res.person_id, t, kato) for t in names.name_tokens(full) if t)
     if new_names:
-        bulk_insert(session, PersonName.__table__, list(new_names.values()))
+        bulk_insert(session, PersonName.__table__, list(new_names.values()),
+                    conflict=["person_id", "full_name", "kato"])
     if new_tokens:
-        existing = repository.tokens_of(session, {pid for pid, _ in new_tokens})
-        rows = [{"person_id": pid, "token": t} for pid, t in sorted(new_tokens - existing)]
+        existing = repository.tokens_of(session, {pid for pid, _, _ in new_tokens})
+        rows = [{"person_id": pid, "token": t, "kato": k} for pid, t, k in sorted(new_tokens - existing)]
         if rows:
-            bulk_insert(session, PersonNameToken.__table__, rows)
+            bulk_insert(session, PersonNameToken.__table__, rows, conflict=["person_id", "token", "kato"])
 
 
 # -- merging (the identity capability decides; these move what people own) ------------------
@@ -174,9 +204,11 @@ def move_identity(session: Session, from_id: str, to_id: str) -> dict[str, list[
     """Give `to_id` the documents and spellings of `from_id` (a spelling both have stays put).
     Returns the ids of the rows moved, per table."""
     spellings = PersonName.__table__
-    already = select(spellings.c.full_name).where(spellings.c.person_id == to_id).scalar_subquery()
+    held = spellings.alias("held")
+    already = exists().where(held.c.person_id == to_id, held.c.full_name == spellings.c.full_name,
+                             held.c.kato == spellings.c.kato)
     moved = {"travel_documents": reassign(session, TravelDocument.__table__, from_id, to_id),
-             "person_names": reassign(session, spellings, from_id, to_id, where=spellings.c.full_name.not_in(already))}
+             "person_names": reassign(session, spellings, from_id, to_id, where=~already)}
     session.execute(update(Person.__table__).where(Person.id == from_id).values(merged_into=to_id))
     rebuild_tokens(session, [from_id, to_id])
     return moved
@@ -196,11 +228,12 @@ def rebuild_tokens(session: Session, person_ids: Sequence[str]) -> None:
     tokens = PersonNameToken.__table__
     session.execute(delete(tokens).where(tokens.c.person_id.in_(list(person_ids))))
     active = select(Person.id).where(Person.id.in_(list(person_ids)), Person.merged_into.is_(None))
-    rows = session.execute(select(PersonName.person_id, PersonName.full_name)
+    rows = session.execute(select(PersonName.person_id, PersonName.full_name, PersonName.kato)
                            .where(PersonName.person_id.in_(active))).all()
-    new = sorted({(pid, t) for pid, full in rows for t in names.name_tokens(full) if t})
+    new = sorted({(pid, t, kato) for pid, full, kato in rows for t in names.name_tokens(full) if t})
     if new:
-        bulk_insert(session, tokens, [{"person_id": pid, "token": t} for pid, t in new])
+        bulk_insert(session, tokens, [{"person_id": pid, "token": t, "kato": k} for pid, t, k in new],
+                    conflict=["person_id", "token", "kato"])
 
 
 def set_regions(session: Session, regions: dict[str, str]) -> None:
@@ -212,7 +245,7 @@ def set_regions(session: Session, regions: dict[str, str]) -> None:
 
 @dataclass(frozen=True)
 class SearchPage:
-    items: list[Person]
+    items: list["PersonFacts"]
     total: int
     limit: int
     offset: int
@@ -228,7 +261,17 @@ def search_persons(session: Session, ctx: Context, principal: Principal, query: 
                                      citizenship=citizenship, limit=limit, offset=offset)
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "search", "person", "*", {"results": [p.id for p in items], "kind": "document" if doc_idx else "name"})])
-    return SearchPage(items, total, limit, offset)
+    return SearchPage([facts_for(session, principal, p) for p in items], total, limit, offset)
+
+
+def facts_for(session: Session, principal: Principal, person: Person) -> PersonFacts:
+    """A person row as the caller may read it (see PersonFacts)."""
+    if principal.all_regions or (principal.sees_region(person.origin_kato)
+                                 and principal.sees_region(person.region_kato)):
+        return PersonFacts(person.id, person.surname, person.given_names, person.patronymic, person.surname_latin,
+                           person.given_names_latin, person.sex, person.birth_date, person.citizenship,
+                           person.region_kato, person.created_at, person.merged_into)
+    return _facts(session, principal, person, repository.spellings_of(session, principal, person.id)[0])
 
 
 @dataclass(frozen=True)
@@ -241,10 +284,49 @@ class DocumentView:
 
 
 @dataclass(frozen=True)
+class PersonFacts:
+    """A person as the caller may read them: the identity as first recorded when that record
+    is in the caller's regions (or a merged record's that is), else only the name recorded there."""
+
+    id: str
+    surname: str
+    given_names: str
+    patronymic: str
+    surname_latin: str
+    given_names_latin: str
+    sex: str
+    birth_date: str
+    citizenship: str
+    region_kato: str
+    created_at: dt.datetime
+    merged_into: str | None
+
+
+@dataclass(frozen=True)
 class PersonView:
-    person: Person
+    person: PersonFacts
     documents: list[DocumentView]
     spellings: list[PersonName]
+    # Records of this person made in regions the caller does not read (not shown).
+    hidden_documents: int = 0
+    hidden_spellings: int = 0
+    complete: bool = True  # the caller reads every record (admin, or a break-glass grant)
+
+
+def _facts(session: Session, principal: Principal, person: Person, spellings: Sequence[PersonName]) -> PersonFacts:
+    row = repository.identity_row(session, principal, person)
+    # Where the person is registered comes from a notification: said only to that region's officers.
+    registered = person.region_kato if principal.sees_region(person.region_kato) or \
+        repository.granted(session, principal, person.id) else ""
+    if row is not None:
+        return PersonFacts(person.id, row.surname, row.given_names, row.patronymic, row.surname_latin,
+                           row.given_names_latin, row.sex, row.birth_date, person.citizenship, registered,
+                           person.created_at, person.merged_into)
+    # Only spellings recorded here: show the first of them, nothing of the first record elsewhere.
+    native = next((n.full_name for n in spellings if not n.full_name.isascii()), "")
+    latin = next((n.full_name for n in spellings if n.full_name.isascii()), "")
+    return PersonFacts(person.id, native or latin, "", "", latin, "", "X", "", person.citizenship, registered,
+                       person.created_at, person.merged_into)
 
 
 def citizenship_in_scope(session: Session, principal: Principal, person_id: str) -> str:
@@ -257,6 +339,7 @@ def citizenship_in_scope(session: Session, principal: Principal, person_id: str)
 
 
 def get_person(session: Session, ctx: Context, principal: Principal, person_id: str, *, audited: bool = True) -> PersonView:
+    """The person with the documents and spellings recorded in the caller's regions."""
     principal.require(Permission.PERSON_READ)
     asked = person_id
     person = repository.get_person(session, principal, person_id)
@@ -267,12 +350,67 @@ def get_person(session: Session, ctx: Context, principal: Principal, person_id: 
     if person is None:
         # Out-of-scope and absent look the same, so scope does not leak existence.
         raise NotFound(f"no person {asked} in your regions")
+    documents, hidden_documents = repository.documents_of(session, principal, person_id)
     docs = [DocumentView(d.id, d.document_type, d.issuing_state,
                          ctx.keyring.decrypt(d.number_encrypted, f"{_DOC_CONTEXT}:{d.issuing_state}"), d.expiry)
-            for d in repository.documents_of(session, person_id)]
+            for d in documents]
+    spellings, hidden_spellings = repository.spellings_of(session, principal, person_id)
+    complete = repository.granted(session, principal, person_id)
     if audited:
-        audit.append(session, ctx.keyring, principal, [audit.Access("read", "person", person_id)])
-    return PersonView(person, docs, repository.spellings_of(session, person_id))
+        audit.append(session, ctx.keyring, principal, [audit.Access(
+            "read", "person", person_id, {"break_glass": True} if complete and not principal.all_regions else None)])
+    return PersonView(_facts(session, principal, person, spellings), docs, spellings, hidden_documents,
+                      hidden_spellings, complete)
+
+
+def reads_all_records(session: Session, principal: Principal, person_id: str) -> bool:
+    """The caller reads every record of this person (admins; an officer with a live grant)."""
+    return repository.granted(session, principal, person_id)
+
+
+def visible_among(session: Session, principal: Principal, person_ids: Sequence[str]) -> set[str]:
+    """The ids among these that the caller may see now (e.g. before a write, for its reply)."""
+    if not person_ids:
+        return set()
+    if principal.all_regions:
+        return set(person_ids)
+    return set(repository.persons_in_scope(session, principal, person_ids))
+
+
+def registered_in_scope(session: Session, principal: Principal, person_id: str) -> Person:
+    """The person row if registered in the caller's regions (officers decide identity questions
+    of the persons they answer for); else NotFound."""
+    principal.require(Permission.PERSON_READ)
+    person = repository.get_registered(session, principal, person_id)
+    if person is None:
+        raise NotFound(f"no person {person_id} in your regions")
+    return person
+
+
+def registered_among(session: Session, principal: Principal, person_ids: Sequence[str]) -> set[str]:
+    """The ids among these registered in the caller's regions."""
+    ids = set(person_ids)
+    if principal.all_regions:
+        return ids
+    return {pid for pid, (_, region) in repository.profile_of(session, ids).items() if principal.sees_region(region)}
+
+
+def registered_ids(principal: Principal):  # noqa: ANN201 — Select
+    """A subquery of the ids of the persons registered in the caller's regions."""
+    return repository.registered_ids(principal)
+
+
+def display_names(session: Session, principal: Principal, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Surname and given names for list pages of persons the caller sees, as the caller may read
+    them (see PersonFacts); the caller audits the listing."""
+    out = {}
+    for person in repository.rows_by_id(session, person_ids):
+        if principal.sees_region(person.origin_kato):
+            out[person.id] = (person.surname, person.given_names)
+        else:  # first recorded elsewhere (rare in a region's list): read what this region may
+            facts = _facts(session, principal, person, repository.spellings_of(session, principal, person.id)[0])
+            out[person.id] = (facts.surname, facts.given_names)
+    return out
 
 
 def find_documents(session: Session, ctx: Context,
@@ -306,6 +444,11 @@ def person_in_scope(session: Session, principal: Principal, person_id: str) -> P
     return person
 
 
+def visible_clause(principal: Principal):  # noqa: ANN201 — ColumnElement[bool]
+    """The condition that the caller sees a `persons` row (for one-statement reads elsewhere)."""
+    return repository.visible_clause(principal)
+
+
 def visible_ids(principal: Principal):  # noqa: ANN201 — Select
     """A subquery of the ids of the persons the caller may see."""
     return repository.visible_ids(principal)
@@ -321,19 +464,39 @@ def brief_names(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[
     return repository.brief_names(session, person_ids)
 
 
+def _write_region(ctx: Context, principal: Principal, region: str | None) -> str:
+    """The region a person form records in: the one given (an officer's own), else the officer's
+    first region; admins may leave it empty (no region reads it but theirs)."""
+    if region:
+        if ctx.pack.region_for_kato(region) is None:
+            raise ValidationFailed([FieldError("region", f"KATO {region} is not in a known region")])
+        if not principal.writes_anywhere and not principal.sees_region(region):
+            raise Forbidden(f"region {region} is outside your regions ({', '.join(principal.regions) or 'none'})")
+        return region
+    if principal.writes_anywhere or not principal.regions:
+        return ""
+    return principal.regions[0].ljust(9, "0")
+
+
 def create_person(session: Session, ctx: Context, principal: Principal, body) -> str:  # noqa: ANN001 — PersonIn
-    """Record a person from a form or the API; a known document returns its holder instead."""
+    """Record a person from a form or the API, in the writer's region. A known document returns
+    its holder if the writer may see them; a holder recorded only in other regions is refused
+    (409) rather than opened: a write never reveals what its writer could not read."""
     principal.require(Permission.PERSON_WRITE)
+    region = _write_region(ctx, principal, getattr(body, "region", None))
     holders = find_documents(session, ctx, [(d.issuing_state, d.number) for d in body.documents])
     known = {h[0] for h in holders if h}
     if len(known) > 1:
         raise Conflict("these documents belong to different persons already")
+    if known and not visible_among(session, principal, list(known)):
+        raise Conflict("a person with this document is recorded in another region; to add to their record, "
+                       "open it with a stated purpose (break-glass access)")
     records = [IdentityRecord(
         source="api", surname=body.surname, given_names=body.given_names, patronymic=body.patronymic,
         surname_latin=body.surname_latin, given_names_latin=body.given_names_latin, citizenship=body.citizenship,
         document_number=d.number, issuing_state=d.issuing_state, sex=body.sex, birth_date=body.birth_date,
         birth_date_earliest=parse_partial_date(body.birth_date).earliest(), document_type=d.document_type,
-        document_expiry=d.expiry) for d in body.documents]
+        document_expiry=d.expiry, region_kato=region) for d in body.documents]
     first = resolve_identities(session, ctx, records[:1])[0]
     if len(records) > 1:
         # Further documents of the same person attach to the first one's holder.
@@ -342,11 +505,11 @@ def create_person(session: Session, ctx: Context, principal: Principal, body) ->
         "create" if first.created else "update", "person", first.person_id, {"documents": len(records)})])
     if first.created:
         # A new person is linked to the registry at once: if the model is certain it is someone
-        # recorded before, the record joins that (older) person.
+        # recorded before, the record joins that (older) person. The reply still names the
+        # person this write created: the link opens nothing of the older person's records.
         from kosh.identity import registry  # identity builds on people: imported at call time
 
-        if registry.link_new(session, ctx, [first.person_id]).merges:
-            return current_id(session, first.person_id)
+        registry.link_new(session, ctx, [first.person_id])
     return first.person_id
 
 
@@ -360,6 +523,9 @@ def _attach_documents(session: Session, ctx: Context, person_id: str, records: S
             for r, idx in zip(records, indexes) if (r.issuing_state, idx) not in known]
     if rows:
         session.execute(insert(TravelDocument), rows)
+    ids = {(d.issuing_state, d.number_index): d.id for d in repository.documents_by_index(session, indexes)}
+    _record_document_regions(session, [(ids[(r.issuing_state, idx)], r.region_kato)
+                                       for r, idx in zip(records, indexes) if (r.issuing_state, idx) in ids])
 
 
 # -- what identity linkage reads (the identity capability audits its use) ----------------------
@@ -406,3 +572,95 @@ def person_id_pages(session: Session, page: int = 5000):  # noqa: ANN201 — Ite
 def count_person_rows(session: Session) -> tuple[int, dt.datetime | None]:
     """How many person rows there are and the newest's creation time (a registry fingerprint)."""
     return repository.count_person_rows(session)
+
+
+# -- retention (kosh retention run) --------------------------------------------------------------
+
+def persons_recorded_before(session: Session, before: dt.datetime, after: str = "", limit: int = 500) -> list[str]:
+    """A page of persons (not merged away) recorded before `before`, in id order."""
+    return repository.persons_recorded_before(session, before, after, limit)
+
+
+def with_aliases(session: Session, person_ids: Sequence[str]) -> list[str]:
+    """These persons and every id merged into them: they go together."""
+    return sorted(set(person_ids) | repository.aliases_of(session, person_ids))
+
+
+def remove_persons(session: Session, person_ids: Sequence[str], *, anonymise: bool = False) -> int:
+    """Remove (or anonymise) persons no record is left for, with their documents, spellings and
+    tokens; the other capabilities forget their rows of them first."""
+    if anonymise:
+        return repository.anonymise_persons(session, person_ids)
+    return repository.delete_persons(session, person_ids)
+
+
+# -- break-glass access -------------------------------------------------------------------------
+
+BREAK_GLASS_MIN_PURPOSE = 10
+
+
+def open_break_glass(session: Session, ctx: Context, principal: Principal, *, purpose: str, hours: int,
+                     person_id: str | None = None, document: tuple[str, str] | None = None) -> BreakGlassGrant:
+    """Open every record of one person to an officer outside their regions, for a stated
+    purpose (a case, a court order) and a limited time. The person is named by id or by a
+    travel document (issuing state, number): out-of-region persons cannot be searched for."""
+    principal.require(Permission.BREAK_GLASS)
+    if principal.user_id is None:
+        raise Forbidden("break-glass access is for signed-in users")
+    errors = []
+    purpose = (purpose or "").strip()
+    if len(purpose) < BREAK_GLASS_MIN_PURPOSE:
+        errors.append(FieldError("purpose", f"state the purpose (a case or order number and why) in at least "
+                                            f"{BREAK_GLASS_MIN_PURPOSE} characters"))
+    elif len(purpose) > 500:
+        errors.append(FieldError("purpose", "the purpose is longer than 500 characters"))
+    longest = ctx.settings.break_glass_max_hours
+    if not 1 <= hours <= longest:
+        errors.append(FieldError("hours", f"choose from 1 to {longest} hours"))
+    if not person_id and not document:
+        errors.append(FieldError("person", "name the person by id or by a travel document"))
+    if errors:
+        raise ValidationFailed(errors, "The access cannot be opened")
+    target = None
+    if person_id:
+        target = session.get(Person, person_id)
+    elif document:
+        holder = find_documents(session, ctx, [document])[0]
+        target = session.get(Person, holder[0]) if holder else None
+    if target is None:
+        raise NotFound("no such person or document")
+    target_id = current_id(session, target.id)
+    now = utcnow()
+    grant = BreakGlassGrant(user_id=principal.user_id, username=principal.username, person_id=target_id,
+                            purpose=purpose, granted_at=now, expires_at=now + dt.timedelta(hours=hours))
+    session.add(grant)
+    session.flush()
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "break_glass", "person", target_id, {"grant": grant.id, "purpose": purpose, "hours": hours})])
+    return grant
+
+
+def end_break_glass(session: Session, ctx: Context, principal: Principal, grant_id: int) -> BreakGlassGrant:
+    """End one's own grant before it expires (admins may end anyone's)."""
+    grant = session.get(BreakGlassGrant, grant_id)
+    if grant is None or (grant.user_id != principal.user_id and not principal.all_regions):
+        raise NotFound(f"no access grant {grant_id}")
+    if grant.ended_at is None:
+        grant.ended_at = utcnow()
+        audit.append(session, ctx.keyring, principal, [audit.Access(
+            "break_glass_end", "person", grant.person_id, {"grant": grant.id})])
+    return grant
+
+
+def break_glass_grants(session: Session, ctx: Context, principal: Principal, *, limit: int = 100,
+                       offset: int = 0) -> list[BreakGlassGrant]:
+    """Auditors (and admins) see every grant, newest first; an officer sees their own."""
+    query = select(BreakGlassGrant).order_by(BreakGlassGrant.granted_at.desc(), BreakGlassGrant.id.desc())
+    if principal.can(Permission.AUDIT_READ):
+        rows = list(session.execute(query.limit(limit).offset(offset)).scalars())
+        audit.append(session, ctx.keyring, principal, [audit.Access(
+            "list", "break_glass_grants", "*", {"ids": [g.id for g in rows]})])
+        return rows
+    principal.require(Permission.BREAK_GLASS)
+    return list(session.execute(query.where(BreakGlassGrant.user_id == principal.user_id)
+                                .limit(limit).offset(offset)).scalars())

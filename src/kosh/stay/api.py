@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from kosh.core.context import Context
-from kosh.core.security import Principal
+from kosh.core.security import Permission, Principal
 from kosh.stay import service
 from kosh.stay.schemas import (BorderEventIn, BulkBorderEvents, CalculatorIn, DeadlineOut, ListItemOut, ListPageOut,
                                NotificationIn, ResidencePermitIn, RuleOut, StayStatusOut)
@@ -26,7 +26,9 @@ class RecordOut(BaseModel):
 class NotificationOut(BaseModel):
     id: int
     source_event_id: str
-    person_id: str
+    # Given only to callers who read persons: a host's own list names no person (a host may
+    # notify for someone recorded in another region, and must not learn who that is).
+    person_id: str | None = None
     host_kind: str
     host_name: str
     kato: str
@@ -73,11 +75,14 @@ def post_notification(body: NotificationIn, request: Request, ctx: Context = Dep
 
 
 @router.get("/notifications/mine", response_model=list[NotificationOut], summary="The caller's own submissions")
-def my_notifications(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+def my_notifications(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=100_000),
                      ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)):  # noqa: ANN201
     with ctx.transaction() as s:
-        return [NotificationOut.model_validate(n, from_attributes=True)
+        rows = [NotificationOut.model_validate(n, from_attributes=True)
                 for n in service.my_notifications(s, ctx, principal, limit, offset)]
+        if not principal.can(Permission.PERSON_READ):
+            rows = [r.model_copy(update={"person_id": None}) for r in rows]
+        return rows
 
 
 @router.post("/residence-permits", status_code=201, response_model=RecordOut, summary="Record a TRP or visa")

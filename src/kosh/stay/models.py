@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kosh.core.db import Base
+from kosh.core.db import Base, UTCDateTime
 from kosh.core.models import utcnow
 
 
@@ -28,8 +28,8 @@ class ImportBatch(Base):
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     rejects_path: Mapped[str] = mapped_column(String(500), default="")
     started_by: Mapped[str] = mapped_column(String(80))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class BorderEvent(Base):
@@ -44,12 +44,12 @@ class BorderEvent(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
     document_id: Mapped[int] = mapped_column(ForeignKey("travel_documents.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(5))  # entry | exit
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     occurred_on: Mapped[dt.date] = mapped_column(Date)  # local date at the checkpoint
     checkpoint: Mapped[str] = mapped_column(String(40))
     kato: Mapped[str] = mapped_column(String(9), default="")
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class HostNotification(Base):
@@ -71,10 +71,14 @@ class HostNotification(Base):
     address: Mapped[str] = mapped_column(String(500))
     arrival_date: Mapped[dt.date] = mapped_column(Date)
     expected_departure: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    # Whether this notification registers the person in its region (the legal event): one
+    # from the host itself or the national feed does; one an officer enters for a person
+    # registered elsewhere is a record of that officer's region only.
+    registers: Mapped[bool] = mapped_column(Boolean, default=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ResidencePermit(Base):
@@ -89,7 +93,7 @@ class ResidencePermit(Base):
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date] = mapped_column(Date)
     kato: Mapped[str] = mapped_column(String(9), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class StayStatus(Base):
@@ -111,7 +115,7 @@ class StayStatus(Base):
     # The deadline of an unmet host notification for the current stay, else null.
     notification_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     rule: Mapped[str] = mapped_column(String(80), default="")
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class DataQualityFinding(Base):
@@ -123,7 +127,7 @@ class DataQualityFinding(Base):
     code: Mapped[str] = mapped_column(String(40))
     on: Mapped[dt.date] = mapped_column(Date)
     message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class StayRefreshQueue(Base):

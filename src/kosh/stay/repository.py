@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import (CompoundSelect, Date, DateTime, Select, String, and_, bindparam, cast, exists,
+from sqlalchemy import (ColumnElement, CompoundSelect, Date, DateTime, Select, String, and_, bindparam, cast, exists,
                         literal_column, null, or_, select, union_all)
 from sqlalchemy.orm import Session
 
-from kosh.core.sql import in_values
-
+from kosh.core.scope import granted_person_ids
 from kosh.core.security import Principal
+from kosh.core.sql import in_values
 from kosh.people.models import Person
 from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayStatus
 
@@ -50,7 +49,8 @@ def records_for(session: Session, person_ids: Iterable[str]) -> tuple[dict, dict
                                .where(in_values(session, BorderEvent.person_id, ids))):
         crossings[row.person_id].append(row)
     for row in session.execute(select(HostNotification.person_id, HostNotification.arrival_date,
-                                      HostNotification.submitted_at, HostNotification.kato)
+                                      HostNotification.submitted_at, HostNotification.kato,
+                                      HostNotification.registers)
                                .where(in_values(session, HostNotification.person_id, ids))):
         notifications[row.person_id].append(row)
     for row in session.execute(select(ResidencePermit.person_id, ResidencePermit.kind, ResidencePermit.valid_from,
@@ -88,20 +88,18 @@ def _kind(k: str):  # noqa: ANN202
     return literal_column(f"'{k}'", String)
 
 
-@lru_cache(maxsize=64)
-def _status_inputs_statement(all_regions: bool, n_regions: int) -> CompoundSelect:
-    """One statement for the person's citizenship (if in the caller's scope) and the records
-    the engine needs, one row each, told apart by the first column. Built once per shape of
-    scope (all regions, or n region prefixes), so SQLAlchemy's compiled cache is hit."""
+def _status_inputs_statement(visible_person: ColumnElement[bool]) -> CompoundSelect:
+    """One statement for the person's citizenship (if the caller sees the person) and the records
+    the engine needs, one row each, told apart by the first column. The status is computed from
+    all of the person's records, in whatever region they were made: the answer (days used and
+    left, the last lawful day) is for the officers who see the person, the records themselves
+    are read in their own regions (`timeline`)."""
     pid = bindparam("pid", type_=String)
-    visible = Person.id == pid
-    if not all_regions:
-        visible = and_(visible, or_(*(Person.region_kato.startswith(bindparam(f"r{i}", type_=String))
-                                      for i in range(n_regions))))
+    visible = and_(Person.id == pid, visible_person)
     in_scope = exists().where(visible)
     # Typed NULLs, the first branch above all: SQLAlchemy types the result columns from it
     # (SQLite returns dates as text, converted by those types).
-    no_text, no_date, no_time = cast(null(), String), cast(null(), Date), cast(null(), DateTime(timezone=True))
+    no_text, no_date, no_time = cast(null(), String), cast(null(), Date), cast(null(), HostNotification.submitted_at.type)
     return union_all(
         select(_kind("p").label("k"), Person.citizenship.label("t1"), Person.merged_into.label("t2"),
                no_date.label("d1"),
@@ -115,14 +113,14 @@ def _status_inputs_statement(all_regions: bool, n_regions: int) -> CompoundSelec
     )
 
 
-def status_inputs(session: Session, principal: Principal, person_id: str) -> StatusInputs | None:
+def status_inputs(session: Session, principal: Principal, visible_person: ColumnElement[bool],
+                  person_id: str) -> StatusInputs | None:
     """What the engine needs to assess one person, in one round trip; None when the person
-    does not exist or is outside the caller's regions (the two look the same)."""
-    regions = () if principal.all_regions else principal.regions
-    if not principal.all_regions and not regions:
+    does not exist or is outside the caller's scope (the two look the same). `visible_person`
+    is the people capability's condition that the caller sees a `persons` row."""
+    if not principal.all_regions and not principal.regions:
         return None  # an officer without regions sees no one
-    params = {"pid": person_id} | {f"r{i}": r for i, r in enumerate(regions)}
-    rows = session.connection().execute(_status_inputs_statement(principal.all_regions, len(regions)), params)
+    rows = session.connection().execute(_status_inputs_statement(visible_person), {"pid": person_id})
     citizenship = merged_into = None
     crossings, notifications, permits = [], [], []
     for kind, t1, t2, d1, d2, ts in rows:
@@ -139,14 +137,28 @@ def status_inputs(session: Session, principal: Principal, person_id: str) -> Sta
     return StatusInputs(citizenship, crossings, notifications, permits, merged_into)
 
 
-def timeline(session: Session, person_id: str) -> tuple[list[BorderEvent], list[HostNotification], list[ResidencePermit]]:
+class Timeline(NamedTuple):
+    """A person's records: all of them (for the engine) and which of them the caller reads."""
+
+    events: list[BorderEvent]
+    notifications: list[HostNotification]
+    permits: list[ResidencePermit]
+    readable: set[tuple[str, int]]  # (table, id) of the records made in the caller's regions
+
+
+def timeline(session: Session, principal: Principal, person_id: str) -> Timeline:
     events = session.execute(select(BorderEvent).where(BorderEvent.person_id == person_id)
                              .order_by(BorderEvent.occurred_at)).scalars().all()
     notes = session.execute(select(HostNotification).where(HostNotification.person_id == person_id)
                             .order_by(HostNotification.arrival_date, HostNotification.submitted_at)).scalars().all()
     permits = session.execute(select(ResidencePermit).where(ResidencePermit.person_id == person_id)
                               .order_by(ResidencePermit.valid_from)).scalars().all()
-    return list(events), list(notes), list(permits)
+    granted = principal.all_regions or bool(session.execute(select(
+        exists().where(granted_person_ids(principal).subquery().c.person_id == person_id))).scalar())
+    readable = {(table, r.id) for table, rows in (("border_events", events), ("host_notifications", notes),
+                                                  ("residence_permits", permits))
+                for r in rows if granted or principal.sees_region(r.kato)}
+    return Timeline(list(events), list(notes), list(permits), readable)
 
 
 def findings_of(session: Session, person_id: str) -> list[DataQualityFinding]:
@@ -197,3 +209,82 @@ def figures(session: Session, principal: Principal, on: dt.date) -> dict[str, in
     ).select_from(StayStatus), principal, None)
     persons, in_country, over, overdue = session.execute(stmt).one()
     return {"persons": persons or 0, "in_country": in_country or 0, "overstays": over or 0, "overdue": overdue or 0}
+
+
+# -- retention (kosh retention run) --------------------------------------------------------------
+
+def persons_with_records_before(session: Session, day: dt.date, after: str, limit: int) -> list[str]:
+    """Persons (in id order, after `after`) with a crossing, a notified arrival or a permit's end
+    before `day`: only they can hold a record past its term."""
+    from sqlalchemy import union
+
+    ids = union(
+        select(BorderEvent.person_id.label("pid")).where(BorderEvent.occurred_on < day, BorderEvent.person_id > after),
+        select(HostNotification.person_id).where(HostNotification.arrival_date < day, HostNotification.person_id > after),
+        select(ResidencePermit.person_id).where(ResidencePermit.valid_to < day, ResidencePermit.person_id > after),
+    ).subquery()
+    return list(session.execute(select(ids.c.pid).order_by(ids.c.pid).limit(limit)).scalars())
+
+
+def retention_rows(session: Session, person_ids: Iterable[str]) -> tuple[list, list, list, dict]:
+    """Crossings (in time order), notifications and permits of these persons, with their ids,
+    and the last lawful day of those in the country."""
+    ids = list(set(person_ids))
+    crossings = session.execute(select(BorderEvent.person_id, BorderEvent.id, BorderEvent.direction,
+                                       BorderEvent.occurred_on)
+                                .where(in_values(session, BorderEvent.person_id, ids))
+                                .order_by(BorderEvent.person_id, BorderEvent.occurred_at, BorderEvent.id)).all()
+    notes = session.execute(select(HostNotification.person_id, HostNotification.id, HostNotification.arrival_date,
+                                   HostNotification.expected_departure)
+                            .where(in_values(session, HostNotification.person_id, ids))).all()
+    permits = session.execute(select(ResidencePermit.person_id, ResidencePermit.id, ResidencePermit.valid_from,
+                                     ResidencePermit.valid_to)
+                              .where(in_values(session, ResidencePermit.person_id, ids))).all()
+    lawful = dict(session.execute(select(StayStatus.person_id, StayStatus.last_lawful_day)
+                                  .where(in_values(session, StayStatus.person_id, ids),
+                                         StayStatus.in_country.is_(True))).all())
+    return crossings, notes, permits, lawful
+
+
+def delete_rows(session: Session, table, ids: Iterable[int]) -> int:  # noqa: ANN001 — a mapped class
+    from sqlalchemy import delete
+
+    ids = list(ids)
+    if not ids:
+        return 0
+    return session.execute(delete(table).where(table.id.in_(ids))).rowcount or 0
+
+
+def persons_having_records(session: Session, person_ids: Iterable[str]) -> set[str]:
+    ids = list(set(person_ids))
+    if not ids:
+        return set()
+    out: set[str] = set()
+    for table in (BorderEvent, HostNotification, ResidencePermit):
+        out.update(session.execute(select(table.person_id).where(in_values(session, table.person_id, ids))
+                                   .distinct()).scalars())
+    return out
+
+
+def delete_findings_before(session: Session, day: dt.date, limit: int) -> int:
+    """Up to `limit` data-quality findings dated before `day`."""
+    from sqlalchemy import delete
+
+    pick = select(DataQualityFinding.id).where(DataQualityFinding.on < day).order_by(DataQualityFinding.id).limit(limit)
+    ids = list(session.execute(pick).scalars())
+    if not ids:
+        return 0
+    return session.execute(delete(DataQualityFinding).where(DataQualityFinding.id.in_(ids))).rowcount or 0
+
+
+def forget_persons(session: Session, person_ids: Iterable[str]) -> None:
+    """The stored status, findings and queued refreshes of persons being removed."""
+    from sqlalchemy import delete
+
+    from kosh.stay.models import StayRefreshQueue
+
+    ids = list(set(person_ids))
+    if not ids:
+        return
+    for table in (DataQualityFinding, StayStatus, StayRefreshQueue):
+        session.execute(delete(table).where(in_values(session, table.person_id, ids)))

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
+from kosh.core.validation import DisplayLines
 from kosh.people.schemas import (BirthDate, Country, DocumentNumber, IdentityFields, Name, OptionalDate, RequiredName,
                                  Sex, Strict, _empty_to_none, _today, validate_host_id)
+from kosh.stay.rules import CALCULATOR_LATEST
 
 SourceId = Annotated[str, Field(min_length=1, max_length=100)]
 Kato = Annotated[str, Field(pattern=r"^\d{9}$", description="9-digit KATO code")]
@@ -52,6 +54,15 @@ def _known_region(kato: str, info: ValidationInfo) -> str:
     pack = _ctx(info).get("pack")
     if pack is not None and pack.region_for_kato(kato) is None:
         raise ValueError(f"KATO {kato} is not in a known region (its first two digits {kato[:2]} name no region)")
+    return _writers_region(kato, info)
+
+
+def _writers_region(kato: str, info: ValidationInfo) -> str:
+    """An import row is refused (into the rejects file) when its region is not the importing
+    officer's: officers record only in their own regions."""
+    regions = (info.context or {}).get("write_regions")
+    if regions is not None and not (kato and any(kato.startswith(p) for p in regions)):
+        raise ValueError(f"KATO {kato or '(none)'} is outside your regions ({', '.join(regions) or 'none'})")
     return kato
 
 
@@ -104,7 +115,7 @@ class NotificationIn(IdentityFields):
     document_number: DocumentNumber
     issuing_state: Country
     kato: Kato
-    address: Annotated[str, Field(min_length=3, max_length=500)]
+    address: Annotated[DisplayLines, Field(min_length=3, max_length=500)]
     arrival_date: dt.date
     expected_departure: OptionalDate = None
     submitted_at: dt.datetime | None = None
@@ -162,6 +173,13 @@ class ResidencePermitIn(Strict):
     valid_to: dt.date
     kato: Annotated[str, BeforeValidator(lambda v: v or "")] = ""
 
+    @field_validator("kato")
+    @classmethod
+    def _kato(cls, v: str, info: ValidationInfo) -> str:
+        if v and not v.isdigit():
+            raise ValueError("a KATO code is 9 digits")
+        return _known_region(v, info) if v else _writers_region(v, info)
+
     @model_validator(mode="after")
     def _period(self) -> "ResidencePermitIn":
         if self.valid_to < self.valid_from:
@@ -175,9 +193,19 @@ class BulkBorderEvents(Strict):
     events: list[BorderEventIn] = Field(min_length=1, max_length=10_000)
 
 
+def _calculator_day(value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+    # The engine counts windows and working-day deadlines past these days: keep them in the calendar.
+    if value is not None and not EARLIEST <= value <= CALCULATOR_LATEST:
+        raise ValueError(f"{info.field_name} {value.isoformat()} is outside {EARLIEST.isoformat()} "
+                         f"to {CALCULATOR_LATEST.isoformat()}")
+    return value
+
+
 class TripIn(Strict):
     start: dt.date
     end: dt.date | None = None
+
+    _days = field_validator("start", "end")(_calculator_day)
 
     @model_validator(mode="after")
     def _order(self) -> "TripIn":
@@ -188,8 +216,33 @@ class TripIn(Strict):
 
 class CalculatorIn(Strict):
     citizenship: Country
+    # Before `trips`, so that the trips' check can see the day they are assessed on.
+    on: dt.date | None = Field(None, description="the day to assess (default: today in the jurisdiction)")
     trips: list[TripIn] = Field(min_length=1, max_length=200)
-    on: dt.date | None = None
+
+    _on = field_validator("on")(_calculator_day)
+
+    @field_validator("citizenship")
+    @classmethod
+    def _foreign(cls, v: str, info: ValidationInfo) -> str:
+        own = _ctx(info)["pack"].stay_rules.own_citizenship
+        if own is not None and v == own:
+            raise ValueError(f"{v} citizens are not foreigners in this jurisdiction: stay limits do not apply")
+        return v
+
+    @field_validator("trips")
+    @classmethod
+    def _open_trip(cls, trips: list[TripIn], info: ValidationInfo) -> list[TripIn]:
+        open_ = [n for n, t in enumerate(trips, start=1) if t.end is None]
+        if len(open_) > 1:
+            raise ValueError(f"trips {', '.join(map(str, open_))} have no end: only one trip "
+                             f"(the current one) may be open-ended")
+        on = info.data.get("on") or _now(info).astimezone(_zone(info)).date()
+        for n in open_:
+            if trips[n - 1].start > on:
+                raise ValueError(f"trip {n} has no end but starts after {on.isoformat()}: "
+                                 f"an open-ended trip is the current stay, so it must have started by then")
+        return trips
 
 
 class DeadlineOut(BaseModel):

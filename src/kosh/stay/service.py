@@ -39,9 +39,14 @@ def local_today(ctx: Context) -> dt.date:
     return dt.datetime.now(zone(ctx)).date()
 
 
-def validation_context(ctx: Context) -> dict:
+def validation_context(ctx: Context, principal: Principal | None = None) -> dict:
+    """What validating many rows needs once; with an officer as `principal`, rows outside the
+    officer's regions are refused (imports put them in the rejects file)."""
     now = utcnow()
-    return {"pack": ctx.pack, "now": now, "today": now.astimezone(zone(ctx)).date(), "zone": zone(ctx)}
+    out = {"pack": ctx.pack, "now": now, "today": now.astimezone(zone(ctx)).date(), "zone": zone(ctx)}
+    if principal is not None and not principal.writes_anywhere and principal.role == Role.OFFICER:
+        out["write_regions"] = tuple(principal.regions)
+    return out
 
 
 @dataclass
@@ -84,6 +89,36 @@ def _link_new_persons(session: Session, ctx: Context, resolved: Sequence, defer_
     return ids
 
 
+def _reply_ids(principal: Principal, resolved: Sequence, seen_before: set[str]) -> list[str]:
+    """The person ids a write may name in its reply: those the writer could read before it and
+    those it created (a created person later linked to an older one keeps its own id, an alias:
+    the link opens nothing). Roles that read no person (hosts, the border feed) get none."""
+    if not principal.can(Permission.PERSON_READ):
+        return []
+    return sorted({r.person_id for r in resolved if r.created or r.person_id in seen_before})
+
+
+def _holders_seen(session: Session, ctx: Context, principal: Principal,
+                  refs: Sequence[tuple[str, str]]) -> tuple[set[str], set[str]]:
+    """Of the persons already holding these documents: those the writer sees, and those
+    registered in the writer's regions (all of them for admins)."""
+    holders = {h[0] for h in people.find_documents(session, ctx, refs) if h}
+    if not holders or not principal.can(Permission.PERSON_READ):
+        return set(), set()
+    seen = people.visible_among(session, principal, sorted(holders))
+    profile = people.profile_of(session, sorted(holders))
+    registered = {pid for pid in holders if principal.writes_anywhere or principal.sees_region(profile[pid][1])}
+    return seen, registered
+
+
+def _require_own_region(principal: Principal, kato: str, what: str) -> None:
+    if principal.writes_anywhere:
+        return
+    if not kato or not principal.sees_region(kato):
+        raise Forbidden(f"you may record {what} only in your regions ({', '.join(principal.regions) or 'none'}); "
+                        f"KATO {kato or '(none)'} is outside them")
+
+
 def record_border_events(session: Session, ctx: Context, principal: Principal, events: Sequence[BorderEventIn],
                          batch_id: int | None = None, defer_refresh: bool = False) -> RecordResult:
     principal.require(Permission.BORDER_EVENT_WRITE)
@@ -121,7 +156,8 @@ def record_border_events(session: Session, ctx: Context, principal: Principal, e
         "create", "border_event", f"batch:{batch_id}" if batch_id else ",".join(e.source_event_id for e in fresh[:20]),
         {"count": len(fresh), "persons": len(person_ids)})])
     refresh_status(session, ctx, person_ids, defer=defer_refresh)
-    return RecordResult(len(fresh), dupes, person_ids)
+    # Only admins also read persons; the border feed reads nothing back.
+    return RecordResult(len(fresh), dupes, person_ids if principal.all_regions else [])
 
 
 def record_notifications(session: Session, ctx: Context, principal: Principal, notes: Sequence[NotificationIn],
@@ -131,18 +167,28 @@ def record_notifications(session: Session, ctx: Context, principal: Principal, n
         for n in notes:
             if n.host_id != principal.host_party:
                 raise Forbidden(f"you may submit notifications only as host {principal.host_party}")
+    elif principal.role == Role.OFFICER:
+        for n in notes:
+            _require_own_region(principal, n.kato, "notifications")
     now = utcnow()
     notes = [n if n.source_event_id else n.model_copy(update={"source_event_id": f"kosh-{uuid.uuid4()}"}) for n in notes]
     fresh, dupes = _dedupe(notes, HostNotification, session)
     if not fresh:
         return RecordResult(0, dupes, [])
+    seen_before, registered_here = _holders_seen(session, ctx, principal,
+                                                 [(n.issuing_state, n.document_number) for n in fresh])
     identities = [people.IdentityRecord(
         source="notification", surname=n.surname, given_names=n.given_names, patronymic=n.patronymic,
         surname_latin=n.surname_latin, given_names_latin=n.given_names_latin, citizenship=n.citizenship,
         document_number=n.document_number, issuing_state=n.issuing_state, sex=n.sex, birth_date=n.birth_date,
         birth_date_earliest=_earliest(n.birth_date), region_kato=n.kato) for n in fresh]
     resolved = people.resolve_identities(session, ctx, identities)
+    # The legal event that registers a person in a region is the host's own notification (or the
+    # national feed's); one an officer enters registers only a person already registered in the
+    # officer's regions. Otherwise it is a record of the officer's region, and moves no one.
+    officer = principal.role == Role.OFFICER
     rows = [{"source_event_id": n.source_event_id, "person_id": r.person_id, "document_id": r.document_id,
+             "registers": not officer or (not r.created and r.person_id in registered_here),
              "host_kind": n.host_kind, "host_id_encrypted": ctx.keyring.encrypt(n.host_id, HOST_ID_CONTEXT),
              "host_id_index": ctx.keyring.blind_index(n.host_id, HOST_ID_CONTEXT), "host_name": n.host_name,
              "kato": n.kato, "address": n.address, "arrival_date": n.arrival_date,
@@ -155,24 +201,30 @@ def record_notifications(session: Session, ctx: Context, principal: Principal, n
         f"batch:{batch_id}" if batch_id else ",".join(str(n.source_event_id) for n in fresh[:20]),
         {"count": len(fresh), "persons": len(person_ids)})])
     refresh_status(session, ctx, person_ids, defer=defer_refresh)
-    return RecordResult(len(fresh), dupes, person_ids)
+    return RecordResult(len(fresh), dupes, _reply_ids(principal, resolved, seen_before))
 
 
 def record_residence_permits(session: Session, ctx: Context, principal: Principal,
                              permits: Sequence[ResidencePermitIn], batch_id: int | None = None,
                              defer_refresh: bool = False) -> RecordResult:
     principal.require(Permission.PERMIT_WRITE)
+    # A permit comes from the officers of the region that issues it, for a person they see.
+    for p in permits:
+        _require_own_region(principal, p.kato, "residence permits")
     fresh, dupes = _dedupe(permits, ResidencePermit, session)
     if not fresh:
         return RecordResult(0, dupes, [])
     docs = people.find_documents(session, ctx, [(p.issuing_state, p.document_number) for p in fresh])
-    missing = [p for p, d in zip(fresh, docs) if d is None]
+    seen = people.visible_among(session, principal, sorted({d[0] for d in docs if d}))
+    missing = [p for p, d in zip(fresh, docs) if d is None or d[0] not in seen]
     if missing:
-        raise NotFound(f"no person holds document {missing[0].issuing_state} {missing[0].document_number}; "
-                       "record the person first")
+        # A holder in other regions only looks like no holder: the reply reveals no one.
+        raise NotFound(f"no person in your regions holds document {missing[0].issuing_state} "
+                       f"{missing[0].document_number}; record the person first")
     rows = [{"source_event_id": p.source_event_id, "person_id": d[0], "kind": p.kind, "purpose": p.purpose,
              "valid_from": p.valid_from, "valid_to": p.valid_to, "kato": p.kato, } for p, d in zip(fresh, docs)]
     bulk_insert(session, ResidencePermit.__table__, rows, conflict=["source_event_id"])
+    people.note_document_regions(session, [(d[1], p.kato) for p, d in zip(fresh, docs)])
     person_ids = sorted({d[0] for d in docs if d})
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "create", "residence_permit", f"batch:{batch_id}" if batch_id else fresh[0].source_event_id,
@@ -233,9 +285,7 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str], *,
             # Only the current stay's deadline: earlier stays' missed deadlines are history.
             due = next((d.due for d in result.deadlines
                         if d.kind == "host_notification" and d.entry == result.current_entry), None)
-        latest_note = max(ns, key=lambda n: (n.submitted_at, n.arrival_date), default=None)
-        latest_cross = max(cs, key=lambda c: c.occurred_at, default=None)
-        region = latest_note.kato if latest_note else (latest_cross.kato if latest_cross else "")
+        region = registered_region(cs, ns)
         if region != profile[pid][1]:
             regions[pid] = region
         statuses.append({"person_id": pid, "citizenship": citizenship[pid], "region_kato": region,
@@ -249,6 +299,22 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str], *,
     if findings:
         bulk_insert(session, DataQualityFinding.__table__, findings, conflict=["person_id", "code", "on"])
     people.set_regions(session, regions)
+
+
+def registered_region(crossings: Sequence, notifications: Sequence) -> str:
+    """Where a person is registered (the officers answerable for them): the newest notification
+    that registers (the host's own, the national feed's), else the newest crossing (the border
+    service's feed), else the newest notification an officer entered, else nowhere. A link made
+    by the machine therefore moves no one unless it brings a host's newer notification."""
+    key = lambda n: (n.submitted_at, n.arrival_date)  # noqa: E731
+    registering = max((n for n in notifications if n.registers), key=key, default=None)
+    if registering is not None:
+        return registering.kato
+    latest_cross = max(crossings, key=lambda c: c.occurred_at, default=None)
+    if latest_cross is not None:
+        return latest_cross.kato
+    latest_note = max(notifications, key=key, default=None)
+    return latest_note.kato if latest_note is not None else ""
 
 
 def drain_refresh_queue(ctx: Context, *, batch: int = 5000,
@@ -312,6 +378,10 @@ def recompute_after_identity_change(session: Session, ctx: Context, active: Sequ
 
 @dataclass
 class PersonStay:
+    """A person's stay as the caller may read it: the assessment (computed from every record,
+    wherever made: it is what the officers who see the person must act on) and the records made
+    in the caller's regions; the others are only counted."""
+
     person: people.PersonView
     assessment: object  # rules.StayAssessment
     events: list[BorderEvent]
@@ -319,6 +389,7 @@ class PersonStay:
     permits: list[ResidencePermit]
     findings: list[DataQualityFinding]
     on: dt.date
+    hidden_records: int = 0
 
 
 def person_stay(session: Session, ctx: Context, principal: Principal, person_id: str, on: dt.date | None = None) -> PersonStay:
@@ -326,12 +397,18 @@ def person_stay(session: Session, ctx: Context, principal: Principal, person_id:
     view = people.get_person(session, ctx, principal, person_id, audited=False)
     person_id = view.person.id  # a merged person's id leads to the person it went into
     on = on or local_today(ctx)
-    events, notes, permits = repository.timeline(session, person_id)
-    result = rules.assess(view.person.citizenship, *_engine_inputs(events, notes, permits), on, ctx.pack.stay_rules)
-    findings = repository.findings_of(session, person_id)
+    tl = repository.timeline(session, principal, person_id)
+    result = rules.assess(view.person.citizenship, *_engine_inputs(tl.events, tl.notifications, tl.permits), on,
+                          ctx.pack.stay_rules)
+    findings = repository.findings_of(session, person_id) if view.complete or view.person.region_kato else []
+    shown = [[r for r in rows if (table, r.id) in tl.readable]
+             for table, rows in (("border_events", tl.events), ("host_notifications", tl.notifications),
+                                 ("residence_permits", tl.permits))]
+    hidden = len(tl.events) + len(tl.notifications) + len(tl.permits) - sum(len(rows) for rows in shown)
     # Last: the audit head's row lock is then held only until the commit that follows.
-    audit.append(session, ctx.keyring, principal, [audit.Access("read", "person", person_id, {"view": "stay", "on": on})])
-    return PersonStay(view, result, events, notes, permits, findings, on)
+    detail = {"view": "stay", "on": on} | ({"break_glass": True} if view.complete and not principal.all_regions else {})
+    audit.append(session, ctx.keyring, principal, [audit.Access("read", "person", person_id, detail)])
+    return PersonStay(view, result, *shown, findings, on, hidden)
 
 
 def stay_status(session: Session, ctx: Context, principal: Principal, person_id: str,
@@ -340,10 +417,11 @@ def stay_status(session: Session, ctx: Context, principal: Principal, person_id:
     come in one query — this answers every status call of the API."""
     principal.require(Permission.STAY_READ)
     principal.require(Permission.PERSON_READ)
-    found = repository.status_inputs(session, principal, person_id)
+    visible = people.visible_clause(principal)
+    found = repository.status_inputs(session, principal, visible, person_id)
     if found is not None and found.merged_into:
         # A merged person's id answers for the person it went into.
-        found = repository.status_inputs(session, principal, people.current_id(session, person_id))
+        found = repository.status_inputs(session, principal, visible, people.current_id(session, person_id))
     if found is None:
         # Out-of-scope and absent look the same, so scope does not leak existence.
         raise NotFound(f"no person {person_id} in your regions")
@@ -391,7 +469,7 @@ def _listing(session: Session, ctx: Context, principal: Principal, kind: str, on
     rows = query(session, principal, on, region, after, limit + 1, citizenship)
     more = len(rows) > limit
     rows = rows[:limit]
-    names = people.brief_names(session, [r.person_id for r in rows])
+    names = people.display_names(session, principal, [r.person_id for r in rows])
     out = []
     for r in rows:
         day = r.last_lawful_day if kind == "overstay" else r.notification_due
@@ -458,3 +536,48 @@ def _calculator_countries(own: str | None, lang: str) -> list[tuple[str, str]]:
 
     return sorted(((c.alpha_3, country_name(c.alpha_3, lang)) for c in pycountry.countries if c.alpha_3 != own),
                   key=lambda c: c[1])
+
+
+# -- retention (kosh retention run: kosh.stay.retention decides, these remove) -------------------
+
+def persons_with_records_before(session: Session, day: dt.date, after: str = "", limit: int = 500) -> list[str]:
+    """A page of persons holding a record dated before `day` (the only ones retention may touch)."""
+    return repository.persons_with_records_before(session, day, after, limit)
+
+
+def retention_records(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[list, list, list, dt.date | None]]:
+    """Per person: crossings (time order), notifications, permits (retention_rules records) and
+    the last lawful day of the current stay when in the country."""
+    from kosh.stay.retention_rules import CrossingRec, NotificationRec, PermitRec
+
+    crossings, notes, permits, lawful = repository.retention_rows(session, person_ids)
+    out: dict[str, tuple[list, list, list, dt.date | None]] = {pid: ([], [], [], lawful.get(pid)) for pid in person_ids}
+    for pid, rid, direction, on in crossings:
+        out[pid][0].append(CrossingRec(rid, direction, on))
+    for pid, rid, arrival, departure in notes:
+        out[pid][1].append(NotificationRec(rid, arrival, departure))
+    for pid, rid, start, end in permits:
+        out[pid][2].append(PermitRec(rid, start, end))
+    return out
+
+
+def delete_records(session: Session, crossing_ids: Sequence[int], notification_ids: Sequence[int],
+                   permit_ids: Sequence[int]) -> tuple[int, int, int]:
+    """Remove these crossings, notifications and permits; the caller refreshes the statuses."""
+    return (repository.delete_rows(session, BorderEvent, crossing_ids),
+            repository.delete_rows(session, HostNotification, notification_ids),
+            repository.delete_rows(session, ResidencePermit, permit_ids))
+
+
+def persons_with_records(session: Session, person_ids: Sequence[str]) -> set[str]:
+    """Those of these persons who still hold a crossing, notification or permit."""
+    return repository.persons_having_records(session, person_ids)
+
+
+def delete_findings_before(session: Session, day: dt.date, limit: int = 5000) -> int:
+    return repository.delete_findings_before(session, day, limit)
+
+
+def forget_persons(session: Session, person_ids: Sequence[str]) -> None:
+    """Status, findings and queued refreshes of persons about to be removed."""
+    repository.forget_persons(session, person_ids)

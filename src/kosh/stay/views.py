@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from pathlib import Path
+from typing import Annotated
+from pathlib import PurePath
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from kosh.core.context import Context
 from kosh.core.errors import FieldError, KoshError, ValidationFailed
+from kosh.core.files import open_private, private_dir
+from kosh.core.i18n import say
 from kosh.core.security import Permission, Principal
-from kosh.core.validation import field_errors
+from kosh.core.validation import MAX_ID, field_errors
 from kosh.identity import service as identity
 from kosh.people import service as people
 from kosh.stay import ingest, service
@@ -24,6 +27,8 @@ from kosh.web.deps import check_csrf, get_ctx, optional_principal, require_princ
 from kosh.web.templating import render, request_lang
 
 router = APIRouter(include_in_schema=False)
+# An id past the 32-bit id column names no batch: refused before any query (SQLite overflows at 2**63).
+BatchId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 NOTIFICATION_FIELDS = ["host_kind", "host_id", "host_name", "surname", "given_names", "patronymic", "surname_latin",
                        "given_names_latin", "sex", "birth_date", "citizenship", "document_number", "issuing_state",
@@ -53,7 +58,8 @@ def person_response(request: Request, ctx: Context, principal: Principal, person
         st = service.person_stay(s, ctx, principal, person_id, on)
         shown = st.person.person.id  # a merged person's id leads to the person it went into
         merges = identity.merges_of(s, ctx, principal, shown, audited=False)
-        others = people.brief_names(s, {m.merged_id if m.kept_id == shown else m.kept_id for m in merges})
+        partners = {m.merged_id if m.kept_id == shown else m.kept_id for m in merges}
+        others = people.display_names(s, principal, sorted(people.visible_among(s, principal, sorted(partners))))
     timeline = sorted(
         [("entry" if e.direction == "entry" else "exit", e.occurred_on, e) for e in st.events]
         + [("notification", n.arrival_date, n) for n in st.notifications]
@@ -111,7 +117,9 @@ async def notification_submit(request: Request, ctx: Context = Depends(get_ctx))
     values = {k: str(form.get(k) or "").strip() for k in NOTIFICATION_FIELDS}
     data = {k: v for k, v in values.items() if v}
     try:
-        note = NotificationIn.model_validate(data, context=service.validation_context(ctx))
+        note = NotificationIn.model_validate(data, context=service.validation_context(ctx, principal))
+        if not note.source_event_id:  # the reference the confirmation shows
+            note = note.model_copy(update={"source_event_id": f"kosh-{uuid.uuid4()}"})
         with ctx.transaction() as s:
             result = service.record_notifications(s, ctx, principal, [note])
     except ValidationError as exc:
@@ -122,8 +130,12 @@ async def notification_submit(request: Request, ctx: Context = Depends(get_ctx))
     except KoshError as exc:
         return render(request, "notification_form.html", status_code=exc.status, values=values,
                       errors={"body": str(exc)})
-    target = "/notifications/mine" if principal.role == "host" else f"/persons/{result.person_ids[0]}"
-    return RedirectResponse(f"{target}?submitted=1", status_code=303)
+    if principal.role == "host":
+        return RedirectResponse("/notifications/mine?submitted=1", status_code=303)
+    if result.person_ids:
+        return RedirectResponse(f"/persons/{result.person_ids[0]}?submitted=1", status_code=303)
+    # A person the officer does not see (registered elsewhere): the reply names no one.
+    return render(request, "notification_done.html", reference=note.source_event_id or "", accepted=result.accepted)
 
 
 @router.get("/notifications/mine")
@@ -168,62 +180,84 @@ def calculator(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
 def import_page(request: Request) -> Response:
     principal = require_principal(request)
     principal.require(Permission.IMPORT)
-    return render(request, "import.html", kinds=list(ingest.KINDS))
+    return render(request, "import.html", kinds=ingest.kinds_for(principal))
+
+
+def _wants_problem(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/problem+json" in accept or ("application/json" in accept and "text/html" not in accept)
+
+
+def _import_refused(request: Request, principal: Principal, exc: KoshError) -> Response:
+    """The import page with the reason (or RFC 9457 problem+json for a client that asks for JSON)."""
+    if _wants_problem(request):
+        body = exc.problem(instance=request.url.path) | {"detail": say(exc.detail, request_lang(request))}
+        return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
+    return render(request, "import.html", status_code=exc.status, kinds=ingest.kinds_for(principal), error=exc)
 
 
 @router.post("/import")
 async def import_upload(request: Request, kind: str = Form(...), csrf_token: str = Form(""),
                         file: UploadFile = File(...), ctx: Context = Depends(get_ctx)) -> Response:
-    """Checks the whole file at once, then imports in the background; the page shows progress."""
+    """Checks the whole file at once, then imports in the background; the page shows progress.
+    The uploaded copy is owner-only and removed once its import is done, failed or refused."""
     principal = require_principal(request)
     principal.require(Permission.IMPORT)
     check_csrf(request, csrf_token)
-    name = Path(file.filename or "upload").name
-    uploads = ctx.settings.home / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    path = uploads / f"{uuid.uuid4().hex}{Path(name).suffix.lower()}"
-    with path.open("wb") as fh:
-        while chunk := await file.read(1 << 20):
-            fh.write(chunk)
+    name = PurePath(file.filename or "upload").name
+    uploads = private_dir(private_dir(ctx.settings.home) / "uploads")
+    path = uploads / f"{uuid.uuid4().hex}{PurePath(name).suffix.lower()}"
+    handed_over = False
     try:
-        prepared = await run_in_threadpool(ingest.prepare_import, ctx, principal, path, kind)
-    except KoshError as exc:
-        path.unlink(missing_ok=True)
-        return render(request, "import.html", status_code=exc.status, kinds=list(ingest.KINDS), error=str(exc))
-    if prepared.report.already_imported:
-        path.unlink(missing_ok=True)
-        return render(request, "import.html", kinds=list(ingest.KINDS), batch=ingest.batch(ctx, prepared.batch_id))
-
-    def work() -> None:
+        with open_private(path, "wb") as fh:
+            while chunk := await file.read(1 << 20):
+                fh.write(chunk)
         try:
-            ingest.run_import(ctx, principal, prepared)
-        except Exception:  # noqa: BLE001 — recorded on the batch; the file can be imported again to resume
-            ingest.mark_failed(ctx, prepared.batch_id)
-            raise
-        finally:
-            path.unlink(missing_ok=True)
+            prepared = await run_in_threadpool(ingest.prepare_import, ctx, principal, path, kind)
+        except KoshError as exc:
+            return _import_refused(request, principal, exc)
+        if prepared.report.already_imported:
+            prepared.release()
+            return render(request, "import.html", kinds=ingest.kinds_for(principal),
+                          batch=ingest.batch(ctx, prepared.batch_id))
 
-    threading.Thread(target=work, name=f"import-{prepared.batch_id}", daemon=True).start()
-    return render(request, "import.html", kinds=list(ingest.KINDS), batch=ingest.batch(ctx, prepared.batch_id))
+        def work() -> None:
+            with prepared:  # holds the file's lock until the import has finished or failed
+                try:
+                    ingest.run_import(ctx, principal, prepared)
+                except Exception:  # noqa: BLE001 — recorded on the batch; the file can be imported again to resume
+                    ingest.mark_failed(ctx, prepared.batch_id)
+                    raise
+                finally:
+                    path.unlink(missing_ok=True)
+
+        threading.Thread(target=work, name=f"import-{prepared.batch_id}", daemon=True).start()
+        handed_over = True
+    finally:
+        if not handed_over:
+            path.unlink(missing_ok=True)
+    return render(request, "import.html", kinds=ingest.kinds_for(principal),
+                  batch=ingest.batch(ctx, prepared.batch_id))
 
 
 @router.get("/import/batches/{batch_id}")
-def import_progress(batch_id: int, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+def import_progress(batch_id: BatchId, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     principal = require_principal(request)
     principal.require(Permission.IMPORT)
-    found = ingest.batch(ctx, batch_id)
+    found = ingest.batch_for(ctx, principal, batch_id)
     if found is None:
         raise KoshError(f"no import batch {batch_id}", status=404, title="Not found")
-    return render(request, "import_progress.html", batch=found)
+    interrupted = found.status == "running" and not ingest.being_imported(ctx, found)
+    return render(request, "import_progress.html", batch=found, interrupted=interrupted)
 
 
 @router.get("/import/rejects/{batch_id}")
-def import_rejects(batch_id: int, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+def import_rejects(batch_id: BatchId, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    """Only the importer and admins: the rejects file holds document numbers."""
     principal = require_principal(request)
     principal.require(Permission.IMPORT)
-    path = ctx.settings.home / "rejects"
-    matches = sorted(path.glob(f"rejects-{batch_id}-*.csv"))
-    if not matches:
+    found = ingest.batch_for(ctx, principal, batch_id)
+    path = ctx.settings.home / "rejects" / f"rejects-{batch_id}-{found.kind}.csv" if found else None
+    if path is None or not path.is_file():
         raise KoshError(f"batch {batch_id} has no rejects file", status=404, title="Not found")
-    return Response(matches[0].read_bytes(), media_type="text/csv",
-                    headers={"content-disposition": f'attachment; filename="{matches[0].name}"'})
+    return FileResponse(path, media_type="text/csv", filename=path.name)

@@ -6,7 +6,7 @@ def N_(message: str) -> str:  # noqa: N802 — the conventional marker name for 
 
 
 STATUS_WORDS = [N_("lawful"), N_("notification_overdue"), N_("overstay"), N_("no_lawful_basis")]
-ROLE_WORDS = [N_("admin"), N_("officer"), N_("host"), N_("analyst"), N_("auditor")]
+ROLE_WORDS = [N_("admin"), N_("officer"), N_("host"), N_("analyst"), N_("auditor"), N_("border")]
 OTHER_WORDS = [N_("host_notification"), N_("border_events"), N_("notifications"), N_("residence_permits"),
                N_("Bad request"), N_("Not found"), N_("Forbidden"), N_("Unauthorized"), N_("Validation failed"),
                N_("Too many requests"), N_("Conflict"), N_("Kosh")]
