@@ -102,3 +102,18 @@ def _cheap_password_hashing():
     security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
     security._hasher = original
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    """A temporary KOSH_HOME (SQLite) for the command line, with settings and engines fresh."""
+    from kosh.core import config
+
+    monkeypatch.setenv("KOSH_HOME", str(tmp_path / "kosh"))
+    monkeypatch.delenv("KOSH_DATABASE_URL", raising=False)
+    monkeypatch.delenv("KOSH_KEYS", raising=False)
+    config.reset_settings()
+    db.engine_for.cache_clear()
+    yield tmp_path / "kosh"
+    config.reset_settings()
+    db.engine_for.cache_clear()

@@ -14,18 +14,6 @@ from kosh.core import config, db
 runner = CliRunner()
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("KOSH_HOME", str(tmp_path / "kosh"))
-    monkeypatch.delenv("KOSH_DATABASE_URL", raising=False)
-    monkeypatch.delenv("KOSH_KEYS", raising=False)
-    config.reset_settings()
-    db.engine_for.cache_clear()
-    yield tmp_path / "kosh"
-    config.reset_settings()
-    db.engine_for.cache_clear()
-
-
 def test_stay_calc_json():
     r = runner.invoke(app, ["stay", "calc", "--citizenship", "UZB", "--trip", "2026-01-05:2026-02-10",
                             "--trip", "2026-03-01:", "--on", "2026-04-01", "--json"])

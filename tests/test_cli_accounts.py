@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 import factories as f
 from kosh.cli import app
-from kosh.core import auth, config, db
+from kosh.core import auth
 from kosh.core.context import open_context
 
 runner = CliRunner()
@@ -15,16 +15,9 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("KOSH_HOME", str(tmp_path / "kosh"))
-    monkeypatch.delenv("KOSH_DATABASE_URL", raising=False)
-    monkeypatch.delenv("KOSH_KEYS", raising=False)
-    config.reset_settings()
-    db.engine_for.cache_clear()
+def home(home):  # noqa: ANN001, ANN201 — the shared temporary home (conftest), initialised
     assert runner.invoke(app, ["init"]).exit_code == 0
-    yield tmp_path / "kosh"
-    config.reset_settings()
-    db.engine_for.cache_clear()
+    return home
 
 
 def _run(*args: str):  # noqa: ANN202

@@ -16,18 +16,6 @@ from kosh.core import config, db
 runner = CliRunner()
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("KOSH_HOME", str(tmp_path / "kosh"))
-    monkeypatch.delenv("KOSH_DATABASE_URL", raising=False)
-    monkeypatch.delenv("KOSH_KEYS", raising=False)
-    config.reset_settings()
-    db.engine_for.cache_clear()
-    yield tmp_path / "kosh"
-    config.reset_settings()
-    db.engine_for.cache_clear()
-
-
 def test_import_over_the_row_cap_is_a_clear_error_and_home_is_owner_only(home, tmp_path, monkeypatch):
     r = runner.invoke(app, ["init"])
     assert r.exit_code == 0, r.output

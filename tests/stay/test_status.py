@@ -35,7 +35,7 @@ def _record(ctx, fn, schema, *rows):  # noqa: ANN001, ANN202
 
 
 def _status_inputs(s, principal, person_id):  # noqa: ANN001, ANN202
-    return repository.status_inputs(s, principal, people.visible_clause(principal), person_id)
+    return repository.status_inputs(s, principal, people.visible_template(principal), person_id)
 
 
 @pytest.fixture

@@ -444,14 +444,10 @@ def person_in_scope(session: Session, principal: Principal, person_id: str) -> P
     return person
 
 
-def visible_clause(principal: Principal):  # noqa: ANN201 — ColumnElement[bool]
-    """The condition that the caller sees a `persons` row (for one-statement reads elsewhere)."""
-    return repository.visible_clause(principal)
-
-
-def visible_ids(principal: Principal):  # noqa: ANN201 — Select
-    """A subquery of the ids of the persons the caller may see."""
-    return repository.visible_ids(principal)
+def visible_template(principal: Principal):  # noqa: ANN201 — (shape, ColumnElement[bool], params)
+    """The condition that the caller sees a `persons` row, with its parameters bound separately
+    (for one-statement reads elsewhere that are built once per shape)."""
+    return repository.visible_template(principal)
 
 
 def spellings_by_person(session: Session, person_ids: Sequence[str]) -> dict[str, list[str]]:

@@ -88,7 +88,18 @@ def _kind(k: str):  # noqa: ANN202
     return literal_column(f"'{k}'", String)
 
 
-def _status_inputs_statement(visible_person: ColumnElement[bool]) -> CompoundSelect:
+_STATEMENTS: dict[object, CompoundSelect] = {}
+
+
+def _status_inputs_statement(shape: object, visible_person: ColumnElement[bool]) -> CompoundSelect:
+    # Built once per shape of scope: SQLAlchemy's compiled cache is keyed on the statement.
+    found = _STATEMENTS.get(shape)
+    if found is None:
+        found = _STATEMENTS[shape] = _build_status_inputs_statement(visible_person)
+    return found
+
+
+def _build_status_inputs_statement(visible_person: ColumnElement[bool]) -> CompoundSelect:
     """One statement for the person's citizenship (if the caller sees the person) and the records
     the engine needs, one row each, told apart by the first column. The status is computed from
     all of the person's records, in whatever region they were made: the answer (days used and
@@ -113,14 +124,12 @@ def _status_inputs_statement(visible_person: ColumnElement[bool]) -> CompoundSel
     )
 
 
-def status_inputs(session: Session, principal: Principal, visible_person: ColumnElement[bool],
-                  person_id: str) -> StatusInputs | None:
+def status_inputs(session: Session, principal: Principal, visible: tuple, person_id: str) -> StatusInputs | None:
     """What the engine needs to assess one person, in one round trip; None when the person
-    does not exist or is outside the caller's scope (the two look the same). `visible_person`
-    is the people capability's condition that the caller sees a `persons` row."""
-    if not principal.all_regions and not principal.regions:
-        return None  # an officer without regions sees no one
-    rows = session.connection().execute(_status_inputs_statement(visible_person), {"pid": person_id})
+    does not exist or is outside the caller's scope (the two look the same). `visible` is the
+    people capability's (shape, condition, parameters) that the caller sees a `persons` row."""
+    shape, condition, params = visible
+    rows = session.connection().execute(_status_inputs_statement(shape, condition), {"pid": person_id, **params})
     citizenship = merged_into = None
     crossings, notifications, permits = [], [], []
     for kind, t1, t2, d1, d2, ts in rows:

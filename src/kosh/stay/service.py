@@ -417,7 +417,7 @@ def stay_status(session: Session, ctx: Context, principal: Principal, person_id:
     come in one query — this answers every status call of the API."""
     principal.require(Permission.STAY_READ)
     principal.require(Permission.PERSON_READ)
-    visible = people.visible_clause(principal)
+    visible = people.visible_template(principal)
     found = repository.status_inputs(session, principal, visible, person_id)
     if found is not None and found.merged_into:
         # A merged person's id answers for the person it went into.
