@@ -102,6 +102,7 @@ ROUTES: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", "/stay/overdue-notifications"): (READ, P.STAY_READ),
     ("GET", "/notifications/new"): (FORM, P.NOTIFICATION_WRITE),
     ("POST", "/notifications/new"): (WRITE, P.NOTIFICATION_WRITE),
+    ("GET", "/notifications/recorded"): (FORM, P.NOTIFICATION_WRITE),
     ("GET", "/notifications/mine"): (READ, P.NOTIFICATION_READ),
     ("GET", "/import"): (FORM, P.IMPORT),
     ("POST", "/import"): (WRITE, P.IMPORT),

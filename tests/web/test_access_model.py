@@ -281,3 +281,20 @@ def test_a_hosts_list_names_no_person_and_refuses_an_offset_past_any_page(client
     assert mine and all(n["person_id"] is None for n in mine)  # hosts read no person
     r = client.get("/api/v1/notifications/mine", params={"offset": 2**63}, headers=host)
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_notification_form_confirms_without_naming_a_person_of_another_region(client, users, ctx,
+                                                                                   turkistan_person):
+    almaty = token_for(client, "almaty")
+    form = {k: v for k, v in f.notification(document_number=REAL_PASSPORT).items()
+            if k not in ("source_event_id", "submitted_at", "patronymic")}
+    r = client.post("/notifications/new", data=form, headers=almaty, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/notifications/recorded?ref=kosh-")
+    reference = r.headers["location"].split("ref=")[1]
+    page = client.get(r.headers["location"], headers=almaty)
+    assert page.status_code == 200 and reference in page.text and turkistan_person not in page.text
+    # Reloading the confirmation stores nothing more.
+    client.get(r.headers["location"], headers=almaty)
+    with ctx.transaction() as s:
+        assert s.execute(sa.select(HostNotification.source_event_id)
+                         .where(HostNotification.kato == "751710000")).scalars().all() == [reference]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
+from urllib.parse import quote
 from typing import Annotated
 from pathlib import PurePath
 
@@ -134,8 +135,16 @@ async def notification_submit(request: Request, ctx: Context = Depends(get_ctx))
         return RedirectResponse("/notifications/mine?submitted=1", status_code=303)
     if result.person_ids:
         return RedirectResponse(f"/persons/{result.person_ids[0]}?submitted=1", status_code=303)
-    # A person the officer does not see (registered elsewhere): the reply names no one.
-    return render(request, "notification_done.html", reference=note.source_event_id or "", accepted=result.accepted)
+    # A person the officer does not see (registered elsewhere): the reply names no one. Redirected,
+    # so that reloading the confirmation does not submit the notification again.
+    return RedirectResponse(f"/notifications/recorded?ref={quote(note.source_event_id or '')}", status_code=303)
+
+
+@router.get("/notifications/recorded")
+def notification_recorded(request: Request, ref: str = "") -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.NOTIFICATION_WRITE)
+    return render(request, "notification_done.html", reference=ref[:100])
 
 
 @router.get("/notifications/mine")
