@@ -75,6 +75,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+def within_regions(kato: str | None, prefixes: tuple[str, ...] | list[str]) -> bool:
+    """A KATO code lies in one of these regions (KATO prefixes); the SQL form is core.scope's."""
+    return bool(kato) and any(kato.startswith(p) for p in prefixes)
+
+
 @dataclass(frozen=True)
 class Principal:
     """The caller of a use case; every service takes one."""
@@ -105,9 +110,7 @@ class Principal:
 
     def sees_region(self, kato: str | None) -> bool:
         """Whether a record made in this region (KATO code) is in the caller's scope."""
-        if self.all_regions:
-            return True
-        return bool(kato) and any(kato.startswith(p) for p in self.regions)
+        return self.all_regions or within_regions(kato, self.regions)
 
     @property
     def writes_anywhere(self) -> bool:

@@ -268,10 +268,9 @@ def facts_for(session: Session, principal: Principal, person: Person) -> PersonF
     """A person row as the caller may read it (see PersonFacts)."""
     if principal.all_regions or (principal.sees_region(person.origin_kato)
                                  and principal.sees_region(person.region_kato)):
-        return PersonFacts(person.id, person.surname, person.given_names, person.patronymic, person.surname_latin,
-                           person.given_names_latin, person.sex, person.birth_date, person.citizenship,
-                           person.region_kato, person.created_at, person.merged_into)
-    return _facts(session, principal, person, repository.spellings_of(session, principal, person.id)[0])
+        return _row_facts(person, person, person.region_kato)
+    return _facts(session, principal, person, repository.spellings_of(session, principal, person.id)[0],
+                  repository.granted(session, principal, person.id))
 
 
 @dataclass(frozen=True)
@@ -313,15 +312,21 @@ class PersonView:
     complete: bool = True  # the caller reads every record (admin, or a break-glass grant)
 
 
-def _facts(session: Session, principal: Principal, person: Person, spellings: Sequence[PersonName]) -> PersonFacts:
-    row = repository.identity_row(session, principal, person)
+def _row_facts(person: Person, row: Person, registered: str) -> PersonFacts:
+    """`person` named as `row` (itself, or a row merged into it) records them."""
+    return PersonFacts(person.id, row.surname, row.given_names, row.patronymic, row.surname_latin,
+                       row.given_names_latin, row.sex, row.birth_date, person.citizenship, registered,
+                       person.created_at, person.merged_into)
+
+
+def _facts(session: Session, principal: Principal, person: Person, spellings: Sequence[PersonName],
+           granted: bool) -> PersonFacts:
+    """`granted`: the caller reads every record of this person (admins; a break-glass grant)."""
+    row = person if granted else repository.identity_row(session, principal, person)
     # Where the person is registered comes from a notification: said only to that region's officers.
-    registered = person.region_kato if principal.sees_region(person.region_kato) or \
-        repository.granted(session, principal, person.id) else ""
+    registered = person.region_kato if granted or principal.sees_region(person.region_kato) else ""
     if row is not None:
-        return PersonFacts(person.id, row.surname, row.given_names, row.patronymic, row.surname_latin,
-                           row.given_names_latin, row.sex, row.birth_date, person.citizenship, registered,
-                           person.created_at, person.merged_into)
+        return _row_facts(person, row, registered)
     # Only spellings recorded here: show the first of them, nothing of the first record elsewhere.
     native = next((n.full_name for n in spellings if not n.full_name.isascii()), "")
     latin = next((n.full_name for n in spellings if n.full_name.isascii()), "")
@@ -359,13 +364,8 @@ def get_person(session: Session, ctx: Context, principal: Principal, person_id: 
     if audited:
         audit.append(session, ctx.keyring, principal, [audit.Access(
             "read", "person", person_id, {"break_glass": True} if complete and not principal.all_regions else None)])
-    return PersonView(_facts(session, principal, person, spellings), docs, spellings, hidden_documents,
+    return PersonView(_facts(session, principal, person, spellings, complete), docs, spellings, hidden_documents,
                       hidden_spellings, complete)
-
-
-def reads_all_records(session: Session, principal: Principal, person_id: str) -> bool:
-    """The caller reads every record of this person (admins; an officer with a live grant)."""
-    return repository.granted(session, principal, person_id)
 
 
 def visible_among(session: Session, principal: Principal, person_ids: Sequence[str]) -> set[str]:
@@ -408,7 +408,8 @@ def display_names(session: Session, principal: Principal, person_ids: Sequence[s
         if principal.sees_region(person.origin_kato):
             out[person.id] = (person.surname, person.given_names)
         else:  # first recorded elsewhere (rare in a region's list): read what this region may
-            facts = _facts(session, principal, person, repository.spellings_of(session, principal, person.id)[0])
+            facts = _facts(session, principal, person, repository.spellings_of(session, principal, person.id)[0],
+                           repository.granted(session, principal, person.id))
             out[person.id] = (facts.surname, facts.given_names)
     return out
 

@@ -11,7 +11,7 @@ from sqlalchemy import (ColumnElement, CompoundSelect, Date, DateTime, Select, S
                         literal_column, null, or_, select, union_all)
 from sqlalchemy.orm import Session
 
-from kosh.core.scope import granted_person_ids
+from kosh.core.scope import regions_clause
 from kosh.core.security import Principal
 from kosh.core.sql import in_values
 from kosh.people.models import Person
@@ -21,11 +21,7 @@ from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, 
 def scoped_status(stmt: Select, principal: Principal, region: str | None) -> Select:
     if region:
         stmt = stmt.where(StayStatus.region_kato.startswith(region))
-    if principal.all_regions:
-        return stmt
-    if not principal.regions:
-        return stmt.where(False)
-    return stmt.where(or_(*(StayStatus.region_kato.startswith(p) for p in principal.regions)))
+    return stmt if principal.all_regions else stmt.where(regions_clause(StayStatus.region_kato, principal))
 
 
 def existing_source_ids(session: Session, table: type, ids: Iterable[str]) -> set[str]:
@@ -155,15 +151,14 @@ class Timeline(NamedTuple):
     readable: set[tuple[str, int]]  # (table, id) of the records made in the caller's regions
 
 
-def timeline(session: Session, principal: Principal, person_id: str) -> Timeline:
+def timeline(session: Session, principal: Principal, person_id: str, *, granted: bool) -> Timeline:
+    """`granted`: the caller reads every record of this person (admins; a break-glass grant)."""
     events = session.execute(select(BorderEvent).where(BorderEvent.person_id == person_id)
                              .order_by(BorderEvent.occurred_at)).scalars().all()
     notes = session.execute(select(HostNotification).where(HostNotification.person_id == person_id)
                             .order_by(HostNotification.arrival_date, HostNotification.submitted_at)).scalars().all()
     permits = session.execute(select(ResidencePermit).where(ResidencePermit.person_id == person_id)
                               .order_by(ResidencePermit.valid_from)).scalars().all()
-    granted = principal.all_regions or bool(session.execute(select(
-        exists().where(granted_person_ids(principal).subquery().c.person_id == person_id))).scalar())
     readable = {(table, r.id) for table, rows in (("border_events", events), ("host_notifications", notes),
                                                   ("residence_permits", permits))
                 for r in rows if granted or principal.sees_region(r.kato)}

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
+from kosh.core.security import within_regions
 from kosh.core.validation import DisplayLines
 from kosh.people.schemas import (BirthDate, Country, DocumentNumber, IdentityFields, Name, OptionalDate, RequiredName,
                                  Sex, Strict, _empty_to_none, _today, validate_host_id)
@@ -61,7 +62,7 @@ def _writers_region(kato: str, info: ValidationInfo) -> str:
     """An import row is refused (into the rejects file) when its region is not the importing
     officer's: officers record only in their own regions."""
     regions = (info.context or {}).get("write_regions")
-    if regions is not None and not (kato and any(kato.startswith(p) for p in regions)):
+    if regions is not None and not within_regions(kato, regions):
         raise ValueError(f"KATO {kato or '(none)'} is outside your regions ({', '.join(regions) or 'none'})")
     return kato
 

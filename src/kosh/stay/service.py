@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from kosh.core import audit
 from kosh.core.context import Context
 from kosh.core.errors import FieldError, Forbidden, KoshError, NotFound, ValidationFailed
-from kosh.core.security import Permission, Principal, Role, system_principal, utcnow
+from kosh.core.security import Permission, Principal, Role, system_principal, utcnow, within_regions
 from kosh.core.sql import bulk_insert, reassign
 from kosh.people import service as people
 from kosh.people.countries import normalize_country
@@ -95,20 +95,24 @@ def _reply_ids(principal: Principal, resolved: Sequence, seen_before: set[str]) 
     the link opens nothing). Roles that read no person (hosts, the border feed) get none."""
     if not principal.can(Permission.PERSON_READ):
         return []
-    return sorted({r.person_id for r in resolved if r.created or r.person_id in seen_before})
+    return sorted({r.person_id for r in resolved
+                   if principal.all_regions or r.created or r.person_id in seen_before})
 
 
 def _holders_seen(session: Session, ctx: Context, principal: Principal,
                   refs: Sequence[tuple[str, str]]) -> tuple[set[str], set[str]]:
-    """Of the persons already holding these documents: those the writer sees, and those
-    registered in the writer's regions (all of them for admins)."""
-    holders = {h[0] for h in people.find_documents(session, ctx, refs) if h}
-    if not holders or not principal.can(Permission.PERSON_READ):
+    """For an officer's write: of the persons already holding these documents, those the officer
+    sees and those registered in the officer's regions. Nobody else's write needs them (admins
+    see everyone, hosts and the feed no one, and their notifications register), so imports by
+    the national feed look nothing up twice."""
+    if principal.role != Role.OFFICER:
         return set(), set()
-    seen = people.visible_among(session, principal, sorted(holders))
-    profile = people.profile_of(session, sorted(holders))
-    registered = {pid for pid in holders if principal.writes_anywhere or principal.sees_region(profile[pid][1])}
-    return seen, registered
+    holders = sorted({h[0] for h in people.find_documents(session, ctx, refs) if h})
+    if not holders:
+        return set(), set()
+    profile = people.profile_of(session, holders)
+    registered = {pid for pid in holders if principal.sees_region(profile[pid][1])}
+    return people.visible_among(session, principal, holders), registered
 
 
 def _require_own_region(principal: Principal, kato: str, what: str) -> None:
@@ -397,7 +401,7 @@ def person_stay(session: Session, ctx: Context, principal: Principal, person_id:
     view = people.get_person(session, ctx, principal, person_id, audited=False)
     person_id = view.person.id  # a merged person's id leads to the person it went into
     on = on or local_today(ctx)
-    tl = repository.timeline(session, principal, person_id)
+    tl = repository.timeline(session, principal, person_id, granted=view.complete)
     result = rules.assess(view.person.citizenship, *_engine_inputs(tl.events, tl.notifications, tl.permits), on,
                           ctx.pack.stay_rules)
     findings = repository.findings_of(session, person_id) if view.complete or view.person.region_kato else []
@@ -462,7 +466,7 @@ def _listing(session: Session, ctx: Context, principal: Principal, kind: str, on
             citizenship = normalize_country(citizenship)
         except InvalidIdentifier as exc:
             raise ValidationFailed([FieldError("citizenship", exc.message)]) from None
-    if region and not principal.all_regions and not any(region.startswith(p) for p in principal.regions):
+    if region and not principal.all_regions and not within_regions(region, principal.regions):
         raise Forbidden(f"region {region} is outside your regions ({', '.join(principal.regions) or 'none'})")
     after = decode_cursor(cursor)
     query = repository.overstays if kind == "overstay" else repository.overdue_notifications
