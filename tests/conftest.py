@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from kosh.core import db
-from kosh.core.config import Settings
-from kosh.core.context import Context
-from kosh.core.crypto import Keyring
+from kosh.platform import db
+from kosh.platform.config import Settings
+from kosh.platform.context import Context
+from kosh.platform.crypto import Keyring
 
 PG_URL = os.environ.get("KOSH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -96,7 +96,7 @@ def _cheap_password_hashing():
     """Argon2 at production cost dominates test time; the tests check behaviour, not cost."""
     from argon2 import PasswordHasher
 
-    from kosh.core import security
+    from kosh.platform import security
 
     original = security._hasher
     security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -107,7 +107,7 @@ def _cheap_password_hashing():
 @pytest.fixture
 def home(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
     """A temporary KOSH_HOME (SQLite) for the command line, with settings and engines fresh."""
-    from kosh.core import config
+    from kosh.platform import config
 
     monkeypatch.setenv("KOSH_HOME", str(tmp_path / "kosh"))
     monkeypatch.delenv("KOSH_DATABASE_URL", raising=False)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from kosh.cli import app
-from kosh.core import config, db
+from kosh.platform import config, db
 
 runner = CliRunner()
 
@@ -48,8 +48,8 @@ def test_init_demo_import_and_audit_verify(home):
     r = runner.invoke(app, ["identity", "scan"])
     assert r.exit_code == 0 and "queued for review" in r.output
     assert int(r.output.split()[0]) == 0  # every new person was linked or queued as it was recorded
-    from kosh.core.context import open_context
-    from kosh.identity import evaluation
+    from kosh.platform.context import open_context
+    from benchmarks import evaluation
 
     ctx = open_context()
     truth, wrongly_joined = evaluation.true_pairs(ctx, home / "demo" / "truth.csv")
@@ -77,7 +77,7 @@ def test_init_demo_import_and_audit_verify(home):
 
 
 def test_demo_is_reproducible_for_a_seed(home, tmp_path):
-    from kosh.demo import generate
+    from kosh_demo import generate
 
     a, b = generate(seed=5, size="small"), generate(seed=5, size="small")
     assert a.border_events == b.border_events and a.notifications == b.notifications

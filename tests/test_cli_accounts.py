@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 import factories as f
 from kosh.cli import app
-from kosh.core import auth
-from kosh.core.context import open_context
+from kosh.platform import auth
+from kosh.platform.context import open_context
 
 runner = CliRunner()
 PASSWORD = "correct-horse-battery"

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from kosh.core import auth, db
-from kosh.core.config import Settings
-from kosh.core.context import Context
-from kosh.core.crypto import Keyring
+from kosh.platform import auth, db
+from kosh.platform.config import Settings
+from kosh.platform.context import Context
+from kosh.platform.crypto import Keyring
 from kosh.web.app import create_app
 
 CHROMIUM = os.environ.get("KOSH_CHROMIUM", "/usr/bin/chromium")

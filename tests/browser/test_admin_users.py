@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from browser.conftest import PASSWORD, sign_in
-from kosh.core import auth
+from kosh.platform import auth
 
 pytestmark = pytest.mark.browser
 

@@ -7,9 +7,9 @@ import pytest
 
 import factories as f
 from browser.conftest import PASSWORD, sign_in
-from kosh.core import auth
-from kosh.core.security import system_principal
-from kosh.core.validation import validate_model
+from kosh.platform import auth
+from kosh.platform.security import system_principal
+from kosh.platform.validation import validate_model
 from kosh.stay import service
 from kosh.stay.schemas import NotificationIn
 

@@ -9,7 +9,7 @@ import pytest
 
 from browser.conftest import sign_in
 from identity.test_merge import crossing, notice
-from kosh.core.i18n import translations
+from kosh.platform.i18n import translations
 
 pytestmark = pytest.mark.browser
 

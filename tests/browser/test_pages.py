@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 import factories as f
 from browser.conftest import sign_in
-from kosh.core.security import system_principal
-from kosh.core.validation import validate_model
+from kosh.platform.security import system_principal
+from kosh.platform.validation import validate_model
 from kosh.stay import service
 from kosh.stay.models import HostNotification
 from kosh.stay.schemas import BorderEventIn, NotificationIn

@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from rich.console import Console
 
-from kosh import bench
-from kosh.identity import benchmark as bm
+from benchmarks import bench
+from benchmarks import identity as bm
 from kosh.identity import linking
-from kosh.identity.evaluation import score_clusters
+from benchmarks.evaluation import score_clusters
 
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
@@ -241,7 +241,7 @@ def test_run_identity_rejects_unknown_sets() -> None:
 
 
 def test_the_registry_table_builds_a_demo_and_finds_nothing_left_for_a_rebuild(monkeypatch, tmp_path) -> None:
-    from kosh.core import config, db
+    from kosh.platform import config, db
 
     monkeypatch.setenv("KOSH_HOME", str(tmp_path / "unused"))
     monkeypatch.setenv("KOSH_DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 import factories as f
-from kosh.core import audit
-from kosh.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kosh.core.security import Principal, Role, system_principal
-from kosh.core.validation import validate_model
+from kosh.platform import audit
+from kosh.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kosh.platform.security import Principal, Role, system_principal
+from kosh.platform.validation import validate_model
 from kosh.identity import service as identity
 from kosh.people import service as people
 from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from identity.linkage_data import records
-from kosh.demo import generate
-from kosh.identity import evaluation, linking
+from kosh_demo import generate
+from benchmarks import evaluation
+from kosh.identity import linking
 from kosh.identity.features import features
 from kosh.identity.model import COMPARISONS, Model, ModelError, probability
 

@@ -11,15 +11,15 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from kosh.core import db
-from kosh.core.context import Context
-from kosh.core.security import system_principal
-from kosh.demo import generate
-from kosh.demo.feeds import frame
+from kosh.platform import db
+from kosh.platform.context import Context
+from kosh.platform.security import system_principal
+from kosh_demo import generate
+from kosh_demo.feeds import frame
 from kosh.identity import registry, service as identity
 from kosh.identity.models import IdentityCandidate, IdentityKey, IdentityRecord, PersonMerge
 from kosh.people import service as people
-from kosh.stay import ingest
+from kosh.flows import intake
 
 ADMIN = system_principal("registry tests")
 DEFECTS = ("passport_renewal", "typo_dropped_letter", "typo_doubled_letter", "typo_homoglyph", "name_swap",
@@ -47,7 +47,7 @@ def feed_files(tmp_path_factory) -> dict[str, Path]:
 
 def _import(ctx: Context, feeds: dict[str, Path]) -> None:
     for kind in ("border_events", "notifications"):
-        report = ingest.import_file(ctx, ADMIN, feeds[kind], kind, chunk_rows=60)
+        report = intake.import_file(ctx, ADMIN, feeds[kind], kind, chunk_rows=60)
         assert report.rejected == 0
 
 

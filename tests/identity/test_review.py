@@ -7,7 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from kosh.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kosh.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kosh.identity import service as identity
 from kosh.identity.models import IdentityCandidate
 from kosh.people import service as people

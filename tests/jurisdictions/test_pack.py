@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from kosh.jurisdictions import PACKS_ROOT, PackError, load_pack, load_pack_from_dir
+from kosh.jurisdictions import (
+    PACKS_ROOT,
+    PackError,
+    interface_locales,
+    load_pack,
+    load_pack_from_dir,
+    passport_romanisation,
+)
 from kosh.jurisdictions.schema import WorkingCalendar
 
 D = dt.date
@@ -332,3 +343,167 @@ def test_retention_kept_kind_has_no_term_and_a_pack_may_have_no_rules(tmp_path):
     assert problems_of(folder) == ["kz/retention.toml: rule[6]: a kept kind has no term"]
     (folder / "retention.toml").unlink()
     assert load_pack_from_dir(folder).retention.rules == ()
+
+
+# --- generic schema: declared bases, names by locale, member lists, fine unit ------------------
+
+
+def test_bases_are_declared_by_the_pack(kz):
+    assert set(kz.stay_rules.bases) == {"visa_free", "eaeu", "visa_required"}
+    assert {r.basis for r in kz.stay_rules.all_rules()} <= set(kz.stay_rules.bases)
+
+
+def test_unknown_basis_names_file_and_field(tmp_path):
+    folder = broken_copy(tmp_path, "stay.toml", 'basis = "eaeu"\nlegal_basis', 'basis = "eu"\nlegal_basis')
+    assert problems_of(folder) == [
+        "kz/stay.toml: group[0].version[0].basis: unknown basis 'eu' "
+        "(declared in [bases]: visa_free, eaeu, visa_required)"
+    ]
+
+
+def test_host_notification_applies_only_to_declared_bases(tmp_path):
+    folder = broken_copy(tmp_path, "stay.toml", 'applies_to = ["visa_free", "eaeu", "visa_required"]',
+                         'applies_to = ["visa_free", "eaeu", "transit"]')
+    assert problems_of(folder) == [
+        "kz/stay.toml: host_notification.applies_to[2]: unknown basis 'transit' "
+        "(declared in [bases]: visa_free, eaeu, visa_required)"
+    ]
+
+
+def test_host_notification_applies_to_every_basis_when_unset(tmp_path):
+    folder = broken_copy(tmp_path, "stay.toml", 'applies_to = ["visa_free", "eaeu", "visa_required"]\n', "")
+    rule = load_pack_from_dir(folder).stay_rules.host_notification
+    assert rule.applies_to == {"visa_free", "eaeu", "visa_required"}
+
+
+def test_region_names_by_locale(kz):
+    almaty = kz.region_for_kato("751700000")
+    assert {locale: almaty.name(locale) for locale in kz.locales} == almaty.names
+    assert almaty.name("de") == almaty.name("en")  # a locale without a name falls back to English
+    assert len({hash(r) for r in kz.regions}) == len(kz.regions)
+
+
+def test_region_without_a_name_in_an_interface_language(tmp_path):
+    folder = broken_copy(tmp_path, "regions.toml", ', kk = "Абай облысы" }', " }")
+    assert problems_of(folder) == [
+        "kz/regions.toml: region[0].names: no name in 'kk', an interface language of the pack (pack.toml locales)"
+    ]
+
+
+def test_region_name_with_a_bad_locale_code(tmp_path):
+    folder = broken_copy(tmp_path, "regions.toml", 'kk = "Абай облысы"', 'KK = "Абай облысы"')
+    problems = problems_of(folder)
+    assert problems[0] == "kz/regions.toml: region[0].names: a locale is 2–3 lower-case letters (got 'KK')"
+
+
+def test_member_lists_are_expanded_into_each_version(kz):
+    before = kz.stay_rules.rule_for("DEU", D(2022, 6, 1))
+    after = kz.stay_rules.rule_for("DEU", D(2023, 1, 27))
+    group = next(g for g in kz.stay_rules.groups if g.code == before.group)
+    assert before.group == after.group == "unilateral_visa_free"
+    assert [len(v.members) for v in group.version] == [42, 42]
+    assert group.version[0].members == group.version[1].members
+    assert group.version[0].members[:3] == ("AUS", "AUT", "BEL")
+
+
+def test_unknown_list_names_file_and_field(tmp_path):
+    folder = broken_copy(tmp_path, "stay.toml", 'lists = ["unilateral_2016"]', 'lists = ["unilateral_2061"]')
+    assert problems_of(folder) == [
+        "kz/stay.toml: group[2].version[0].lists[0]: unknown list 'unilateral_2061' "
+        "(declared in [lists]: unilateral_2016)"
+    ]
+
+
+def test_list_members_are_checked_like_members(tmp_path):
+    folder = broken_copy(tmp_path, "stay.toml", '"AUS", "AUT", "BEL", "BGR"', '"AUS", "AUT", "BEL", "XYZ"')
+    assert problems_of(folder) == ["kz/stay.toml: lists.unilateral_2016[3]: unknown ISO 3166-1 alpha-3 code 'XYZ'"]
+    folder = broken_copy(tmp_path / "2", "stay.toml", '"AUS", "AUT", "BEL", "BGR"', '"AUS", "AUT", "BEL", "KGZ"')
+    problems = problems_of(folder)
+    assert problems[0] == ("kz/stay.toml: group[2].version[0].lists[0]: 'KGZ' (list 'unilateral_2016') is also "
+                           "listed in group[0].version[0] for overlapping dates")
+
+
+def test_a_member_also_in_a_named_list_is_refused(tmp_path):
+    folder = broken_copy(tmp_path, "stay.toml", 'lists = ["unilateral_2016"]',
+                         'lists = ["unilateral_2016"]\nmembers = ["DEU"]')
+    assert problems_of(folder) == [
+        "kz/stay.toml: group[2].version[0].members[0]: 'DEU' is already a member through "
+        "group[2].version[0].lists[0]"
+    ]
+
+
+def test_a_list_no_version_uses_is_refused(tmp_path):
+    folder = broken_copy(tmp_path, "stay.toml", "[lists]\n", '[lists]\nspare = ["FRA"]\n')
+    assert problems_of(folder) == ["kz/stay.toml: lists.spare: no rule version refers to this list"]
+
+
+def test_fine_unit_is_declared_by_the_pack(kz, tmp_path):
+    assert kz.fine_unit is not None and (kz.fine_unit.code, kz.fine_unit.currency) == ("MCI", "KZT")
+    assert kz.mci == {2017: 2269, 2024: 3692, 2026: 4325}
+    folder = broken_copy(tmp_path, "pack.toml", "{ year = 2024, amount = 3692 }", "{ year = 2017, amount = 3692 }")
+    assert problems_of(folder) == ["kz/pack.toml: fine_unit.values: a year is listed twice"]
+
+
+def test_interface_locales_read_from_pack_toml_alone(kz):
+    assert interface_locales("kz") == kz.locales == ("en", "ru", "kk")
+    assert interface_locales() is interface_locales("kz")  # read once
+
+
+def test_passport_romanisation_is_pack_data(kz):
+    assert passport_romanisation("kz") == kz.passport_romanisation
+    assert kz.passport_romanisation["UZB"] == "uz" and "DEU" not in kz.passport_romanisation
+
+
+# --- sources -----------------------------------------------------------------------------------
+
+REPO_ROOT = PACKS_ROOT.parents[2]
+# A relative file path in a pack's text (comments included), e.g. docs/sources/retention.md;
+# web addresses are not matched (a path inside one is preceded by '/', '.' or ':').
+LOCAL_PATH = re.compile(r"(?<![\w.:/-])[\w-]+(?:/[\w.-]+)+\.[a-z]{2,4}\b")
+
+
+def _documents_and_urls(value: object) -> tuple[list[str], list[str]]:
+    documents: list[str] = []
+    urls: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "document":
+                documents.append(item)
+            elif key == "url":
+                urls.append(item)
+            else:
+                d, u = _documents_and_urls(item)
+                documents += d
+                urls += u
+    elif isinstance(value, list):
+        for item in value:
+            d, u = _documents_and_urls(item)
+            documents += d
+            urls += u
+    return documents, urls
+
+
+@pytest.mark.parametrize("pack_file", sorted(PACKS_ROOT.glob("*/*.toml")), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_source_a_pack_cites_is_a_url_or_a_file_of_the_repository(pack_file: Path):
+    text = pack_file.read_text(encoding="utf-8")
+    documents, urls = _documents_and_urls(tomllib.loads(text))
+    cited = set(documents) | set(LOCAL_PATH.findall(text))
+    missing = sorted(path for path in cited if not (REPO_ROOT / path).is_file())
+    assert missing == [], f"{pack_file.name} cites files that are not in the repository"
+    assert all(url.startswith(("https://", "http://")) for url in urls)
+
+
+def test_the_kz_pack_cites_its_domain_notes_from_the_repository():
+    texts = [f.read_text(encoding="utf-8") for f in (PACKS_ROOT / "kz").glob("*.toml")]
+    cited = {path for text in texts for path in LOCAL_PATH.findall(text)}
+    assert {"docs/sources/kazakhstan-rules.md", "docs/sources/retention.md"} <= cited
+    notes = (REPO_ROOT / "docs" / "sources" / "kazakhstan-rules.md").read_text(encoding="utf-8")
+    assert "4,325 KZT" in notes and "## 1. Stay and registration" in notes and "**KATO**" in notes
+
+
+def test_the_pack_imports_no_platform_or_capability():
+    # jurisdictions is data, the lowest layer: the platform and the capabilities read it, not back
+    code = ("import sys, kosh.jurisdictions; "
+            "print(sorted(m for m in sys.modules if m.startswith('kosh.') and not m.startswith('kosh.jurisdictions')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 
 import factories as f
-from kosh.core import auth
-from kosh.core.context import Context
-from kosh.core.errors import CONCURRENT_WRITE, database_conflict
-from kosh.core.security import system_principal
-from kosh.core.validation import validate_model
+from kosh.platform import auth
+from kosh.platform.context import Context
+from kosh.platform.errors import CONCURRENT_WRITE, database_conflict
+from kosh.platform.security import system_principal
+from kosh.platform.validation import validate_model
 from kosh.people import names
 from kosh.people import service as people
 from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument
@@ -276,8 +276,8 @@ def _travellers(n: int) -> list[dict]:
 def test_imports_and_api_writers_of_the_same_persons(wide_ctx, tmp_path):
     import polars as pl
 
-    from kosh.demo.feeds import write_frame
-    from kosh.stay import ingest
+    from kosh_demo.feeds import write_frame
+    from kosh.flows import intake
     from kosh.stay.models import BorderEvent
 
     ctx = wide_ctx
@@ -288,7 +288,7 @@ def test_imports_and_api_writers_of_the_same_persons(wide_ctx, tmp_path):
         feed = [f.border_event(source_event_id=f"F{k}-{i:03d}", nationality="UZB", **p,
                                occurred_at=f"2026-02-{1 + k:02d}T08:00:00+05:00") for i, p in enumerate(order)]
         feeds.append(write_frame(pl.DataFrame(feed), tmp_path / f"feed{k}.csv", "csv"))
-    imports = [lambda path=path: ingest.import_file(ctx, ADMIN, path, "border_events", chunk_rows=100,
+    imports = [lambda path=path: intake.import_file(ctx, ADMIN, path, "border_events", chunk_rows=100,
                                                      rejects_dir=tmp_path / "rejects") for path in feeds]
     notes = [record_note(ctx, f.notification(citizenship="UZB", patronymic="", **people_[i % 3]))
              for i in range(8)]

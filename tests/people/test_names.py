@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kosh.jurisdictions import passport_romanisation
 from kosh.people.names import (
     GENERIC_CYRILLIC,
     ROMANIZATION_TABLES,
@@ -184,6 +185,12 @@ def test_romanize_rejects_an_unknown_language() -> None:
 )
 def test_language_for_citizenship(alpha3: str | None, language: str | None) -> None:
     assert language_for_citizenship(alpha3) == language
+
+
+def test_every_romanisation_the_pack_names_has_a_table() -> None:
+    # which table a citizenship's passports use is jurisdiction data (the pack's names.toml)
+    assert passport_romanisation()
+    assert set(passport_romanisation().values()) <= set(ROMANIZATION_TABLES)
 
 
 CYRILLIC_LETTERS = [chr(c) for c in range(0x0400, 0x0500) if unicodedata.category(chr(c)).startswith("L")]

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from kosh.core.validation import BIDI_CONTROLS, TextInput, check_display_text
+from kosh.platform.validation import BIDI_CONTROLS, TextInput, check_display_text
 from kosh.people.schemas import PersonIn
 
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u3164\u115f\u1160\u2800 \u00a0\u2003\u0301"

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 import factories as f
-from kosh.core.errors import Forbidden, NotFound
-from kosh.core.security import Principal, Role, system_principal
-from kosh.core.validation import validate_model
+from kosh.platform.errors import Forbidden, NotFound
+from kosh.platform.security import Principal, Role, system_principal
+from kosh.platform.validation import validate_model
 from kosh.people import service as people
 from kosh.stay import service
 from kosh.stay.models import BorderEvent, StayStatus
@@ -123,7 +123,7 @@ def test_analyst_never_reads_a_person(ctx):
 
 
 def test_host_submits_only_as_itself_and_sees_own(ctx):
-    from kosh.core import auth
+    from kosh.platform import auth
 
     with ctx.transaction() as s:
         host = auth.principal_for(auth.create_user(s, ctx, username="host", password="x" * 12, role="host",
@@ -178,7 +178,7 @@ def test_feed_gaps_become_findings_not_silence(ctx):
 
 
 def test_lists_filter_by_citizenship(ctx):
-    from kosh.core.errors import ValidationFailed
+    from kosh.platform.errors import ValidationFailed
 
     events(ctx, f.border_event(occurred_at="2026-01-05T09:00:00+05:00"),
            f.border_event(document_number="AC7000001", nationality="KGZ", issuing_state="KGZ", checkpoint="KORDAY",

@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import factories as f
-from kosh.core import auth
+from kosh.platform import auth
 from kosh.web.app import create_app
 
 PASSWORD = "correct-horse-battery"

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 import factories as f
-from kosh.core import auth
-from kosh.core.security import ROLE_PERMISSIONS, Permission as P, Principal, Role
+from kosh.platform import auth
+from kosh.platform.security import ROLE_PERMISSIONS, Permission as P, Principal, Role
 from kosh.identity.models import IdentityCandidate
 from kosh.people import iin
-from kosh.stay import ingest
+from kosh.flows import intake
 from web.conftest import PASSWORD, token_for
 
 # -- the route table ------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def world(ctx, client, users, tmp_path) -> World:  # noqa: ANN001
     with ctx.transaction() as s:
         admin_user = auth.user_by_name(s, "admin")
         principal = Principal("admin", Role.ADMIN, user_id=admin_user.id)
-    report = ingest.import_file(ctx, principal, permits, "residence_permits")
+    report = intake.import_file(ctx, principal, permits, "residence_permits")
     assert report.accepted == 1 and report.rejected == 1
     victim = token_for(client, "victim")
     grant = _ok(client.post("/api/v1/break-glass", json={"person_id": t, "purpose": "case 55/2026 for the matrix",
@@ -667,7 +667,7 @@ def test_seeded_scope_is_what_the_matrix_relies_on(client, world):
 def test_writes_under_another_regions_document_reveal_no_one(client, world):
     """A write that names the document of a person out of the writer's scope is refused without
     naming them, or accepted with no id of theirs in the reply — nor in what the writer reads next."""
-    w, ids, h = world, world.ids, world.headers
+    w = world
     problems: list[str] = []
 
     def run(username: str, call: Call, expect: set[int], ids_in_reply: bool = False) -> None:

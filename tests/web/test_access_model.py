@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 import factories as f
-from kosh.core import auth
-from kosh.core.errors import Forbidden
-from kosh.core.models import AuditRecord, BreakGlassGrant
+from kosh.platform import auth
+from kosh.platform.errors import Forbidden
+from kosh.platform.models import AuditRecord, BreakGlassGrant
 from kosh.identity.models import PersonMerge
 from kosh.people.models import Person, TravelDocument
 from kosh.stay.models import HostNotification, StayStatus
@@ -251,8 +251,8 @@ def test_undoing_a_merge_needs_both_persons_in_the_officers_regions(client, user
 def test_an_officers_import_rejects_rows_outside_their_regions(ctx, tmp_path):
     import csv
 
-    from kosh.core.security import Principal, Role
-    from kosh.stay import ingest
+    from kosh.platform.security import Principal, Role
+    from kosh.flows import intake
 
     rows = [f.notification(document_number="FA5000001"), f.notification(document_number="FA5000002",
                                                                           kato=TURKISTAN_KATO)]
@@ -262,7 +262,7 @@ def test_an_officers_import_rejects_rows_outside_their_regions(ctx, tmp_path):
         writer.writeheader()
         writer.writerows(rows)
     almaty = Principal("almaty", Role.OFFICER, user_id=None, regions=("75",))
-    report = ingest.import_file(ctx, almaty, path, "notifications", rejects_dir=tmp_path / "rejects")
+    report = intake.import_file(ctx, almaty, path, "notifications", rejects_dir=tmp_path / "rejects")
     assert (report.accepted, report.rejected) == (1, 1)
     rejects = (tmp_path / "rejects").glob("*")
     text = "".join(p.read_text(encoding="utf-8") for p in rejects)
@@ -271,7 +271,7 @@ def test_an_officers_import_rejects_rows_outside_their_regions(ctx, tmp_path):
         assert s.execute(sa.select(HostNotification.kato)).scalars().all() == ["751710000"]
     border = Principal("feed", Role.BORDER, user_id=None)
     with pytest.raises(Forbidden, match="role 'border' may not submit arrival notifications"):
-        ingest.import_file(ctx, border, path, "notifications", rejects_dir=tmp_path / "r2")
+        intake.import_file(ctx, border, path, "notifications", rejects_dir=tmp_path / "r2")
 
 
 def test_a_hosts_list_names_no_person_and_refuses_an_offset_past_any_page(client, users, ctx, turkistan_person):

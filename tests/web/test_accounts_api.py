@@ -9,8 +9,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from kosh.core import auth
-from kosh.core.security import system_principal
+from kosh.platform import auth
+from kosh.platform.security import system_principal
 from kosh.web.app import create_app
 from web.conftest import PASSWORD, token_for
 
@@ -48,7 +48,7 @@ def test_throttled_sign_in_is_a_429_problem_with_retry_after_and_spares_other_cl
     body = _problem(r, 429)
     # The wait is what is left of the policy's delay after the fifth failure, in whole seconds
     # rounded up: the policy's 2 s, or less on a slow run (the exact sequence is tested with a
-    # fixed clock in tests/core/test_accounts.py).
+    # fixed clock in tests/platform/test_accounts.py).
     wait = body["retry_after"]
     assert 1 <= wait <= _first_delay(client) and r.headers["retry-after"] == str(wait)
     assert f"try again in {wait} second" in body["detail"]

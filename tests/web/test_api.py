@@ -136,7 +136,7 @@ def test_cookie_post_without_csrf_is_refused(client, users, ctx):
 
 
 def test_auditor_reads_and_verifies_the_trail_others_cannot(client, users, ctx):
-    from kosh.core import auth
+    from kosh.platform import auth
 
     with ctx.transaction() as s:
         auth.create_user(s, ctx, username="auditor", password=users, role="auditor")

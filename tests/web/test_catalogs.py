@@ -7,7 +7,7 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from kosh.core.i18n import LOCALE_DIR, translations
+from kosh.platform.i18n import LOCALE_DIR, translations
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 TRANSLATED = ("ru", "kk")

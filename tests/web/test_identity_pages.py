@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from identity.test_merge import ADMIN
 from identity.test_review import second_passport_case
-from kosh.core.i18n import translations
+from kosh.platform.i18n import translations
 from kosh.identity import service as identity
 from kosh.identity.models import IdentityCandidate, PersonMerge
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import factories as f
-from kosh.core.i18n import translations
-from kosh.stay import ingest
+from kosh.platform.i18n import translations
+from kosh.flows import intake
 from kosh.stay.models import HostNotification, ImportBatch
 from kosh.web.app import create_app
 
@@ -89,17 +89,17 @@ def test_upload_is_owner_only_and_removed_once_imported(app, ctx, users, tmp_pat
     ctx.settings.home.chmod(0o755)  # as an earlier version left it
     almaty = _signed_in(app, "almaty", users)
     seen_modes = []
-    original = ingest.prepare_import
+    original = intake.prepare_import
 
     def spying(ctx_, principal, path, kind, **kw):
         seen_modes.append((stat.S_IMODE(path.parent.stat().st_mode), stat.S_IMODE(path.stat().st_mode)))
         return original(ctx_, principal, path, kind, **kw)
 
-    ingest.prepare_import, restore = spying, ingest.prepare_import
+    intake.prepare_import, restore = spying, intake.prepare_import
     try:
         assert _upload(almaty, _feed(tmp_path)).status_code == 200
     finally:
-        ingest.prepare_import = restore
+        intake.prepare_import = restore
     batch = _finished(ctx)
     assert seen_modes == [(0o700, 0o600)]
     assert stat.S_IMODE(ctx.settings.home.stat().st_mode) == 0o700
@@ -122,7 +122,7 @@ def test_refused_and_failed_uploads_are_removed(app, ctx, users, tmp_path, monke
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(ingest, "prepare_import", broken)
+    monkeypatch.setattr(intake, "prepare_import", broken)
     try:
         assert _upload(almaty, _feed(tmp_path)).status_code == 500
     except RuntimeError:  # a test client that re-raises server errors
@@ -130,7 +130,7 @@ def test_refused_and_failed_uploads_are_removed(app, ctx, users, tmp_path, monke
     assert _uploads(ctx) == []
     monkeypatch.undo()
 
-    monkeypatch.setattr(ingest, "run_import", broken)
+    monkeypatch.setattr(intake, "run_import", broken)
     assert _upload(almaty, _feed(tmp_path)).status_code == 200
     assert _finished(ctx).status == "failed"
     deadline = time.monotonic() + 10
@@ -146,8 +146,8 @@ def test_a_file_over_the_row_cap_is_refused_as_problem_json_in_the_readers_langu
     assert r.status_code == 413 and r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
     assert body["status"] == 413 and body["type"] == "urn:kosh:problem:too-many-rows"
-    expected = translations("ru").gettext(ingest.TOO_MANY_ROWS)
-    assert expected != ingest.TOO_MANY_ROWS
+    expected = translations("ru").gettext(intake.TOO_MANY_ROWS)
+    assert expected != intake.TOO_MANY_ROWS
     assert re.fullmatch(re.escape(expected).replace(re.escape("%(name)s"), r"\w+\.csv")
                         .replace(re.escape("%(limit)s"), "5"), body["detail"]), body["detail"]
     page = _upload(almaty, _feed(tmp_path, n=6))
@@ -164,7 +164,7 @@ def test_an_upload_of_a_file_being_imported_is_a_409_naming_the_importer(app, ct
     with ctx.transaction() as s:
         s.add(ImportBatch(kind="notifications", filename="feed.csv", content_sha256=digest, rows_total=6,
                           started_by="almaty", status="running"))
-    held = ingest.try_lock(ctx, "notifications", digest)  # the first importer is still at work
+    held = intake.try_lock(ctx, "notifications", digest)  # the first importer is still at work
     try:
         south = _signed_in(app, "south", users)
         r = _upload(south, content, accept="application/problem+json")
@@ -185,7 +185,7 @@ def test_progress_of_an_import_whose_importer_died_says_so_and_stops_polling(app
         s.flush()
         batch_id = batch.id
     almaty = _signed_in(app, "almaty", users)
-    held = ingest.try_lock(ctx, "border_events", "1" * 64)
+    held = intake.try_lock(ctx, "border_events", "1" * 64)
     try:
         r = almaty.get(f"/import/batches/{batch_id}")
         assert 'data-batch-status="running"' in r.text and "hx-get" in r.text

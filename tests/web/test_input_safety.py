@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 import factories as f
 from conftest_helpers import count
-from kosh.core.models import LoginAttempt
+from kosh.platform.models import LoginAttempt
 from kosh.people.models import Person
 from kosh.stay.models import HostNotification
 from kosh.web.app import create_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from kosh.core import auth, i18n
+from kosh.platform import auth, i18n
 from kosh.web.app import create_app
 
 
@@ -59,7 +59,7 @@ def test_open_redirect_is_refused(web):
 
 
 def test_calculator_explains_itself_in_the_chosen_language(web):
-    from kosh.core.i18n import translations
+    from kosh.platform.i18n import translations
     from kosh.stay import rules
 
     query = "citizenship=UZB&start=2026-01-05&end=2026-02-10&on=2026-04-01"
@@ -93,9 +93,9 @@ def test_import_progress_says_when_rows_are_stored_and_statuses_are_being_recomp
         batch_id = batch.id
     web.post("/login", data={"username": "officer", "password": "x" * 12})
     recomputing = "bringing the stay status of the persons concerned up to date"
-    from kosh.stay import ingest
+    from kosh.flows import intake
 
-    importer = ingest.try_lock(sqlite_ctx, "border_events", "0" * 64)  # its importer is at work
+    importer = intake.try_lock(sqlite_ctx, "border_events", "0" * 64)  # its importer is at work
     r = web.get(f"/import/batches/{batch_id}")
     importer.release()
     assert r.status_code == 200 and recomputing in r.text and "Finished." not in r.text

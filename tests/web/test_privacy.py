@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import factories as f
-from kosh.core import db
-from kosh.core.models import User
+from kosh.platform import db
+from kosh.platform.models import User
 from kosh.web.app import create_app
 from web.conftest import token_for
 

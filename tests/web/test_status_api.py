@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories as f
-from kosh.core.models import AuditRecord
+from kosh.platform.models import AuditRecord
 from web.conftest import token_for
 
 PROBLEM = "application/problem+json"

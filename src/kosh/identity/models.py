@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kosh.core.db import Base, UTCDateTime
-from kosh.core.models import utcnow
+from kosh.platform.db import Base, UTCDateTime
+from kosh.platform.models import utcnow
 
 
 class PersonMerge(Base):

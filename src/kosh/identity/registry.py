@@ -19,16 +19,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from kosh.core import audit
-from kosh.core.context import Context
-from kosh.core.security import Principal, system_principal
-from kosh.core.sql import bulk_insert, in_values
+from kosh.platform import audit
+from kosh.platform.context import Context
+from kosh.platform.security import Principal, system_principal
+from kosh.platform.sql import bulk_insert, in_values
 from kosh.identity import features as feat
 from kosh.identity import linking
 from kosh.identity.model import Model

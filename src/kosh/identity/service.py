@@ -12,16 +12,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kosh.core import audit
-from kosh.core.context import Context
-from kosh.core.errors import Conflict, FieldError, NotFound, ValidationFailed
-from kosh.core.security import Permission, Principal, utcnow
+from kosh.platform import audit, events
+from kosh.platform.context import Context
+from kosh.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
+from kosh.platform.security import Permission, Principal, utcnow
 from kosh.identity.models import IdentityCandidate, PersonMerge
 from kosh.people import service as people
-from kosh.stay import service as stay
 
 
 def _reason(reason: str) -> str:
@@ -62,8 +61,10 @@ def merge(session: Session, ctx: Context, principal: Principal, first_id: str, s
             raise Conflict(f"person {p.id} was merged into {p.merged_into} already")
     kept = kept_of(a, b)
     merged = b if kept is a else a
-    moved = people.move_identity(session, merged.id, kept.id) | stay.move_records(session, merged.id, kept.id)
-    stay.recompute_after_identity_change(session, ctx, [kept.id], gone=[merged.id], defer=defer_refresh)
+    moved = people.move_identity(session, merged.id, kept.id)
+    # Every other capability holding rows of the merged person moves its own (stay: crossings,
+    # notifications, permits, and its status anew) and lists what it moved for the undo.
+    events.publish(session, ctx, events.PersonsMerged(kept.id, merged.id, moved, defer_refresh))
     record = PersonMerge(kept_id=kept.id, merged_id=merged.id, reason=reason, decided_by=principal.username,
                          moved=json.dumps(moved, sort_keys=True))
     session.add(record)
@@ -97,8 +98,7 @@ def unmerge(session: Session, ctx: Context, principal: Principal, merge_id: int,
         raise Conflict(f"person {record.kept_id} was itself merged later (merge {later}): undo that merge first")
     moved = json.loads(record.moved)
     people.restore_identity(session, moved, record.kept_id, record.merged_id)
-    stay.restore_records(session, moved, record.kept_id, record.merged_id, moved.get("travel_documents", []))
-    stay.recompute_after_identity_change(session, ctx, [record.kept_id, record.merged_id])
+    events.publish(session, ctx, events.PersonsUnmerged(record.kept_id, record.merged_id, moved))
     record.undone_at, record.undone_by, record.undo_reason = utcnow(), principal.username, reason
     # The pair accepted from the queue turned out to be two persons.
     session.execute(update(IdentityCandidate).where(IdentityCandidate.merge_id == record.id).values(

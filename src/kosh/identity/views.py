@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from kosh.core.context import Context
-from kosh.core.errors import Conflict, ValidationFailed
-from kosh.core.i18n import gettext_for
-from kosh.core.security import Permission, Principal
+from kosh.platform.context import Context
+from kosh.platform.errors import Conflict, ValidationFailed
+from kosh.platform.i18n import gettext_for
+from kosh.platform.security import Permission, Principal
 from kosh.identity import service
-from kosh.identity.api import CandidateId, MergeId
+from kosh.identity.api import CandidateId
 from kosh.people import service as people
-from kosh.web.deps import check_csrf, get_ctx, require_principal
-from kosh.web.messages import N_
-from kosh.web.templating import render, request_lang
+from kosh.platform.http import check_csrf, get_ctx, require_principal
+from kosh.platform.words import N_
+from kosh.platform.pages import render, request_lang
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -120,30 +120,3 @@ def decide(candidate_id: CandidateId, request: Request, decision: str = Form("")
         return _pair_page(request, ctx, principal, candidate_id, status_code=exc.status, reason=reason,
                           conflict=exc.detail)
     return RedirectResponse(f"/identity/review/{candidate_id}?decided=1", status_code=303)
-
-
-@router.post("/identity/merges/{merge_id}/undo")
-def undo(merge_id: MergeId, request: Request, reason: str = Form(""), person: str = Form(""),
-         csrf_token: str = Form(""), ctx: Context = Depends(get_ctx)) -> Response:
-    """Undo a merge from the person page; a refused undo shows that page again with the message."""
-    principal = require_principal(request)
-    principal.require(Permission.IDENTITY_MERGE)
-    check_csrf(request, csrf_token)
-    reason, person = reason.strip(), person.strip()[:36]
-    try:
-        with ctx.transaction() as s:
-            record = service.unmerge(s, ctx, principal, merge_id, reason)
-    except (ValidationFailed, Conflict) as exc:
-        if not person:
-            raise
-        from kosh.stay.views import person_response
-
-        _ = gettext_for(request_lang(request))
-        if isinstance(exc, ValidationFailed):
-            message = _("Give the reason for undoing this merge.") if not reason else "; ".join(
-                e.message for e in exc.errors)
-        else:
-            message = _("This merge was undone already.") if isinstance(exc, service.AlreadyUndone) else exc.detail
-        return person_response(request, ctx, principal, person, status_code=exc.status,
-                               undo_error=(merge_id, message), undo_reason=reason)
-    return RedirectResponse(f"/persons/{record.kept_id}?undone={record.id}", status_code=303)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -21,12 +23,14 @@ from pydantic import BaseModel, ValidationError
 from kosh.jurisdictions.schema import (
     MAX_ORD,
     MIN_ORD,
+    WEEKDAY_INDEX,
     CalendarFile,
     Checkpoint,
     CheckpointsFile,
     CitizenshipGroup,
     HostNotificationRule,
     JurisdictionPack,
+    NamesFile,
     PackFile,
     Region,
     RegionsFile,
@@ -38,11 +42,11 @@ from kosh.jurisdictions.schema import (
     StayRule,
     StayRules,
     StayRuleVersion,
-    WEEKDAY_INDEX,
     WorkingCalendar,
 )
 
 __all__ = [
+    "DEFAULT_PACK",
     "PACKS_ROOT",
     "Checkpoint",
     "CitizenshipGroup",
@@ -56,11 +60,14 @@ __all__ = [
     "StayRuleVersion",
     "StayRules",
     "WorkingCalendar",
+    "interface_locales",
     "load_pack",
     "load_pack_from_dir",
+    "passport_romanisation",
 ]
 
 PACKS_ROOT = Path(__file__).resolve().parent
+DEFAULT_PACK = "kz"
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -73,25 +80,60 @@ class PackError(ValueError):
         super().__init__("\n".join(problems))
 
 
-def load_pack(code: str = "kz") -> JurisdictionPack:
+def load_pack(code: str = DEFAULT_PACK) -> JurisdictionPack:
     """The pack shipped in `jurisdictions/<code>/`, loaded once per process."""
     return _load_shipped_pack(code)
 
 
 @lru_cache(maxsize=None)
 def _load_shipped_pack(code: str) -> JurisdictionPack:
+    return load_pack_from_dir(_shipped_folder(code))
+
+
+def _shipped_folder(code: str) -> Path:
     if not re.fullmatch(r"[a-z]{2,8}", code):
         raise PackError([f"{code!r}: a pack code is 2–8 lower-case letters"])
     folder = PACKS_ROOT / code
     if not folder.is_dir():
         raise PackError([f"{code}: no such jurisdiction pack"])
-    return load_pack_from_dir(folder)
+    return folder
+
+
+def _read_one(code: str, filename: str, model: type[_M], optional: bool = False) -> _M:
+    """One file of a shipped pack, validated on its own (without loading the whole pack)."""
+    loader = _Loader(_shipped_folder(code))
+    result = loader.read(filename, model, optional=optional)
+    if loader.problems or result is None:
+        raise PackError(loader.problems)
+    return result
+
+
+def interface_locales(code: str = DEFAULT_PACK) -> tuple[str, ...]:
+    """The interface languages the pack's pack.toml declares, in menu order (reads that file
+    only, once per process)."""
+    return _interface_locales(code)
+
+
+@lru_cache(maxsize=None)
+def _interface_locales(code: str) -> tuple[str, ...]:
+    return _read_one(code, "pack.toml", PackFile).locales
+
+
+def passport_romanisation(code: str = DEFAULT_PACK) -> Mapping[str, str]:
+    """Citizenship (alpha-3) → the romanisation its passports write names in, from names.toml
+    (reads that file only, once per process; empty when the pack has none)."""
+    return _passport_romanisation(code)
+
+
+@lru_cache(maxsize=None)
+def _passport_romanisation(code: str) -> Mapping[str, str]:
+    return MappingProxyType(dict(_read_one(code, "names.toml", NamesFile, optional=True).passport_romanisation))
 
 
 def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     """Read and validate the pack in `path` (pack.toml, regions.toml, checkpoints.toml,
-    calendar.toml, stay.toml, and retention.toml when present); every problem found is reported
-    in one PackError."""
+    calendar.toml, stay.toml, and retention.toml and names.toml when present); every problem
+    found is reported in one PackError."""
     folder = Path(path)
     loader = _Loader(folder)
     meta = loader.read("pack.toml", PackFile)
@@ -100,12 +142,13 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     calendar = loader.read("calendar.toml", CalendarFile)
     stay = loader.read("stay.toml", StayFile)
     retention = loader.read("retention.toml", RetentionFile, optional=True)
+    names = loader.read("names.toml", NamesFile, optional=True)
     if meta is not None and meta.code != folder.name:
         loader.problem("pack.toml", "code", f"must match the folder name {folder.name!r} (got {meta.code!r})")
     if meta is not None and not meta.locales:
         loader.problem("pack.toml", "locales", "must list at least one locale")
     if regions is not None:
-        _check_regions(loader, regions)
+        _check_regions(loader, regions, meta)
     if regions is not None and checkpoints is not None:
         _check_checkpoints(loader, regions, checkpoints, meta)
     if calendar is not None:
@@ -116,7 +159,7 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
         _check_retention(loader, retention)
     if loader.problems:
         raise PackError(loader.problems)
-    assert meta and regions and calendar and stay and retention  # all read without problems
+    assert meta and regions and calendar and stay and retention and names  # all read without problems
     working_calendar = WorkingCalendar.from_provider(
         calendar.holidays_provider,
         weekend=[WEEKDAY_INDEX[d] for d in calendar.weekend],
@@ -124,17 +167,19 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
         extra_working_days=[o.date for o in calendar.extra_working_days],
     )
     notification = stay.host_notification
+    applies_to = notification.applies_to if notification.applies_to is not None else tuple(stay.bases)
     stay_rules = StayRules(
-        stay.group,
+        [group.expanded(stay.lists) for group in stay.group],
         HostNotificationRule(
             working_days=notification.working_days,
-            applies_to=frozenset(notification.applies_to),
+            applies_to=frozenset(applies_to),
             source=notification.source,
             note=notification.note,
         ),
         working_calendar,
         own_citizenship=meta.citizenship,
         lookback_days=stay.lookback_days,
+        bases=stay.bases,
     )
     return JurisdictionPack(
         code=meta.code,
@@ -144,12 +189,14 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
         locales=meta.locales,
         currency=meta.currency,
         timezone=meta.timezone,
-        mci={m.year: m.kzt for m in meta.mci},
+        mci=meta.fine_unit.by_year() if meta.fine_unit else {},
         regions=regions.region,
         checkpoints=checkpoints.checkpoint if checkpoints else (),
         calendar=working_calendar,
         stay_rules=stay_rules,
         retention=RetentionPolicy(retention.rule),
+        fine_unit=meta.fine_unit,
+        passport_romanisation=dict(names.passport_romanisation),
     )
 
 
@@ -217,12 +264,16 @@ def _describe(error: Any) -> str:
     return f"{error['msg'][0].lower()}{error['msg'][1:]}{shown}"
 
 
-def _check_regions(loader: _Loader, regions: RegionsFile) -> None:
+def _check_regions(loader: _Loader, regions: RegionsFile, meta: PackFile | None) -> None:
     if not regions.region:
         loader.problem("regions.toml", "region", "must list at least one region")
     seen_kato: dict[str, int] = {}
     seen_iso: dict[str, int] = {}
     for i, region in enumerate(regions.region):
+        for locale in meta.locales if meta is not None else ():
+            if locale not in region.names:
+                loader.problem("regions.toml", f"region[{i}].names",
+                               f"no name in {locale!r}, an interface language of the pack (pack.toml locales)")
         if region.kato in seen_kato:
             loader.problem("regions.toml", f"region[{i}].kato",
                            f"{region.kato!r} already used by region[{seen_kato[region.kato]}]")
@@ -268,6 +319,17 @@ def _check_calendar(loader: _Loader, calendar: CalendarFile) -> None:
 
 
 def _check_stay(loader: _Loader, stay: StayFile, meta: PackFile | None) -> None:
+    declared = ", ".join(stay.bases) or "none"
+    if not stay.bases:
+        loader.problem("stay.toml", "bases", "must declare at least one basis")
+    for i, basis in enumerate(stay.host_notification.applies_to or ()):
+        if basis not in stay.bases:
+            loader.problem("stay.toml", f"host_notification.applies_to[{i}]",
+                           f"unknown basis {basis!r} (declared in [bases]: {declared})")
+    used_lists = {name for group in stay.group for version in group.version for name in version.lists}
+    for name in stay.lists:
+        if name not in used_lists:
+            loader.problem("stay.toml", f"lists.{name}", "no rule version refers to this list")
     if not stay.group:
         loader.problem("stay.toml", "group", "must list at least one group")
         return
@@ -296,16 +358,35 @@ def _check_stay(loader: _Loader, stay: StayFile, meta: PackFile | None) -> None:
                                f"versions must follow each other without overlap; starts on or before "
                                f"the end of version[{vi - 1}]")
             previous_to = end
+            if version.basis not in stay.bases:
+                loader.problem("stay.toml", f"{path}.basis",
+                               f"unknown basis {version.basis!r} (declared in [bases]: {declared})")
             if group.default and version.members:
                 loader.problem("stay.toml", f"{path}.members", "the default group lists no members")
-            for mi, code in enumerate(version.members):
+            if group.default and version.lists:
+                loader.problem("stay.toml", f"{path}.lists", "the default group lists no members")
+            # (where, code, how the message names it): list members first, as expanded
+            entries: list[tuple[str, str, str]] = []
+            for li, name in enumerate(version.lists):
+                if name not in stay.lists:
+                    loader.problem("stay.toml", f"{path}.lists[{li}]",
+                                   f"unknown list {name!r} (declared in [lists]: {', '.join(stay.lists) or 'none'})")
+                    continue
+                entries += [(f"{path}.lists[{li}]", code, f"{code!r} (list {name!r})") for code in stay.lists[name]]
+            entries += [(f"{path}.members[{mi}]", code, repr(code)) for mi, code in enumerate(version.members)]
+            in_version: dict[str, str] = {}
+            for where, code, named in entries:
+                if code in in_version:
+                    loader.problem("stay.toml", where, f"{named} is already a member through {in_version[code]}")
+                    continue
+                in_version[code] = where
                 if meta is not None and code == meta.citizenship:
-                    loader.problem("stay.toml", f"{path}.members[{mi}]",
-                                   f"{code!r} is the pack's own citizenship: its citizens are not foreigners")
+                    loader.problem("stay.toml", where,
+                                   f"{named} is the pack's own citizenship: its citizens are not foreigners")
                 for other_from, other_to, other_path in claims.get(code, []):
                     if start <= other_to and other_from <= end:
-                        loader.problem("stay.toml", f"{path}.members[{mi}]",
-                                       f"{code!r} is also listed in {other_path} for overlapping dates")
+                        loader.problem("stay.toml", where,
+                                       f"{named} is also listed in {other_path} for overlapping dates")
                 claims.setdefault(code, []).append((start, end, path))
         if group.default:
             _check_default_covers_all_dates(loader, gi, group)

@@ -7,17 +7,22 @@ Nothing here knows a particular country; the values live in `jurisdictions/<code
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-Basis = Literal["visa_free", "eaeu", "visa_required"]
-BASES: tuple[str, ...] = ("visa_free", "eaeu", "visa_required")
+# The grounds of a stay are data: a pack declares its bases (stay.toml [bases]) and every rule
+# version names one of them. The engine reads one basis itself: VISA_REQUIRED, a stay only on a
+# visa or residence permit, with no visa-free limits.
+VISA_REQUIRED = "visa_required"
+CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
+LOCALE_PATTERN = r"^[a-z]{2,3}$"
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAY_INDEX = {
     "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3,
@@ -43,6 +48,8 @@ def check_alpha3(code: str) -> str:
     return code
 
 
+Alpha3 = Annotated[str, AfterValidator(check_alpha3)]
+
 # Non-empty lists are checked by the loader, not with min_length: pydantic would add a second,
 # misleading length error whenever one item of the list fails.
 
@@ -53,11 +60,21 @@ class _Model(BaseModel):
 
 
 class SourceRef(_Model):
-    """Where a rule comes from: the text read, and its publication date when known."""
+    """Where a rule comes from: the text read, its publication date when known, and where to read
+    it: a web address, or `document`, a file of the repository (path from its root, e.g.
+    "docs/sources/retention.md"; a test checks that it exists)."""
 
     text: str = Field(min_length=1)
     date: dt.date | None = None
     url: str | None = None
+    document: str | None = None
+
+    @field_validator("document")
+    @classmethod
+    def _relative_path(cls, value: str | None) -> str | None:
+        if value is not None and (not value or value.startswith("/") or ".." in value.split("/")):
+            raise _custom(f"must be a path inside the repository, from its root (got {value!r})")
+        return value
 
     def __str__(self) -> str:
         return f"{self.text} ({self.date.isoformat()})" if self.date else self.text
@@ -66,21 +83,58 @@ class SourceRef(_Model):
 # --- pack.toml --------------------------------------------------------------------------------
 
 
-class MciValue(_Model):
+def check_currency(code: str) -> str:
+    """An ISO 4217 currency code in capitals, known to pycountry."""
+    if not code.isupper() or pycountry.currencies.get(alpha_3=code) is None:
+        raise _custom(f"unknown ISO 4217 currency code {code!r}")
+    return code
+
+
+class FineUnitValue(_Model):
+    """The value of one fine unit in force on 1 January of `year`, in the unit's currency."""
+
     year: int = Field(ge=1990, le=2200)
-    kzt: int = Field(gt=0)
+    amount: int = Field(gt=0)
+
+
+class FineUnit(_Model):
+    """The unit a jurisdiction sets fines, fees and taxes in (Kazakhstan: the monthly calculation
+    index, MCI), converted at the value in force on 1 January of the year; a year not listed is
+    not known to the pack."""
+
+    code: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    currency: str
+    source: SourceRef | None = None
+    values: tuple[FineUnitValue, ...] = ()
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return check_currency(value)
+
+    @field_validator("values")
+    @classmethod
+    def _years_once(cls, value: tuple[FineUnitValue, ...]) -> tuple[FineUnitValue, ...]:
+        years = [v.year for v in value]
+        if len(years) != len(set(years)):
+            raise _custom("a year is listed twice")
+        return value
+
+    def by_year(self) -> dict[int, int]:
+        return {v.year: v.amount for v in self.values}
 
 
 class PackFile(_Model):
     code: str = Field(pattern=r"^[a-z]{2,8}$")
     name: str = Field(min_length=1)
     citizenship: str
-    default_locale: str = Field(pattern=r"^[a-z]{2,3}$")
+    default_locale: str = Field(pattern=LOCALE_PATTERN)
+    # The interface languages, in the order the language menu shows them.
     locales: tuple[str, ...]
     currency: str
     timezone: str = Field(description="IANA zone of local dates: a crossing's day, 'today'")
-    mci_source: str | None = None
-    mci: tuple[MciValue, ...] = ()
+    fine_unit: FineUnit | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -99,17 +153,22 @@ class PackFile(_Model):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        if not value.isupper() or pycountry.currencies.get(alpha_3=value) is None:
-            raise _custom(f"unknown ISO 4217 currency code {value!r}")
+        return check_currency(value)
+
+    @field_validator("locales")
+    @classmethod
+    def _locale_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if re.fullmatch(LOCALE_PATTERN, code) is None:
+                raise _custom(f"a locale is 2–3 lower-case letters (got {code!r})")
+        if len(set(value)) != len(value):
+            raise _custom("a locale is listed twice")
         return value
 
     @model_validator(mode="after")
     def _locale_listed(self) -> PackFile:
         if self.default_locale not in self.locales:
             raise _custom(f"default_locale {self.default_locale!r} is not in locales {list(self.locales)}")
-        years = [m.year for m in self.mci]
-        if len(years) != len(set(years)):
-            raise _custom("mci: a year is listed twice")
         return self
 
 
@@ -117,21 +176,41 @@ class PackFile(_Model):
 
 
 class Region(_Model):
-    """A first-level administrative unit, keyed by the leading two digits of its KATO code."""
+    """A first-level administrative unit, keyed by the leading two digits of its KATO code.
+
+    `names` holds its name by locale code; the loader checks that every interface language of
+    the pack (pack.toml `locales`) has one.
+    """
 
     kato: str = Field(pattern=r"^\d{2}$")
     iso: str = Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
-    en: str = Field(min_length=1)
-    ru: str = Field(min_length=1)
-    kk: str = Field(min_length=1)
+    names: dict[str, str]
     centre: str | None = None
 
-    @property
-    def names(self) -> dict[str, str]:
-        return {"en": self.en, "ru": self.ru, "kk": self.kk}
+    @field_validator("names")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise _custom("must give at least one name")
+        for locale, text in value.items():
+            if re.fullmatch(LOCALE_PATTERN, locale) is None:
+                raise _custom(f"a locale is 2–3 lower-case letters (got {locale!r})")
+            if not text.strip():
+                raise _custom(f"the {locale!r} name is empty")
+        return value
+
+    def __hash__(self) -> int:  # the names dict would make the generated hash fail
+        return hash((self.kato, self.iso, tuple(self.names.items()), self.centre))
 
     def name(self, locale: str = "en") -> str:
-        return self.names.get(locale, self.en)
+        """The name in `locale`; else the English name; else the first name given."""
+        found = self.names.get(locale) or self.names.get("en")
+        return found if found is not None else next(iter(self.names.values()))
+
+    @property
+    def en(self) -> str:
+        """The English name (or the fallback of `name`)."""
+        return self.name("en")
 
 
 class RegionsFile(_Model):
@@ -159,6 +238,26 @@ class CheckpointsFile(_Model):
     checkpoint: tuple[Checkpoint, ...] = ()
 
 
+# --- names.toml --------------------------------------------------------------------------------
+
+
+class NamesFile(_Model):
+    """How personal names of each citizenship are written: the romanisation its passports use
+    (a table of kosh.people.names, e.g. "ru" for ICAO 9303 Russian); citizenships not listed are
+    romanised generically."""
+
+    source: SourceRef | None = None
+    passport_romanisation: dict[Alpha3, str] = Field(default_factory=dict)
+
+    @field_validator("passport_romanisation")
+    @classmethod
+    def _schemes(cls, value: dict[str, str]) -> dict[str, str]:
+        for code, scheme in value.items():
+            if re.fullmatch(r"^[a-z]{2,3}(-[a-z0-9]+)*$", scheme) is None:
+                raise _custom(f"{code}: a romanisation is a language code such as 'ru' or 'ru-bgn' (got {scheme!r})")
+        return value
+
+
 # --- calendar.toml -----------------------------------------------------------------------------
 
 
@@ -184,7 +283,7 @@ class StayRuleVersion(_Model):
 
     valid_from: dt.date | None = None  # unset: start not found in the sources, applies to earlier dates
     valid_to: dt.date | None = None  # inclusive; unset: still in force
-    basis: Basis
+    basis: str = Field(pattern=CODE_PATTERN)  # one of the pack's declared bases (checked by the loader)
     legal_basis: str = Field(min_length=1)
     per_entry_days: int | None = Field(default=None, ge=1)
     window_days: int | None = Field(default=None, ge=1)
@@ -227,29 +326,87 @@ class StayRuleVersion(_Model):
         if self.window_days is not None and self.window_max_days is None:
             raise _custom("window_days needs window_max_days")
         limits = (self.per_entry_days, self.window_days, self.permit_required_after_days)
-        if self.basis == "visa_required" and any(v is not None for v in limits):
-            raise _custom("a visa_required version carries no visa-free limits")
+        if self.basis == VISA_REQUIRED and any(v is not None for v in limits):
+            raise _custom(f"a {VISA_REQUIRED} version carries no visa-free limits")
         return self
 
 
+class StayRuleVersionFile(StayRuleVersion):
+    """A rule version as written in stay.toml: its members may also come from named lists
+    (stay.toml [lists]), expanded by the loader into the runtime StayRuleVersion."""
+
+    lists: tuple[str, ...] = ()
+
+    @field_validator("lists")
+    @classmethod
+    def _lists_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise _custom("a list is named twice")
+        return value
+
+    def expanded(self, lists: Mapping[str, tuple[str, ...]]) -> StayRuleVersion:
+        """The runtime version: members of the named lists, in order, then its own members
+        (the loader has checked that the names are declared and no member comes twice)."""
+        fields: dict[str, Any] = {name: getattr(self, name) for name in StayRuleVersion.model_fields}
+        fields["members"] = tuple(code for name in self.lists for code in lists[name]) + self.members
+        return StayRuleVersion(**fields)
+
+
 class CitizenshipGroup(_Model):
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(min_length=1)
     default: bool = False  # the group for every citizenship no other group lists
     version: tuple[StayRuleVersion, ...] = ()
 
 
+class CitizenshipGroupFile(CitizenshipGroup):
+    """A group as written in stay.toml (its versions may name member lists)."""
+
+    version: tuple[StayRuleVersionFile, ...] = ()
+
+    def expanded(self, lists: Mapping[str, tuple[str, ...]]) -> CitizenshipGroup:
+        return CitizenshipGroup(code=self.code, name=self.name, default=self.default,
+                                version=tuple(v.expanded(lists) for v in self.version))
+
+
 class HostNotificationFile(_Model):
     working_days: int = Field(ge=0, le=60)
-    applies_to: tuple[Basis, ...] = ("visa_free", "eaeu", "visa_required")
+    applies_to: tuple[str, ...] | None = None  # unset: every declared basis
     source: SourceRef
     note: str | None = None
 
 
 class StayFile(_Model):
     lookback_days: int = Field(default=180, ge=1, le=3660)
+    # The grounds a stay may rest on, code → label; every rule version names one.
+    bases: dict[str, str]
+    # Named member lists (ISO alpha-3 codes) that rule versions refer to with `lists = [...]`.
+    lists: dict[str, tuple[Alpha3, ...]] = Field(default_factory=dict)
     host_notification: HostNotificationFile
-    group: tuple[CitizenshipGroup, ...] = ()
+    group: tuple[CitizenshipGroupFile, ...] = ()
+
+    @field_validator("bases")
+    @classmethod
+    def _bases(cls, value: dict[str, str]) -> dict[str, str]:
+        for code, label in value.items():
+            if re.fullmatch(CODE_PATTERN, code) is None:
+                raise _custom(f"a basis code is lower-case letters, digits and '_' (got {code!r})")
+            if not label.strip():
+                raise _custom(f"the label of {code!r} is empty")
+        return value
+
+    @field_validator("lists")
+    @classmethod
+    def _lists(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for name, members in value.items():
+            if re.fullmatch(CODE_PATTERN, name) is None:
+                raise _custom(f"a list name is lower-case letters, digits and '_' (got {name!r})")
+            if not members:
+                raise _custom(f"list {name!r} is empty")
+            if len(set(members)) != len(members):
+                twice = sorted({c for c in members if members.count(c) > 1})
+                raise _custom(f"{name}: listed twice: {', '.join(twice)}")
+        return value
 
 
 # --- retention.toml ----------------------------------------------------------------------------
@@ -480,7 +637,7 @@ class StayRule:
 
 def describe_rule(group_name: str, v: StayRuleVersion) -> str:
     """e.g. 'Uzbekistan: 30 days per entry, 90 days in any 180 (bilateral agreement, from 2023-01-27)'."""
-    if v.basis == "visa_required":
+    if v.basis == VISA_REQUIRED:
         limits = "stay only on a visa or TRP"
     else:
         parts = []
@@ -508,7 +665,7 @@ class StayRules:
     """All stay rule versions of a pack, indexed by citizenship for fast selection by date."""
 
     __slots__ = ("groups", "host_notification", "calendar", "own_citizenship", "lookback_days",
-                 "_by_member", "_default")
+                 "bases", "_by_member", "_default")
 
     def __init__(
         self,
@@ -517,12 +674,16 @@ class StayRules:
         calendar: WorkingCalendar,
         own_citizenship: str | None = None,
         lookback_days: int = 180,
+        bases: Mapping[str, str] | None = None,
     ) -> None:
         self.groups = tuple(groups)
         self.host_notification = host_notification
         self.calendar = calendar
         self.own_citizenship = own_citizenship
         self.lookback_days = lookback_days
+        # The bases the pack declares, code → label (the rules' bases when none are given).
+        self.bases: dict[str, str] = (dict(bases) if bases is not None else
+                                      {v.basis: v.basis for g in self.groups for v in g.version})
         by_member: dict[str, list[StayRule]] = {}
         default: list[StayRule] = []
         for group in self.groups:
@@ -563,12 +724,15 @@ class JurisdictionPack:
     locales: tuple[str, ...]
     currency: str
     timezone: str
-    mci: dict[int, int]
+    mci: dict[int, int]  # the fine unit's amount by year (Kazakhstan's unit is the MCI)
     regions: tuple[Region, ...]
     checkpoints: tuple[Checkpoint, ...]
     calendar: WorkingCalendar
     stay_rules: StayRules
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    fine_unit: FineUnit | None = None
+    # citizenship (alpha-3) → the romanisation its passports use (names.toml)
+    passport_romanisation: dict[str, str] = field(default_factory=dict)
     _regions_by_kato: dict[str, Region] = field(default_factory=dict, repr=False)
     _checkpoints_by_code: dict[str, Checkpoint] = field(default_factory=dict, repr=False)
 
@@ -594,5 +758,6 @@ class JurisdictionPack:
         return self._checkpoints_by_code.get(code)
 
     def mci_value(self, year: int) -> int | None:
-        """The MCI value in force on 1 January of `year`; None when the pack does not know it."""
+        """The fine unit's value (MCI) in force on 1 January of `year`; None when the pack does
+        not know it."""
         return self.mci.get(year)

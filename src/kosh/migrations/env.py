@@ -1,11 +1,11 @@
-"""Alembic environment: runs on the engine the app hands over (see kosh.core.db.upgrade)."""
+"""Alembic environment: runs on the engine the app hands over (see kosh.platform.db.upgrade)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from kosh.core.db import Base, import_all_models
+from kosh.platform.db import Base, import_all_models
 
 import_all_models()
 config = context.config

@@ -1,7 +1,8 @@
 """Personal names across Cyrillic and Latin scripts: normalisation, romanisation, search keys.
 
 Everything language-specific is a table at the top of this module; the code
-below only walks the tables.
+below only walks the tables. Which table a citizenship's passports use is
+jurisdiction data (the pack's names.toml).
 
 normalize_name(s)
     NFC; Latin/Cyrillic look-alike letters repaired inside a word that is
@@ -56,6 +57,8 @@ from collections.abc import Callable
 
 from anyascii import anyascii
 from doublemetaphone import doublemetaphone
+
+from kosh.jurisdictions import passport_romanisation
 
 # ---------------------------------------------------------------------------
 # Romanisation tables: lowercase Cyrillic letter → lowercase Latin.
@@ -150,10 +153,8 @@ CYRILLIC_VOWELS_AND_SIGNS: frozenset[str] = frozenset("аеёиоуыэюяәө�
 # Kazakh 2021 uses Turkish-style dotted/dotless I: upper case of i is İ, of ı is I.
 TURKIC_CASING_LANGUAGES: frozenset[str] = frozenset({"kk"})
 
-LANGUAGE_BY_CITIZENSHIP: dict[str, str] = {
-    "RUS": "ru", "BLR": "ru", "UKR": "ru",
-    "KAZ": "kk", "UZB": "uz", "KGZ": "ky", "TJK": "tg",
-}
+# Which table a citizenship's passports use is jurisdiction data: the pack's names.toml
+# (`language_for_citizenship` below).
 
 # ---------------------------------------------------------------------------
 # Look-alike letters (Latin → Cyrillic); the reverse table is derived.
@@ -283,8 +284,9 @@ def normalize_name(s: str) -> str:
 
 
 def language_for_citizenship(alpha3: str | None) -> str | None:
-    """The romanisation a passport of this country uses, or None (anyascii)."""
-    return LANGUAGE_BY_CITIZENSHIP.get((alpha3 or "").upper())
+    """The romanisation a passport of this country uses (the jurisdiction pack's names.toml), or
+    None (anyascii)."""
+    return passport_romanisation().get((alpha3 or "").upper())
 
 
 def _upper(latin: str, turkic: bool) -> str:

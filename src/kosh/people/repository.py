@@ -8,10 +8,10 @@ from functools import lru_cache
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from kosh.core.scope import granted_person_ids, live_grants, prefix_clause, record_clause, regions_clause
-from kosh.core.models import BreakGlassGrant
-from kosh.core.security import Principal, utcnow
-from kosh.core.sql import in_values
+from kosh.platform.scope import granted_person_ids, live_grants, prefix_clause, record_clause, regions_clause
+from kosh.platform.models import BreakGlassGrant
+from kosh.platform.security import Principal, utcnow
+from kosh.platform.sql import in_values
 from kosh.people.models import DocumentRegion, Person, PersonName, PersonNameToken, TravelDocument
 
 

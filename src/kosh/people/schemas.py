@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
-from kosh.core.validation import DisplayText, TextInput
+from kosh.platform.validation import DisplayText, TextInput
 from kosh.people import countries, dates, iin, bin as bin_rules, mrz
 from kosh.people.errors import InvalidIdentifier
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
-from kosh.core import audit
-from kosh.core.context import Context
-from kosh.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from kosh.core.sql import bulk_insert, bulk_update, reassign
-from kosh.core.models import BreakGlassGrant
-from kosh.core.security import Permission, Principal, utcnow
+from kosh.platform import audit, events
+from kosh.platform.context import Context
+from kosh.platform.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from kosh.platform.sql import bulk_insert, bulk_update, reassign
+from kosh.platform.models import BreakGlassGrant
+from kosh.platform.security import Permission, Principal, utcnow
 from kosh.people import names, repository
 from kosh.people.dates import parse as parse_partial_date
 from kosh.people.mrz import normalize_document_number
@@ -504,9 +504,7 @@ def create_person(session: Session, ctx: Context, principal: Principal, body) ->
         # A new person is linked to the registry at once: if the model is certain it is someone
         # recorded before, the record joins that (older) person. The reply still names the
         # person this write created: the link opens nothing of the older person's records.
-        from kosh.identity import registry  # identity builds on people: imported at call time
-
-        registry.link_new(session, ctx, [first.person_id])
+        events.publish(session, ctx, events.PersonsCreated((first.person_id,)))
     return first.person_id
 
 

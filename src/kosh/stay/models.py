@@ -9,8 +9,8 @@ from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, LargeBinary, 
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kosh.core.db import Base, UTCDateTime
-from kosh.core.models import utcnow
+from kosh.platform.db import Base, UTCDateTime
+from kosh.platform.models import utcnow
 
 
 class ImportBatch(Base):

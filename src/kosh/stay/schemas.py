@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from kosh.core.security import within_regions
-from kosh.core.validation import DisplayLines
+from kosh.platform.security import within_regions
+from kosh.platform.validation import DisplayLines
 from kosh.people.schemas import (BirthDate, Country, DocumentNumber, IdentityFields, Name, OptionalDate, RequiredName,
                                  Sex, Strict, _empty_to_none, _today, validate_host_id)
 from kosh.stay.rules import CALCULATOR_LATEST
@@ -25,7 +25,7 @@ def _ctx(info: ValidationInfo) -> dict:
     ctx = dict(info.context or {})
     if ctx.get("pack") is None:
         # Bodies validated by FastAPI carry no context: use the installation's pack.
-        from kosh.core.config import get_settings
+        from kosh.platform.config import get_settings
         from kosh.jurisdictions import load_pack
 
         ctx["pack"] = load_pack(get_settings().jurisdiction)

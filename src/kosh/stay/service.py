@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from kosh.core import audit
-from kosh.core.context import Context
-from kosh.core.errors import FieldError, Forbidden, KoshError, NotFound, ValidationFailed
-from kosh.core.security import Permission, Principal, Role, system_principal, utcnow, within_regions
-from kosh.core.sql import bulk_insert, reassign
+from kosh.platform import audit, events
+from kosh.platform.context import Context
+from kosh.platform.errors import FieldError, Forbidden, KoshError, NotFound, ValidationFailed
+from kosh.platform.security import Permission, Principal, Role, system_principal, utcnow, within_regions
+from kosh.platform.sql import bulk_insert, reassign
 from kosh.people import service as people
 from kosh.people.countries import normalize_country
 from kosh.people.dates import parse as parse_partial_date
@@ -77,14 +77,15 @@ def _dedupe(rows: Sequence, table: type, session: Session) -> tuple[list, int]:
 
 
 def _link_new_persons(session: Session, ctx: Context, resolved: Sequence, defer_refresh: bool) -> list[str]:
-    """Link the persons these records created to the registry (after the records are stored, so
-    that a merge moves them too); returns the persons the records belong to now."""
-    from kosh.identity import registry  # identity depends on stay for merges: imported at call time
-
-    created = sorted({r.person_id for r in resolved if r.created})
-    outcome = registry.link_new(session, ctx, created, defer_refresh=defer_refresh)
+    """Announce the persons these records created (after the records are stored, so that a merge
+    the identity capability makes of them moves the records too); returns the persons the records
+    belong to now."""
+    created = tuple(sorted({r.person_id for r in resolved if r.created}))
     ids = sorted({r.person_id for r in resolved})
-    if outcome.merges:
+    if not created:
+        return ids
+    event = events.publish(session, ctx, events.PersonsCreated(created, defer_refresh))
+    if sum(event.merges):
         ids = sorted(set(people.current_ids(session, ids).values()))
     return ids
 
@@ -542,7 +543,7 @@ def _calculator_countries(own: str | None, lang: str) -> list[tuple[str, str]]:
                   key=lambda c: c[1])
 
 
-# -- retention (kosh retention run: kosh.stay.retention decides, these remove) -------------------
+# -- retention (kosh retention run: kosh.flows.retention decides, these remove) -------------------
 
 def persons_with_records_before(session: Session, day: dt.date, after: str = "", limit: int = 500) -> list[str]:
     """A page of persons holding a record dated before `day` (the only ones retention may touch)."""

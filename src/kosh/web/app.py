@@ -21,9 +21,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.datastructures import URL, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kosh.core.context import Context
-from kosh.core.errors import FieldError, KoshError
-from kosh.web.deps import SESSION_COOKIE
+from kosh.platform.context import Context
+from kosh.platform.errors import FieldError, KoshError
+from kosh.platform.http import SESSION_COOKIE
 
 STATIC = Path(__file__).resolve().parent / "static"
 PROBLEM = "application/problem+json"
@@ -42,7 +42,7 @@ def problem_response(request: Request, err: KoshError) -> Response:
                             media_type=PROBLEM, headers=headers)
     if err.status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    from kosh.web.templating import render
+    from kosh.platform.pages import render
 
     response = render(request, "error.html", status_code=err.status, error=err)
     response.headers.update(headers)
@@ -279,9 +279,9 @@ def create_app(ctx: Context) -> FastAPI:
         # chain's row lock, which lowers throughput; run more worker processes instead.
         anyio.to_thread.current_default_thread_limiter().total_tokens = ctx.settings.request_threads
         ctx.pack  # noqa: B018 — read the jurisdiction pack now rather than in the first request
-        from kosh.core.audit import checkpoint_periodically
+        from kosh.platform.audit import checkpoint_periodically
 
-        # Signed audit checkpoints outside the database (core/audit.py); cancelled on shutdown.
+        # Signed audit checkpoints outside the database (platform/audit.py); cancelled on shutdown.
         checkpoints = (asyncio.get_running_loop().create_task(checkpoint_periodically(ctx))
                        if ctx.settings.audit_checkpoint_seconds > 0 else None)
         try:
@@ -290,7 +290,7 @@ def create_app(ctx: Context) -> FastAPI:
             if checkpoints is not None:
                 checkpoints.cancel()
                 await asyncio.gather(checkpoints, return_exceptions=True)  # lets a checkpoint being written finish
-            from kosh.core import db
+            from kosh.platform import db
 
             db.checkpoint(ctx.engine)  # leave no large SQLite WAL behind at shutdown
 
@@ -306,7 +306,7 @@ def create_app(ctx: Context) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        from kosh.core.errors import ValidationFailed
+        from kosh.platform.errors import ValidationFailed
 
         return problem_response(request, ValidationFailed(_validation_errors(exc)))
 
@@ -320,7 +320,7 @@ def create_app(ctx: Context) -> FastAPI:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> Response:
-        from kosh.core.errors import database_conflict
+        from kosh.platform.errors import database_conflict
 
         conflict = database_conflict(exc)
         if conflict is None:
@@ -341,7 +341,7 @@ def create_app(ctx: Context) -> FastAPI:
 
     app.add_middleware(ResponseHeaders)
 
-    from kosh.core.api import router as core_api
+    from kosh.platform.api import router as core_api
     from kosh.people.api import access_router as access_api, router as people_api
     from kosh.stay.api import router as stay_api
     from kosh.identity.api import router as identity_api
@@ -353,9 +353,11 @@ def create_app(ctx: Context) -> FastAPI:
     from kosh.people.access_views import router as access_pages
     from kosh.people.views import router as people_pages
     from kosh.stay.views import router as stay_pages
+    from kosh.web.imports import router as import_pages
+    from kosh.web.person import router as person_pages
     from kosh.web.views import router as web_pages
 
-    for router in (web_pages, people_pages, access_pages, stay_pages, identity_pages):
+    for router in (web_pages, people_pages, access_pages, person_pages, stay_pages, import_pages, identity_pages):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes, import_limit=ctx.settings.max_import_bytes)

@@ -7,15 +7,15 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kosh.core import auth
-from kosh.core.context import Context
-from kosh.core.errors import NotFound, TooManyRequests
-from kosh.core.security import Permission
-from kosh.web.messages import N_
+from kosh.platform import auth
+from kosh.platform.context import Context
+from kosh.platform.errors import NotFound, TooManyRequests
+from kosh.platform.security import Permission
+from kosh.platform.words import N_
 from kosh.stay import service as stay
-from kosh.web.deps import (SESSION_COOKIE, check_csrf, forget_credential, get_ctx, optional_principal,
+from kosh.platform.http import (SESSION_COOKIE, check_csrf, forget_credential, get_ctx, optional_principal,
                            require_principal)
-from kosh.web.templating import render
+from kosh.platform.pages import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,8 +46,8 @@ def login_page(request: Request, next: str = "/") -> Response:  # noqa: A002
 def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),  # noqa: A002
           ctx: Context = Depends(get_ctx)) -> Response:
     client = request.client.host if request.client else ""
-    from kosh.core.i18n import gettext_for
-    from kosh.web.templating import request_lang
+    from kosh.platform.i18n import gettext_for
+    from kosh.platform.pages import request_lang
 
     _ = gettext_for(request_lang(request))
     if "\x00" in username or "\x00" in password:  # no account has one, and PostgreSQL cannot even look it up

@@ -22,19 +22,19 @@ branch_labels = None
 depends_on = None
 
 
-# Equal to kosh.core.auth.HOST_PARTY_CONTEXT (a copy: a migration must not change with the code).
+# Equal to kosh.platform.auth.HOST_PARTY_CONTEXT (a copy: a migration must not change with the code).
 HOST_PARTY_CONTEXT = "host_id"
 
 users = sa.table("users", sa.column("id", sa.Integer), sa.column("host_party", sa.String),
                  sa.column("host_party_encrypted", sa.LargeBinary), sa.column("host_party_index", sa.String))
 
 
-def _keyring():  # noqa: ANN202 — kosh.core.crypto.Keyring
+def _keyring():  # noqa: ANN202 — kosh.platform.crypto.Keyring
     keyring = op.get_context().config.attributes.get("keyring") if op.get_context().config else None
     if keyring is not None:
         return keyring
-    from kosh.core.config import get_settings
-    from kosh.core.crypto import load_keyring
+    from kosh.platform.config import get_settings
+    from kosh.platform.crypto import load_keyring
 
     return load_keyring(get_settings().resolved_key_file)
 

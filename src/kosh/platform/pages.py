@@ -1,0 +1,49 @@
+"""Jinja2 environments (one per interface language) and the page renderer."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from kosh.platform import i18n
+from kosh.platform.http import LANG_COOKIE
+
+ROOT = Path(__file__).resolve().parent.parent
+# Each capability keeps its pages in its own `templates/`; found on disk so the platform names none of them.
+# The web layer's base templates come first; no two capabilities share a template name.
+TEMPLATE_DIRS = [ROOT / "web" / "templates",
+                 *sorted(d for d in ROOT.glob("*/templates") if d.is_dir() and d.parent.name != "web")]
+
+
+@lru_cache(maxsize=None)
+def environment(lang: str) -> Environment:
+    env = Environment(loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),
+                      autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"],
+                      trim_blocks=True, lstrip_blocks=True)
+    tr = i18n.translations(lang)
+    env.install_gettext_callables(tr.gettext, tr.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["day"] = lambda d: i18n.format_day(d, lang)
+    env.filters["reason"] = lambda r: i18n.say(r, lang)
+    env.globals.update(LOCALES=i18n.LOCALES, LANGUAGE_NAMES=i18n.LANGUAGE_NAMES)
+    return env
+
+
+def request_lang(request: Request) -> str:
+    return i18n.negotiate(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
+                          request.headers.get("accept-language"))
+
+
+def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:  # noqa: ANN003
+    lang = request_lang(request)
+    ctx = request.app.state.ctx
+    body = environment(lang).get_template(template).render(
+        request=request, lang=lang, principal=getattr(request.state, "principal", None),
+        csrf_token=getattr(request.state, "csrf", None) or "", pack=ctx.pack, **context)
+    response = HTMLResponse(body, status_code=status_code)
+    if request.query_params.get("lang") in i18n.LOCALES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response

@@ -1,0 +1,154 @@
+"""Who is asking and what they may do: roles, permissions, regional scope, passwords, tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from kosh.platform.errors import Forbidden
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OFFICER = "officer"
+    HOST = "host"
+    ANALYST = "analyst"
+    AUDITOR = "auditor"
+    # The border service's feed: writes crossings, reads nothing.
+    BORDER = "border"
+
+
+class Permission(StrEnum):
+    PERSON_READ = "person.read"
+    PERSON_WRITE = "person.write"
+    BORDER_EVENT_WRITE = "border_event.write"
+    NOTIFICATION_WRITE = "notification.write"
+    NOTIFICATION_READ = "notification.read"
+    PERMIT_WRITE = "residence_permit.write"
+    STAY_READ = "stay.read"
+    IMPORT = "import"
+    AGGREGATES_READ = "aggregates.read"
+    AUDIT_READ = "audit.read"
+    USERS_MANAGE = "users.manage"
+    IDENTITY_MERGE = "identity.merge"
+    BREAK_GLASS = "break_glass"
+
+
+# What each permission lets a person do, for messages.
+PERMISSION_PHRASES: dict[Permission, str] = {
+    Permission.PERSON_READ: "read persons' records",
+    Permission.PERSON_WRITE: "record persons",
+    Permission.BORDER_EVENT_WRITE: "record border crossings",
+    Permission.NOTIFICATION_WRITE: "submit arrival notifications",
+    Permission.NOTIFICATION_READ: "read arrival notifications",
+    Permission.PERMIT_WRITE: "record residence permits",
+    Permission.STAY_READ: "read stay status",
+    Permission.IMPORT: "import feeds",
+    Permission.AGGREGATES_READ: "read aggregate figures",
+    Permission.AUDIT_READ: "read the audit trail",
+    Permission.USERS_MANAGE: "manage users",
+    Permission.IDENTITY_MERGE: "merge or unmerge persons",
+    Permission.BREAK_GLASS: "open a person outside their regions",
+}
+
+# Least privilege as a table: a role has exactly the permissions listed here.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    # Officers record notifications and permits in their own regions; crossings come only from
+    # the border service's feed.
+    Role.OFFICER: frozenset({
+        Permission.PERSON_READ, Permission.PERSON_WRITE,
+        Permission.NOTIFICATION_WRITE, Permission.NOTIFICATION_READ, Permission.PERMIT_WRITE,
+        Permission.STAY_READ, Permission.IMPORT, Permission.AGGREGATES_READ, Permission.IDENTITY_MERGE,
+        Permission.BREAK_GLASS,
+    }),
+    Role.HOST: frozenset({Permission.NOTIFICATION_WRITE, Permission.NOTIFICATION_READ}),
+    Role.ANALYST: frozenset({Permission.AGGREGATES_READ}),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.AGGREGATES_READ}),
+    Role.BORDER: frozenset({Permission.BORDER_EVENT_WRITE, Permission.IMPORT}),
+}
+
+
+def within_regions(kato: str | None, prefixes: tuple[str, ...] | list[str]) -> bool:
+    """A KATO code lies in one of these regions (KATO prefixes); the SQL form is platform.scope's."""
+    return bool(kato) and any(kato.startswith(p) for p in prefixes)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of a use case; every service takes one."""
+
+    username: str
+    role: Role
+    user_id: int | None = None
+    regions: tuple[str, ...] = ()
+    host_party: str | None = None
+    purpose: str = ""
+    display_name: str = ""
+    permissions: frozenset[Permission] = field(default=frozenset(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "permissions", ROLE_PERMISSIONS[self.role])
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise Forbidden(f"role '{self.role}' may not {PERMISSION_PHRASES[permission]}")
+
+    @property
+    def all_regions(self) -> bool:
+        """Admins (and system jobs) see every region; officers only their KATO prefixes."""
+        return self.role == Role.ADMIN
+
+    def sees_region(self, kato: str | None) -> bool:
+        """Whether a record made in this region (KATO code) is in the caller's scope."""
+        return self.all_regions or within_regions(kato, self.regions)
+
+    @property
+    def writes_anywhere(self) -> bool:
+        """Admins and system jobs may record in any region; officers only in theirs."""
+        return self.role == Role.ADMIN
+
+    def with_purpose(self, purpose: str) -> "Principal":
+        return Principal(self.username, self.role, self.user_id, self.regions, self.host_party,
+                         purpose, self.display_name)
+
+
+def system_principal(purpose: str) -> Principal:
+    """The actor for command-line jobs run by the operator of the installation."""
+    return Principal(username="system", role=Role.ADMIN, purpose=purpose, display_name="System")
+
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token(prefix: str = "") -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    # Tokens are 256-bit random, so a fast hash suffices (unlike passwords).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

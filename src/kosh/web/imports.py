@@ -1,0 +1,114 @@
+"""Pages to import a feed file: upload, progress, rejects. The import is the intake flow
+(`kosh.flows.intake`), so its pages sit in the web layer above it."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import PurePath
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from kosh.flows import intake
+from kosh.platform.context import Context
+from kosh.platform.errors import KoshError
+from kosh.platform.files import open_private, private_dir
+from kosh.platform.http import check_csrf, get_ctx, require_principal
+from kosh.platform.i18n import say
+from kosh.platform.pages import render, request_lang
+from kosh.platform.security import Permission, Principal
+from kosh.platform.validation import MAX_ID
+
+router = APIRouter(include_in_schema=False)
+# An id past the 32-bit id column names no batch: refused before any query (SQLite overflows at 2**63).
+BatchId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("/import")
+def import_page(request: Request) -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.IMPORT)
+    return render(request, "import.html", kinds=intake.kinds_for(principal))
+
+
+def _wants_problem(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/problem+json" in accept or ("application/json" in accept and "text/html" not in accept)
+
+
+def _import_refused(request: Request, principal: Principal, exc: KoshError) -> Response:
+    """The import page with the reason (or RFC 9457 problem+json for a client that asks for JSON)."""
+    if _wants_problem(request):
+        body = exc.problem(instance=request.url.path) | {"detail": say(exc.detail, request_lang(request))}
+        return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
+    return render(request, "import.html", status_code=exc.status, kinds=intake.kinds_for(principal), error=exc)
+
+
+@router.post("/import")
+async def import_upload(request: Request, kind: str = Form(...), csrf_token: str = Form(""),
+                        file: UploadFile = File(...), ctx: Context = Depends(get_ctx)) -> Response:
+    """Checks the whole file at once, then imports in the background; the page shows progress.
+    The uploaded copy is owner-only and removed once its import is done, failed or refused."""
+    principal = require_principal(request)
+    principal.require(Permission.IMPORT)
+    check_csrf(request, csrf_token)
+    name = PurePath(file.filename or "upload").name
+    uploads = private_dir(private_dir(ctx.settings.home) / "uploads")
+    path = uploads / f"{uuid.uuid4().hex}{PurePath(name).suffix.lower()}"
+    handed_over = False
+    try:
+        with open_private(path, "wb") as fh:
+            while chunk := await file.read(1 << 20):
+                fh.write(chunk)
+        try:
+            prepared = await run_in_threadpool(intake.prepare_import, ctx, principal, path, kind)
+        except KoshError as exc:
+            return _import_refused(request, principal, exc)
+        if prepared.report.already_imported:
+            prepared.release()
+            return render(request, "import.html", kinds=intake.kinds_for(principal),
+                          batch=intake.batch(ctx, prepared.batch_id))
+
+        def work() -> None:
+            with prepared:  # holds the file's lock until the import has finished or failed
+                try:
+                    intake.run_import(ctx, principal, prepared)
+                except Exception:  # noqa: BLE001 — recorded on the batch; the file can be imported again to resume
+                    intake.mark_failed(ctx, prepared.batch_id)
+                    raise
+                finally:
+                    path.unlink(missing_ok=True)
+
+        threading.Thread(target=work, name=f"import-{prepared.batch_id}", daemon=True).start()
+        handed_over = True
+    finally:
+        if not handed_over:
+            path.unlink(missing_ok=True)
+    return render(request, "import.html", kinds=intake.kinds_for(principal),
+                  batch=intake.batch(ctx, prepared.batch_id))
+
+
+@router.get("/import/batches/{batch_id}")
+def import_progress(batch_id: BatchId, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    principal = require_principal(request)
+    principal.require(Permission.IMPORT)
+    found = intake.batch_for(ctx, principal, batch_id)
+    if found is None:
+        raise KoshError(f"no import batch {batch_id}", status=404, title="Not found")
+    interrupted = found.status == "running" and not intake.being_imported(ctx, found)
+    return render(request, "import_progress.html", batch=found, interrupted=interrupted)
+
+
+@router.get("/import/rejects/{batch_id}")
+def import_rejects(batch_id: BatchId, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    """Only the importer and admins: the rejects file holds document numbers."""
+    principal = require_principal(request)
+    principal.require(Permission.IMPORT)
+    found = intake.batch_for(ctx, principal, batch_id)
+    path = ctx.settings.home / "rejects" / f"rejects-{batch_id}-{found.kind}.csv" if found else None
+    if path is None or not path.is_file():
+        raise KoshError(f"batch {batch_id} has no rejects file", status=404, title="Not found")
+    return FileResponse(path, media_type="text/csv", filename=path.name)
