@@ -352,10 +352,10 @@ def _registry_table(console: Console, runs: tuple[tuple[str, int], ...] = REGIST
     """The registry as an officer meets it: demo countries built with linking at ingest (SQLite),
     then what `rebuild` would still change. A true pair here is two stored persons that are one
     true person (split under two documents); 'wrongly joined' are persons holding two."""
-    from kosh.platform.context import open_context
-    from kosh_demo import build
     from benchmarks import evaluation
     from kosh.identity import registry
+    from kosh.platform.context import open_context
+    from kosh_demo import build
 
     table = Table(title="Registry: linking at ingest and the review queue (demo countries, SQLite)")
     for col in ("demo", "person rows", "build s", "auto-merged", "wrongly joined", "split pairs left", "queued",
@@ -411,8 +411,8 @@ def run_identity(console: Console, size: str = "medium", sets: tuple[str, ...] =
     sets of `scale_sizes` records on each engine (another). Spark runs sizes up to
     `spark_max_records` only. `sample_persons` keeps the first N persons of each accuracy set (a
     quick look, not the benchmark). Returns the rows (`accuracy`, `scale`)."""
-    from kosh.platform.config import get_settings
     from benchmarks import identity as bm
+    from kosh.platform.config import get_settings
 
     unknown = [s for s in sets if s not in IDENTITY_SETS]
     if unknown:

@@ -15,8 +15,8 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import select
 
-from kosh.platform.context import Context
 from kosh.identity.models import IdentityCandidate
+from kosh.platform.context import Context
 from kosh.stay.models import BorderEvent, HostNotification
 
 

@@ -40,8 +40,8 @@ from typing import Any
 
 import polars as pl
 
-from kosh.identity import linking
 from benchmarks.evaluation import LinkScores, pairs_within, score_clusters
+from kosh.identity import linking
 from kosh.identity.model import Model
 
 LINK_COLUMNS = ("record_id", "source", "surname", "given_names", "patronymic", "sex", "birth_date", "citizenship",
@@ -200,8 +200,8 @@ def parse_count(text: str) -> int:
 
 def load_multilingual(seed: int = MULTILINGUAL_SEED, size: str = "medium") -> LinkageSet:
     """The demo country's records (border events and notifications) for `seed` and `size`."""
-    from kosh_demo.generator import generate
     from benchmarks.evaluation import demo_records
+    from kosh_demo.generator import generate
 
     records = demo_records(generate(seed, size, today=DEMO_TODAY)).with_columns(
         pl.col(c).fill_null("") for c in LINK_COLUMNS)

@@ -48,8 +48,8 @@ def test_init_demo_import_and_audit_verify(home):
     r = runner.invoke(app, ["identity", "scan"])
     assert r.exit_code == 0 and "queued for review" in r.output
     assert int(r.output.split()[0]) == 0  # every new person was linked or queued as it was recorded
-    from kosh.platform.context import open_context
     from benchmarks import evaluation
+    from kosh.platform.context import open_context
 
     ctx = open_context()
     truth, wrongly_joined = evaluation.true_pairs(ctx, home / "demo" / "truth.csv")

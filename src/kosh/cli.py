@@ -3,8 +3,6 @@ whole product (serve, demo, bench). Every command imports what it needs when it 
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 from rich.table import Table
 
@@ -79,10 +77,10 @@ def _benchmarks_on_path() -> None:
 
 @app.command()
 def bench(what: str = typer.Argument("stay", help="what to measure: stay, identity"),
-          size: Optional[str] = typer.Option(None, help="demo size (default: medium; for identity, the size of "
+          size: str | None = typer.Option(None, help="demo size (default: medium; for identity, the size of "
                                              "the multilingual demo set)"),
           seconds: float = typer.Option(10.0, help="duration of each load phase"),
-          postgres_url: Optional[str] = typer.Option(None, envvar="KOSH_BENCH_POSTGRES_URL",
+          postgres_url: str | None = typer.Option(None, envvar="KOSH_BENCH_POSTGRES_URL",
                                                      help="PostgreSQL for the import and API runs"),
           rate: float = typer.Option(300.0, help="requests/s offered in the paced API latency run (0: skip it)"),
           sets: str = typer.Option("febrl3,febrl4,multilingual,scale,registry",

@@ -33,10 +33,10 @@ def _reset_sqlite(url: str) -> None:
 
 def build_demo(seed: int = 7, size: str = "small", console: Console | None = None,
                progress_factory: Callable | None = None, today=None) -> dict:  # noqa: ANN001
+    from kosh.flows import intake
+    from kosh.people.models import Person
     from kosh_demo.feeds import write_feeds
     from kosh_demo.generator import generate
-    from kosh.people.models import Person
-    from kosh.flows import intake
 
     console = console or Console(quiet=True)
     settings = get_settings()

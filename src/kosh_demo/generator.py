@@ -17,15 +17,16 @@ import itertools
 import random
 import tomllib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
-from kosh_demo import names as nm
 from kosh import jurisdictions
 from kosh.people import bin as bin_rules
 from kosh.people import iin
+from kosh_demo import names as nm
 
 # ========================================================================================
 # Rate parameters — every realism knob of the demo lives here.

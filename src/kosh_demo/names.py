@@ -12,7 +12,7 @@ import bisect
 import itertools
 import random
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 # ----------------------------------------------------------------------------------------
 # Transliteration tables (lowercase Cyrillic → lowercase Latin); 'е' is handled by context.
@@ -65,7 +65,7 @@ _TO_RU = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def translit(text: str, scheme: str) -> str:
     """Lowercase Latin romanisation of a Cyrillic name under one of the passport schemes."""
     table = _SCHEMES[scheme]

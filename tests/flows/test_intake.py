@@ -15,16 +15,17 @@ from pathlib import Path
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import factories as f
 from conftest_helpers import SimulatedCrash, crash_after_chunks
+from kosh.flows import intake
 from kosh.platform.errors import Conflict, KoshError
 from kosh.platform.security import system_principal
-from kosh_demo.feeds import write_frame
-from kosh.flows import intake
 from kosh.stay import service
 from kosh.stay.models import BorderEvent, HostNotification, ImportBatch, StayRefreshQueue, StayStatus
+from kosh_demo.feeds import write_frame
 
 ADMIN = system_principal("import tests")
 

@@ -11,18 +11,19 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import factories as f
 from conftest_helpers import count
+from kosh.flows import retention
+from kosh.identity.models import IdentityCandidate
+from kosh.jurisdictions.schema import RetentionTerm
+from kosh.people.models import Person, PersonName, TravelDocument
 from kosh.platform import audit
 from kosh.platform.models import ApiToken, AuditRecord, LoginAttempt, User, WebSession
 from kosh.platform.security import system_principal
 from kosh.platform.validation import validate_model
-from kosh.identity.models import IdentityCandidate
-from kosh.jurisdictions.schema import RetentionTerm
-from kosh.people.models import Person, PersonName, TravelDocument
-from kosh.flows import retention
 from kosh.stay import service
 from kosh.stay.models import BorderEvent, HostNotification, StayStatus
 from kosh.stay.retention_rules import CrossingRec, first_kept_anchor, past_term, stays_of, term_end

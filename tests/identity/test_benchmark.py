@@ -12,8 +12,8 @@ from rich.console import Console
 
 from benchmarks import bench
 from benchmarks import identity as bm
-from kosh.identity import linking
 from benchmarks.evaluation import score_clusters
+from kosh.identity import linking
 
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 

@@ -85,8 +85,8 @@ def test_a_file_that_cannot_be_linked_is_refused_with_the_reason(home, content, 
 
 
 def test_train_a_model_and_link_with_it(home):
-    from kosh_demo import generate
     from benchmarks import evaluation
+    from kosh_demo import generate
 
     df = evaluation.demo_records(generate(seed=4, size="small"))
     path = home / "train.csv"
@@ -124,8 +124,8 @@ def test_the_same_clusters_and_weights_on_spark_as_on_duckdb():
 def test_training_works_without_citizenship_or_documents():
     """A training session whose block finds no pair (no citizenship anywhere) is skipped; the
     others train the comparisons."""
-    from kosh_demo import generate
     from benchmarks import evaluation
+    from kosh_demo import generate
 
     df = evaluation.demo_records(generate(seed=4, size="small")).with_columns(
         citizenship=pl.lit(None, pl.String))

@@ -9,13 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 import factories as f
+from kosh.identity import service as identity
+from kosh.people import service as people
+from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument
 from kosh.platform import audit
 from kosh.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kosh.platform.security import Principal, Role, system_principal
 from kosh.platform.validation import validate_model
-from kosh.identity import service as identity
-from kosh.people import service as people
-from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument
 from kosh.stay import service as stay
 from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, StayStatus
 from kosh.stay.schemas import BorderEventIn, NotificationIn

@@ -8,14 +8,15 @@ import json
 import math
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from identity.linkage_data import records
-from kosh_demo import generate
 from benchmarks import evaluation
+from identity.linkage_data import records
 from kosh.identity import linking
 from kosh.identity.features import features
 from kosh.identity.model import COMPARISONS, Model, ModelError, probability
+from kosh_demo import generate
 
 MODEL = Model.default()
 

@@ -11,15 +11,16 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
+from kosh.flows import intake
+from kosh.identity import registry
+from kosh.identity import service as identity
+from kosh.identity.models import IdentityCandidate, IdentityKey, IdentityRecord, PersonMerge
+from kosh.people import service as people
 from kosh.platform import db
 from kosh.platform.context import Context
 from kosh.platform.security import system_principal
 from kosh_demo import generate
 from kosh_demo.feeds import frame
-from kosh.identity import registry, service as identity
-from kosh.identity.models import IdentityCandidate, IdentityKey, IdentityRecord, PersonMerge
-from kosh.people import service as people
-from kosh.flows import intake
 
 ADMIN = system_principal("registry tests")
 DEFECTS = ("passport_renewal", "typo_dropped_letter", "typo_doubled_letter", "typo_homoglyph", "name_swap",

@@ -7,11 +7,11 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from kosh.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from identity.test_merge import ADMIN, ALMATY, ANALYST, SOUTH, crossing, notice
 from kosh.identity import service as identity
 from kosh.identity.models import IdentityCandidate
 from kosh.people import service as people
-from identity.test_merge import ADMIN, ALMATY, ANALYST, SOUTH, crossing, notice
+from kosh.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
 def second_passport_case(ctx) -> tuple[str, str, str]:

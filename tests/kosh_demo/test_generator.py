@@ -11,13 +11,20 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from kosh.people import bin as bin_rules
+from kosh.people import iin
 from kosh_demo import generate, summary, write_feeds
 from kosh_demo import names as nm
 from kosh_demo.generator import (
-    CHECKPOINTS, CITIZENSHIP_MIX, COLUMNS, DEFECT_RATES, REGIONS, STAY_RULES, WINDOW_DAYS, DemoCountry,
+    CHECKPOINTS,
+    CITIZENSHIP_MIX,
+    COLUMNS,
+    DEFECT_RATES,
+    REGIONS,
+    STAY_RULES,
+    WINDOW_DAYS,
+    DemoCountry,
 )
-from kosh.people import bin as bin_rules
-from kosh.people import iin
 
 TODAY = date(2026, 11, 20)
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")

@@ -15,15 +15,15 @@ import pytest
 import sqlalchemy as sa
 
 import factories as f
+from kosh.people import names
+from kosh.people import service as people
+from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument
+from kosh.people.schemas import PersonIn
 from kosh.platform import auth
 from kosh.platform.context import Context
 from kosh.platform.errors import CONCURRENT_WRITE, database_conflict
 from kosh.platform.security import system_principal
 from kosh.platform.validation import validate_model
-from kosh.people import names
-from kosh.people import service as people
-from kosh.people.models import Person, PersonName, PersonNameToken, TravelDocument
-from kosh.people.schemas import PersonIn
 from kosh.stay import service as stay
 from kosh.stay.models import HostNotification, StayStatus
 from kosh.stay.schemas import NotificationIn
@@ -276,9 +276,9 @@ def _travellers(n: int) -> list[dict]:
 def test_imports_and_api_writers_of_the_same_persons(wide_ctx, tmp_path):
     import polars as pl
 
-    from kosh_demo.feeds import write_frame
     from kosh.flows import intake
     from kosh.stay.models import BorderEvent
+    from kosh_demo.feeds import write_frame
 
     ctx = wide_ctx
     people_ = _travellers(30)

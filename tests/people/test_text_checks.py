@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from kosh.platform.validation import BIDI_CONTROLS, TextInput, check_display_text
 from kosh.people.schemas import PersonIn
+from kosh.platform.validation import BIDI_CONTROLS, TextInput, check_display_text
 
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u3164\u115f\u1160\u2800 \u00a0\u2003\u0301"
 # Letters that draw something: the Hangul fillers are letters by category, yet blank.

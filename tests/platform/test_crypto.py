@@ -6,7 +6,8 @@ import os
 import stat
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kosh.platform.crypto import Keyring, load_keyring, signature_valid, write_key_file
 from kosh.platform.errors import KoshError

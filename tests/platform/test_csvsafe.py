@@ -6,7 +6,8 @@ import csv
 import io
 
 import polars as pl
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kosh.platform import csvsafe
 

@@ -31,7 +31,6 @@ def test_upgrading_a_populated_database_keeps_every_row(ctx):
     """Each migration runs on a registry that already holds data (a table rebuilt by copy and
     rename would, on SQLite with foreign keys on, cascade-delete every row referring to it)."""
     import sqlalchemy as sa
-
     from alembic import command
 
     command.downgrade(db.alembic_config(ctx.engine), "0002")

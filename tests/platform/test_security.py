@@ -25,7 +25,8 @@ def test_least_privilege():
 
 
 # -- sign-in throttling: the delay rule ---------------------------------------------------
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st
 
 from kosh.platform.auth import throttle_delay  # noqa: E402
 

@@ -428,8 +428,14 @@ def test_calculator_agrees_with_recorded_crossings(citizenship, raw):
 def test_engine_takes_any_jurisdiction_rules():
     # A made-up country: Friday–Saturday weekend, 1-working-day notification, one group
     # with 10 days per entry and no window; everyone else needs a visa.
-    from kosh.jurisdictions.schema import (CitizenshipGroup, HostNotificationRule, SourceRef,
-                                           StayRules, StayRuleVersion, WorkingCalendar)
+    from kosh.jurisdictions.schema import (
+        CitizenshipGroup,
+        HostNotificationRule,
+        SourceRef,
+        StayRules,
+        StayRuleVersion,
+        WorkingCalendar,
+    )
 
     src = SourceRef(text="test")
     groups = [

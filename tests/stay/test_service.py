@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 import factories as f
+from kosh.people import service as people
 from kosh.platform.errors import Forbidden, NotFound
 from kosh.platform.security import Principal, Role, system_principal
 from kosh.platform.validation import validate_model
-from kosh.people import service as people
 from kosh.stay import service
 from kosh.stay.models import BorderEvent, StayStatus
 from kosh.stay.schemas import BorderEventIn, NotificationIn

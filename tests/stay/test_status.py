@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 import factories as f
+from kosh.people import service as people
 from kosh.platform import audit
 from kosh.platform.errors import Forbidden, NotFound
 from kosh.platform.models import AuditRecord
 from kosh.platform.security import Principal, Role, system_principal
 from kosh.platform.validation import validate_model
-from kosh.people import service as people
 from kosh.stay import repository, service
 from kosh.stay.schemas import BorderEventIn, NotificationIn, ResidencePermitIn
 

@@ -22,11 +22,12 @@ from typing import Any
 import pytest
 
 import factories as f
-from kosh.platform import auth
-from kosh.platform.security import ROLE_PERMISSIONS, Permission as P, Principal, Role
+from kosh.flows import intake
 from kosh.identity.models import IdentityCandidate
 from kosh.people import iin
-from kosh.flows import intake
+from kosh.platform import auth
+from kosh.platform.security import ROLE_PERMISSIONS, Principal, Role
+from kosh.platform.security import Permission as P
 from web.conftest import PASSWORD, token_for
 
 # -- the route table ------------------------------------------------------------------------

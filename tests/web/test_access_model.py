@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 import factories as f
+from kosh.identity.models import PersonMerge
+from kosh.people.models import Person, TravelDocument
 from kosh.platform import auth
 from kosh.platform.errors import Forbidden
 from kosh.platform.models import AuditRecord, BreakGlassGrant
-from kosh.identity.models import PersonMerge
-from kosh.people.models import Person, TravelDocument
 from kosh.stay.models import HostNotification, StayStatus
 from web.conftest import PASSWORD, token_for
 
@@ -251,8 +251,8 @@ def test_undoing_a_merge_needs_both_persons_in_the_officers_regions(client, user
 def test_an_officers_import_rejects_rows_outside_their_regions(ctx, tmp_path):
     import csv
 
-    from kosh.platform.security import Principal, Role
     from kosh.flows import intake
+    from kosh.platform.security import Principal, Role
 
     rows = [f.notification(document_number="FA5000001"), f.notification(document_number="FA5000002",
                                                                           kato=TURKISTAN_KATO)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import factories as f
 from conftest_helpers import count
 from kosh.people.models import Person

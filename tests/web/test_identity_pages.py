@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from identity.test_merge import ADMIN
 from identity.test_review import second_passport_case
-from kosh.platform.i18n import translations
 from kosh.identity import service as identity
 from kosh.identity.models import IdentityCandidate, PersonMerge
+from kosh.platform.i18n import translations
 
 
 def _sign_in(client, username: str, password: str) -> None:  # noqa: ANN001

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import factories as f
-from kosh.platform.i18n import translations
 from kosh.flows import intake
+from kosh.platform.i18n import translations
 from kosh.stay.models import HostNotification, ImportBatch
 from kosh.web.app import create_app
 

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 import factories as f
 from conftest_helpers import count
-from kosh.platform.models import LoginAttempt
 from kosh.people.models import Person
+from kosh.platform.models import LoginAttempt
 from kosh.stay.models import HostNotification
 from kosh.web.app import create_app
 from web.conftest import token_for

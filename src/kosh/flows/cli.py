@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -18,11 +18,11 @@ retention_app = typer.Typer(help="Remove personal data past the terms of the jur
 
 
 def import_cmd(path: Path, kind: str = typer.Option("border_events", help="border_events, notifications or residence_permits"),
-               fmt: Optional[str] = typer.Option(None, "--format", help="csv, jsonl or parquet (default: from the extension)"),
-               rejects_dir: Optional[Path] = typer.Option(None, help="where the rejects file goes")) -> None:
+               fmt: str | None = typer.Option(None, "--format", help="csv, jsonl or parquet (default: from the extension)"),
+               rejects_dir: Path | None = typer.Option(None, help="where the rejects file goes")) -> None:
     """Import a feed file; rerunning resumes an interrupted import and adds nothing twice."""
-    from kosh.platform.security import system_principal
     from kosh.flows import intake
+    from kosh.platform.security import system_principal
 
     ctx = open_ctx()
     principal = system_principal(f"import {path.name}")
@@ -58,7 +58,7 @@ def _print_report(report: ImportReport) -> None:
 
 
 @retention_app.command("run")
-def retention_run(on: Optional[str] = typer.Option(None, help="the day the terms are counted to (default today)"),
+def retention_run(on: str | None = typer.Option(None, help="the day the terms are counted to (default today)"),
                   dry_run: bool = typer.Option(False, "--dry-run", help="count what would go; change nothing"),
                   batch: int = typer.Option(500, min=1, help="persons (or rows) per transaction")) -> None:
     """Delete or anonymise what is past its retention term (daily; safe beside the server)."""

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, select, text
 
+from kosh.people import service as people
 from kosh.platform import db
 from kosh.platform.context import Context
 from kosh.platform.csvsafe import write_rows
@@ -39,7 +40,6 @@ from kosh.platform.errors import Conflict, KoshError
 from kosh.platform.files import open_private, private_dir
 from kosh.platform.security import Permission, Principal, Role
 from kosh.platform.validation import field_errors
-from kosh.people import service as people
 from kosh.stay import service
 from kosh.stay.models import ImportBatch
 from kosh.stay.rules import N_, Reason

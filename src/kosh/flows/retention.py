@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from kosh.identity import service as identity
+from kosh.people import service as people
 from kosh.platform import audit, db, events
 from kosh.platform import retention as core_retention
 from kosh.platform.context import Context
 from kosh.platform.security import system_principal
-from kosh.identity import service as identity
-from kosh.people import service as people
 from kosh.stay import service as stay
 from kosh.stay.retention_rules import StayTerms, expired_records, first_kept_anchor, past_term
 

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from kosh.platform.context import Context
-from kosh.platform.security import Principal
-from kosh.platform.validation import MAX_ID
 from kosh.identity import service
 from kosh.people.api import PersonDetailOut, detail_out
 from kosh.people.schemas import Strict
+from kosh.platform.context import Context
 from kosh.platform.http import check_csrf, get_ctx, require_principal
+from kosh.platform.security import Principal
+from kosh.platform.validation import MAX_ID
 
 router = APIRouter(tags=["identity"])
 # Ids past the 32-bit id columns can name nothing: refused before any query (SQLite overflows at 2**63).

@@ -4,7 +4,7 @@ links, scan for pairs to review."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -23,8 +23,8 @@ identity_app = typer.Typer(help="One person across records: linking, the review 
 @identity_app.command("scan")
 def identity_scan() -> None:
     """Compare likely pairs of persons and queue those that may be one person for review."""
-    from kosh.platform.security import system_principal
     from kosh.identity import service
+    from kosh.platform.security import system_principal
 
     ctx = open_ctx()
     with console.status("comparing likely pairs …"):
@@ -33,7 +33,7 @@ def identity_scan() -> None:
     console.print(f"{queued} pair(s) queued for review (weight ≥ {ctx.settings.identity_review_weight:g})")
 
 
-def _identity_model(path: Optional[Path]) -> Model:
+def _identity_model(path: Path | None) -> Model:
     from kosh.identity.model import ModelError
     from kosh.identity.registry import model_at
 
@@ -47,8 +47,8 @@ def _prepared_records(input_path: Path, rejects_path: Path) -> pl.DataFrame:
     """Read, validate (rejects file with row and reason) and prepare the records of a file."""
     import polars as pl
 
-    from kosh.platform.csvsafe import write_frame
     from kosh.identity import linking
+    from kosh.platform.csvsafe import write_frame
 
     try:
         raw = linking.read_records(input_path)
@@ -73,20 +73,20 @@ def identity_link(
                                       "given_names, patronymic, sex, birth_date, citizenship, document_number"),
     out: Path = typer.Option(..., "--out", help="where to write record_id,person_id (CSV)"),
     engine: str = typer.Option("duckdb", help="duckdb (embedded) or spark (pyspark)"),
-    spark_master: Optional[str] = typer.Option(None, envvar="KOSH_SPARK_MASTER",
+    spark_master: str | None = typer.Option(None, envvar="KOSH_SPARK_MASTER",
                                                help="Spark master URL (default local[1])"),
-    model_path: Optional[Path] = typer.Option(None, "--model", help="trained model JSON (default: configured)"),
-    link_weight: Optional[float] = typer.Option(None, help="match weight to link at (default: configured)"),
-    review_weight: Optional[float] = typer.Option(None, help="match weight to list for review (default: configured)"),
-    review_out: Optional[Path] = typer.Option(None, help="also write the pairs to review (CSV)"),
-    memory_limit: Optional[str] = typer.Option(None, help="DuckDB memory limit, e.g. 6GB"),
+    model_path: Path | None = typer.Option(None, "--model", help="trained model JSON (default: configured)"),
+    link_weight: float | None = typer.Option(None, help="match weight to link at (default: configured)"),
+    review_weight: float | None = typer.Option(None, help="match weight to list for review (default: configured)"),
+    review_out: Path | None = typer.Option(None, help="also write the pairs to review (CSV)"),
+    memory_limit: str | None = typer.Option(None, help="DuckDB memory limit, e.g. 6GB"),
 ) -> None:
     """Link a file of records in bulk: which records are one person."""
     import time
 
-    from kosh.platform.csvsafe import write_frame
     from kosh.identity import linking
     from kosh.identity.model import ModelError
+    from kosh.platform.csvsafe import write_frame
 
     if engine not in linking.ENGINES:
         fail(f"unknown engine '{engine}': use {' or '.join(linking.ENGINES)}")
@@ -115,7 +115,7 @@ def identity_link(
 def identity_rebuild(
     engine: str = typer.Option("duckdb", help="duckdb or spark, for scoring the pairs"),
     fresh: bool = typer.Option(False, "--fresh", help="score anew even if an interrupted run's pairs are there"),
-    memory_limit: Optional[str] = typer.Option(None, help="DuckDB memory limit, e.g. 6GB"),
+    memory_limit: str | None = typer.Option(None, help="DuckDB memory limit, e.g. 6GB"),
 ) -> None:
     """Re-link the whole registry with the configured model (a nightly job): index every person
     row, score all likely pairs with Splink, merge the certain ones and queue the rest. Rerun

@@ -21,8 +21,8 @@ from typing import Any
 import polars as pl
 
 from kosh.identity import features as feat
-from kosh.identity.model import (DETERMINISTIC_RULES, FORMAT, TRAINING_BLOCKS, Model, ModelError, block_sql,
-                                 settings as untrained_settings)
+from kosh.identity.model import DETERMINISTIC_RULES, FORMAT, TRAINING_BLOCKS, Model, ModelError, block_sql
+from kosh.identity.model import settings as untrained_settings
 
 INPUT_COLUMNS = ("record_id", "source", "surname", "given_names", "patronymic", "sex", "birth_date", "citizenship",
                  "document_number")

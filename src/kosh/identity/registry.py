@@ -24,15 +24,15 @@ import polars as pl
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from kosh.platform import audit
-from kosh.platform.context import Context
-from kosh.platform.security import Principal, system_principal
-from kosh.platform.sql import bulk_insert, in_values
 from kosh.identity import features as feat
 from kosh.identity import linking
 from kosh.identity.model import Model
 from kosh.identity.models import IdentityCandidate, IdentityKey, IdentityRecord, PersonMerge
 from kosh.people import service as people
+from kosh.platform import audit
+from kosh.platform.context import Context
+from kosh.platform.security import Principal, system_principal
+from kosh.platform.sql import bulk_insert, in_values
 
 Progress = Callable[[str, int, int], None]
 _DOC_KEY_CONTEXT = "identity_key:document"

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kosh.identity.models import IdentityCandidate, PersonMerge
+from kosh.people import service as people
 from kosh.platform import audit, events
 from kosh.platform.context import Context
 from kosh.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from kosh.platform.security import Permission, Principal, utcnow
-from kosh.identity.models import IdentityCandidate, PersonMerge
-from kosh.people import service as people
 
 
 def _reason(reason: str) -> str:

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from kosh.platform.context import Context
-from kosh.platform.errors import Conflict, ValidationFailed
-from kosh.platform.i18n import gettext_for
-from kosh.platform.security import Permission, Principal
+
 from kosh.identity import service
 from kosh.identity.api import CandidateId
 from kosh.people import service as people
+from kosh.platform.context import Context
+from kosh.platform.errors import Conflict, ValidationFailed
 from kosh.platform.http import check_csrf, get_ctx, require_principal
-from kosh.platform.words import N_
+from kosh.platform.i18n import gettext_for
 from kosh.platform.pages import render, request_lang
+from kosh.platform.security import Permission, Principal
+from kosh.platform.words import N_
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50

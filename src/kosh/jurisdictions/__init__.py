@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -85,7 +85,7 @@ def load_pack(code: str = DEFAULT_PACK) -> JurisdictionPack:
     return _load_shipped_pack(code)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_shipped_pack(code: str) -> JurisdictionPack:
     return load_pack_from_dir(_shipped_folder(code))
 
@@ -114,7 +114,7 @@ def interface_locales(code: str = DEFAULT_PACK) -> tuple[str, ...]:
     return _interface_locales(code)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _interface_locales(code: str) -> tuple[str, ...]:
     return _read_one(code, "pack.toml", PackFile).locales
 
@@ -125,7 +125,7 @@ def passport_romanisation(code: str = DEFAULT_PACK) -> Mapping[str, str]:
     return _passport_romanisation(code)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _passport_romanisation(code: str) -> Mapping[str, str]:
     return MappingProxyType(dict(_read_one(code, "names.toml", NamesFile, optional=True).passport_romanisation))
 

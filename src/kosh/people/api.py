@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from kosh.platform.context import Context
-from kosh.platform.security import Permission, Principal
 from kosh.people import service
-from kosh.people.schemas import DocumentOut, PersonIn, PersonOut, Strict, PersonSearchIn
+from kosh.people.schemas import DocumentOut, PersonIn, PersonOut, PersonSearchIn, Strict
+from kosh.platform.context import Context
 from kosh.platform.http import check_csrf, get_ctx, require_principal
+from kosh.platform.security import Permission, Principal
 
 router = APIRouter(prefix="/persons", tags=["persons"])
 

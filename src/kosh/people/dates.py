@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from functools import lru_cache
 import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from functools import lru_cache
 
 from kosh.people.errors import InvalidIdentifier
 

@@ -39,7 +39,7 @@ class Person(Base):
     # Set when this person was merged into another: the id stays valid and leads there.
     merged_into: Mapped[str | None] = mapped_column(ForeignKey("persons.id"), nullable=True, index=True)
 
-    documents: Mapped[list["TravelDocument"]] = relationship(back_populates="person", lazy="raise")
+    documents: Mapped[list[TravelDocument]] = relationship(back_populates="person", lazy="raise")
 
 
 class PersonName(Base):

@@ -51,9 +51,9 @@ metaphone_keys(s)
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 from anyascii import anyascii
 from doublemetaphone import doublemetaphone

@@ -8,11 +8,11 @@ from functools import lru_cache
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from kosh.platform.scope import granted_person_ids, live_grants, prefix_clause, record_clause, regions_clause
+from kosh.people.models import DocumentRegion, Person, PersonName, PersonNameToken, TravelDocument
 from kosh.platform.models import BreakGlassGrant
+from kosh.platform.scope import granted_person_ids, live_grants, prefix_clause, record_clause, regions_clause
 from kosh.platform.security import Principal, utcnow
 from kosh.platform.sql import in_values
-from kosh.people.models import DocumentRegion, Person, PersonName, PersonNameToken, TravelDocument
 
 
 def visible_template(principal: Principal) -> tuple[int | None, ColumnElement[bool], dict]:

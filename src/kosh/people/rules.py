@@ -18,9 +18,8 @@ from kosh.people.countries import (
 from kosh.people.dates import PartialDate, validate_birth_date
 from kosh.people.dates import parse as parse_partial_date
 from kosh.people.errors import InvalidIdentifier
-from kosh.people.mrz import MRZ, make_td3, parse_td3
+from kosh.people.mrz import MRZ, make_td3, normalize_document_number, parse_td3
 from kosh.people.mrz import check_digit as mrz_check_digit
-from kosh.people.mrz import normalize_document_number
 from kosh.people.names import (
     detect_script,
     language_for_citizenship,

@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
-from kosh.platform.validation import DisplayText, TextInput
-from kosh.people import countries, dates, iin, bin as bin_rules, mrz
+from kosh.people import bin as bin_rules
+from kosh.people import countries, dates, iin, mrz
 from kosh.people.errors import InvalidIdentifier
+from kosh.platform.validation import DisplayText, TextInput
 
 
 def _today(info: ValidationInfo | None) -> dt.date:
@@ -85,7 +86,7 @@ class DocumentIn(Strict):
     mrz: list[str] | None = Field(default=None, description="the two 44-character lines of a passport MRZ")
 
     @model_validator(mode="after")
-    def _from_mrz(self, info: ValidationInfo) -> "DocumentIn":
+    def _from_mrz(self, info: ValidationInfo) -> DocumentIn:
         if self.mrz is not None:
             if len(self.mrz) != 2:
                 raise ValueError("mrz must have exactly two lines")

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
+from kosh.people import names, repository
+from kosh.people.dates import parse as parse_partial_date
+from kosh.people.models import DocumentRegion, Person, PersonName, PersonNameToken, TravelDocument, new_person_id
+from kosh.people.mrz import normalize_document_number
 from kosh.platform import audit, events
 from kosh.platform.context import Context
 from kosh.platform.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from kosh.platform.sql import bulk_insert, bulk_update, reassign
 from kosh.platform.models import BreakGlassGrant
 from kosh.platform.security import Permission, Principal, utcnow
-from kosh.people import names, repository
-from kosh.people.dates import parse as parse_partial_date
-from kosh.people.mrz import normalize_document_number
-from kosh.people.models import DocumentRegion, Person, PersonName, PersonNameToken, TravelDocument, new_person_id
+from kosh.platform.sql import bulk_insert, bulk_update, reassign
 
 _DOC_CONTEXT = "travel_document"
 def document_index(ctx: Context, number: str) -> str:
@@ -245,7 +245,7 @@ def set_regions(session: Session, regions: dict[str, str]) -> None:
 
 @dataclass(frozen=True)
 class SearchPage:
-    items: list["PersonFacts"]
+    items: list[PersonFacts]
     total: int
     limit: int
     offset: int

@@ -9,12 +9,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from kosh.platform.context import Context
-from kosh.platform.i18n import gettext_for
-from kosh.platform.security import Permission
 from kosh.people import service
+from kosh.platform.context import Context
 from kosh.platform.http import check_csrf, get_ctx, require_principal
+from kosh.platform.i18n import gettext_for
 from kosh.platform.pages import render, request_lang
+from kosh.platform.security import Permission
 
 router = APIRouter(include_in_schema=False)
 PAGE = 25

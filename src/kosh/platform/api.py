@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import Response
-from pydantic import BaseModel, Field
-
 import datetime as dt
 
-from fastapi import Query
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from kosh.platform import audit, auth
 from kosh.platform.context import Context
 from kosh.platform.errors import Unauthorized
+from kosh.platform.http import check_csrf, get_ctx, require_principal
 from kosh.platform.models import User
 from kosh.platform.security import Permission, Principal
 from kosh.platform.validation import MAX_ID, TextInput
-from kosh.platform.http import check_csrf, get_ctx, require_principal
 
 router = APIRouter(tags=["auth"])
 

@@ -182,7 +182,7 @@ class Checkpoint:
                            "key_id": self.key_id, "signature": self.signature}, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, line: str) -> "Checkpoint":
+    def from_json(cls, line: str) -> Checkpoint:
         raw = json.loads(line)
         if not isinstance(raw, dict) or raw.get("origin") != CHECKPOINT_ORIGIN:
             raise ValueError(f"origin is not '{CHECKPOINT_ORIGIN}'")
@@ -388,7 +388,7 @@ def publish(cp: Checkpoint, *, syslog: bool = True) -> None:
     logger.info(cp.to_json())
 
 
-def _checkpoint_if_moved(ctx: "Context") -> None:
+def _checkpoint_if_moved(ctx: Context) -> None:
     with ctx.transaction() as s:
         cp = write_checkpoint(s, ctx.keyring, ctx.settings.resolved_audit_checkpoint_file, only_if_moved=True)
     if cp is not None:
@@ -396,7 +396,7 @@ def _checkpoint_if_moved(ctx: "Context") -> None:
         publish(cp, syslog=ctx.settings.audit_checkpoint_syslog)
 
 
-async def checkpoint_periodically(ctx: "Context") -> None:
+async def checkpoint_periodically(ctx: Context) -> None:
     """The web app's background task: a checkpoint every `audit_checkpoint_seconds` when the head moved."""
     import anyio.to_thread
 

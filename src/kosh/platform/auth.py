@@ -19,8 +19,17 @@ from kosh.platform.context import Context
 from kosh.platform.crypto import Keyring
 from kosh.platform.errors import Conflict, FieldError, KoshError, NotFound, TooManyRequests, ValidationFailed
 from kosh.platform.models import ApiToken, LoginAttempt, User, WebSession
-from kosh.platform.security import (Permission, Principal, Role, hash_password, new_token, system_principal,
-                                token_digest, utcnow, verify_password)
+from kosh.platform.security import (
+    Permission,
+    Principal,
+    Role,
+    hash_password,
+    new_token,
+    system_principal,
+    token_digest,
+    utcnow,
+    verify_password,
+)
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 10
@@ -68,7 +77,8 @@ def create_user(session: Session, ctx: Context, *, username: str, password: str,
         if not r.isdigit() or ctx.pack.region_for_kato(r.ljust(9, "0")) is None:
             errors.append(FieldError("regions", f"'{r}' is not a KATO prefix of a known region"))
     if role == Role.HOST:
-        from kosh.people import bin as bin_rules, iin
+        from kosh.people import bin as bin_rules
+        from kosh.people import iin
         if not host_party or not (iin.is_valid(host_party) or bin_rules.is_valid(host_party)):
             errors.append(FieldError("host_party", "a host needs a valid IIN or BIN to submit as"))
     if errors:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, Optional
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
@@ -86,9 +86,9 @@ def db_upgrade() -> None:
 
 @users_app.command("add")
 def users_add(username: str, role: str = typer.Option(..., help="admin, officer, host, analyst or auditor"),
-              password: Optional[str] = typer.Option(None, help="prompted when omitted"),
+              password: str | None = typer.Option(None, help="prompted when omitted"),
               regions: str = typer.Option("", help="comma-separated KATO prefixes (officers)"),
-              host_party: Optional[str] = typer.Option(None, help="IIN or BIN a host submits as"),
+              host_party: str | None = typer.Option(None, help="IIN or BIN a host submits as"),
               name: str = typer.Option("", help="display name")) -> None:
     """Add a user account."""
     from kosh.platform import auth
@@ -190,7 +190,7 @@ def users_revoke_tokens(username: str) -> None:
                                           f"{username} revoked")
 
 
-def _checkpoint_file(given: Optional[Path], settings: Settings) -> Path:
+def _checkpoint_file(given: Path | None, settings: Settings) -> Path:
     if given is not None and not given.is_file():
         fail(f"no checkpoint file at {given}")
     return given or settings.resolved_audit_checkpoint_file
@@ -206,7 +206,7 @@ def _report_broken(result: VerifyResult) -> NoReturn:
 
 
 @audit_app.command("verify")
-def audit_verify(checkpoints: Optional[Path] = typer.Option(
+def audit_verify(checkpoints: Path | None = typer.Option(
         None, "--checkpoints", help="a checkpoint file to check against (a witness's copy); "
                                     "default KOSH_HOME/audit-checkpoints.jsonl")) -> None:
     """Check the whole audit chain, its head and every signed checkpoint; exits 1 and names the first problem."""

@@ -45,7 +45,7 @@ class Keyring:
     checkpoint: bytes | None = None
 
     @classmethod
-    def generate(cls) -> "Keyring":
+    def generate(cls) -> Keyring:
         return cls(*(secrets.token_bytes(32) for _ in KEY_NAMES + OPTIONAL_KEY_NAMES))
 
     def to_json(self) -> str:
@@ -53,7 +53,7 @@ class Keyring:
                            if getattr(self, n) is not None}, indent=2)
 
     @classmethod
-    def from_json(cls, text: str, origin: str) -> "Keyring":
+    def from_json(cls, text: str, origin: str) -> Keyring:
         try:
             raw = json.loads(text)
             keys = [base64.b64decode(raw[n], validate=True) for n in KEY_NAMES]

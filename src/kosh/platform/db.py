@@ -122,10 +122,10 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 def import_all_models() -> None:
     """Register every capability's tables on Base.metadata (Alembic and tests need all)."""
-    from kosh.platform import models as _core  # noqa: F401
-    from kosh.people import models as _people  # noqa: F401
-    from kosh.stay import models as _stay  # noqa: F401
     from kosh.identity import models as _identity  # noqa: F401
+    from kosh.people import models as _people  # noqa: F401
+    from kosh.platform import models as _core  # noqa: F401
+    from kosh.stay import models as _stay  # noqa: F401
 
 
 def alembic_config(engine: Engine):  # noqa: ANN201

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from fastapi import Request
@@ -19,7 +19,7 @@ TEMPLATE_DIRS = [ROOT / "web" / "templates",
                  *sorted(d for d in ROOT.glob("*/templates") if d.is_dir() and d.parent.name != "web")]
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(lang: str) -> Environment:
     env = Environment(loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),
                       autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"],

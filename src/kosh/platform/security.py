@@ -117,7 +117,7 @@ class Principal:
         """Admins and system jobs may record in any region; officers only in theirs."""
         return self.role == Role.ADMIN
 
-    def with_purpose(self, purpose: str) -> "Principal":
+    def with_purpose(self, purpose: str) -> Principal:
         return Principal(self.username, self.role, self.user_id, self.regions, self.host_party,
                          purpose, self.display_name)
 

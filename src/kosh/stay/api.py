@@ -8,11 +8,21 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from kosh.platform.context import Context
+from kosh.platform.http import check_csrf, get_ctx, require_principal, require_principal_async
 from kosh.platform.security import Permission, Principal
 from kosh.stay import service
-from kosh.stay.schemas import (BorderEventIn, BulkBorderEvents, CalculatorIn, DeadlineOut, ListItemOut, ListPageOut,
-                               NotificationIn, ResidencePermitIn, RuleOut, StayStatusOut)
-from kosh.platform.http import check_csrf, get_ctx, require_principal, require_principal_async
+from kosh.stay.schemas import (
+    BorderEventIn,
+    BulkBorderEvents,
+    CalculatorIn,
+    DeadlineOut,
+    ListItemOut,
+    ListPageOut,
+    NotificationIn,
+    ResidencePermitIn,
+    RuleOut,
+    StayStatusOut,
+)
 
 router = APIRouter(tags=["stay"])
 

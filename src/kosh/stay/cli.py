@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -23,13 +23,13 @@ stay_app = typer.Typer(help="Stay status and the short-stay calculator.", no_arg
 @stay_app.command("calc")
 def stay_calc(citizenship: str = typer.Option(..., help="ISO 3166-1 alpha-3, e.g. UZB"),
               trip: list[str] = typer.Option(..., help="ENTRY:EXIT dates (YYYY-MM-DD); ENTRY: when still in the country"),
-              on: Optional[str] = typer.Option(None, help="the date to count on (default today)"),
+              on: str | None = typer.Option(None, help="the date to count on (default today)"),
               as_json: bool = typer.Option(False, "--json", help="print a JSON object")) -> None:
     """Days used, days left and the last lawful day under the short-stay rules."""
     from pydantic import ValidationError
 
-    from kosh.platform.validation import field_errors
     from kosh.jurisdictions import load_pack
+    from kosh.platform.validation import field_errors
     from kosh.stay import rules
     from kosh.stay.schemas import CalculatorIn
 
@@ -79,7 +79,7 @@ def _print_assessment(result: StayAssessment, day: dt.date, citizenship: str, as
 
 
 @stay_app.command("status")
-def stay_status(person_id: str, on: Optional[str] = typer.Option(None, help="date (default today)"),
+def stay_status(person_id: str, on: str | None = typer.Option(None, help="date (default today)"),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """A registered person's stay status (audited as a read by the operator)."""
     from kosh.platform.security import system_principal

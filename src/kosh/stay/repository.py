@@ -7,14 +7,28 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import (ColumnElement, CompoundSelect, Date, Select, String, and_, bindparam, cast, exists,
-                        literal_column, null, or_, select, union_all)
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
+from kosh.people.models import Person
 from kosh.platform.scope import regions_clause
 from kosh.platform.security import Principal
 from kosh.platform.sql import in_values
-from kosh.people.models import Person
 from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayStatus
 
 

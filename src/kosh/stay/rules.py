@@ -657,7 +657,7 @@ class Reason(str):
     message: str
     params: dict[str, object]
 
-    def __new__(cls, message: str, **params: object) -> "Reason":
+    def __new__(cls, message: str, **params: object) -> Reason:
         self = super().__new__(cls, message % {k: v.isoformat() if isinstance(v, dt.date) else v
                                                for k, v in params.items()})
         self.message, self.params = message, params

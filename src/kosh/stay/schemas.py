@@ -8,10 +8,22 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
+from kosh.people.schemas import (
+    BirthDate,
+    Country,
+    DocumentNumber,
+    IdentityFields,
+    Name,
+    OptionalDate,
+    RequiredName,
+    Sex,
+    Strict,
+    _empty_to_none,
+    _today,
+    validate_host_id,
+)
 from kosh.platform.security import within_regions
 from kosh.platform.validation import DisplayLines
-from kosh.people.schemas import (BirthDate, Country, DocumentNumber, IdentityFields, Name, OptionalDate, RequiredName,
-                                 Sex, Strict, _empty_to_none, _today, validate_host_id)
 from kosh.stay.rules import CALCULATOR_LATEST
 
 SourceId = Annotated[str, Field(min_length=1, max_length=100)]
@@ -25,8 +37,8 @@ def _ctx(info: ValidationInfo) -> dict:
     ctx = dict(info.context or {})
     if ctx.get("pack") is None:
         # Bodies validated by FastAPI carry no context: use the installation's pack.
-        from kosh.platform.config import get_settings
         from kosh.jurisdictions import load_pack
+        from kosh.platform.config import get_settings
 
         ctx["pack"] = load_pack(get_settings().jurisdiction)
     return ctx
@@ -156,7 +168,7 @@ class NotificationIn(IdentityFields):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> "NotificationIn":
+    def _consistent(self) -> NotificationIn:
         if self.expected_departure is not None and self.expected_departure < self.arrival_date:
             raise ValueError(f"expected departure {self.expected_departure} is before arrival {self.arrival_date}")
         if self.submitted_at is not None and self.submitted_at.date() < self.arrival_date - dt.timedelta(days=1):
@@ -182,7 +194,7 @@ class ResidencePermitIn(Strict):
         return _known_region(v, info) if v else _writers_region(v, info)
 
     @model_validator(mode="after")
-    def _period(self) -> "ResidencePermitIn":
+    def _period(self) -> ResidencePermitIn:
         if self.valid_to < self.valid_from:
             raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
         if self.valid_from < EARLIEST:
@@ -209,7 +221,7 @@ class TripIn(Strict):
     _days = field_validator("start", "end")(_calculator_day)
 
     @model_validator(mode="after")
-    def _order(self) -> "TripIn":
+    def _order(self) -> TripIn:
         if self.end is not None and self.end < self.start:
             raise ValueError(f"trip ends ({self.end}) before it starts ({self.start})")
         return self

@@ -6,26 +6,32 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
-from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from kosh.people import service as people
+from kosh.people.countries import normalize_country
+from kosh.people.dates import parse as parse_partial_date
+from kosh.people.errors import InvalidIdentifier
 from kosh.platform import audit, events
 from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, Forbidden, KoshError, NotFound, ValidationFailed
 from kosh.platform.security import Permission, Principal, Role, system_principal, utcnow, within_regions
 from kosh.platform.sql import bulk_insert, reassign
-from kosh.people import service as people
-from kosh.people.countries import normalize_country
-from kosh.people.dates import parse as parse_partial_date
-from kosh.people.errors import InvalidIdentifier
 from kosh.stay import repository, rules
-from kosh.stay.models import (BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayRefreshQueue,
-                              StayStatus)
+from kosh.stay.models import (
+    BorderEvent,
+    DataQualityFinding,
+    HostNotification,
+    ResidencePermit,
+    StayRefreshQueue,
+    StayStatus,
+)
 from kosh.stay.schemas import BorderEventIn, NotificationIn, ResidencePermitIn
 
 HOST_ID_CONTEXT = "host_id"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from urllib.parse import quote
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,12 +13,12 @@ from pydantic import ValidationError
 
 from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, KoshError, ValidationFailed
+from kosh.platform.http import check_csrf, get_ctx, optional_principal, require_principal
+from kosh.platform.pages import render, request_lang
 from kosh.platform.security import Permission
 from kosh.platform.validation import MAX_ID, field_errors
 from kosh.stay import service
 from kosh.stay.schemas import CalculatorIn, NotificationIn
-from kosh.platform.http import check_csrf, get_ctx, optional_principal, require_principal
-from kosh.platform.pages import render, request_lang
 
 router = APIRouter(include_in_schema=False)
 # An id past the 32-bit id column names no batch: refused before any query (SQLite overflows at 2**63).

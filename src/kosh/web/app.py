@@ -12,13 +12,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio.to_thread
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.datastructures import URL, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kosh.platform.context import Context
@@ -341,10 +340,11 @@ def create_app(ctx: Context) -> FastAPI:
 
     app.add_middleware(ResponseHeaders)
 
-    from kosh.platform.api import router as core_api
-    from kosh.people.api import access_router as access_api, router as people_api
-    from kosh.stay.api import router as stay_api
     from kosh.identity.api import router as identity_api
+    from kosh.people.api import access_router as access_api
+    from kosh.people.api import router as people_api
+    from kosh.platform.api import router as core_api
+    from kosh.stay.api import router as stay_api
 
     for router in (core_api, people_api, access_api, stay_api, identity_api):
         app.include_router(router, prefix="/api/v1")

@@ -10,12 +10,18 @@ from fastapi.responses import RedirectResponse, Response
 from kosh.platform import auth
 from kosh.platform.context import Context
 from kosh.platform.errors import NotFound, TooManyRequests
+from kosh.platform.http import (
+    SESSION_COOKIE,
+    check_csrf,
+    forget_credential,
+    get_ctx,
+    optional_principal,
+    require_principal,
+)
+from kosh.platform.pages import render
 from kosh.platform.security import Permission
 from kosh.platform.words import N_
 from kosh.stay import service as stay
-from kosh.platform.http import (SESSION_COOKIE, check_csrf, forget_credential, get_ctx, optional_principal,
-                           require_principal)
-from kosh.platform.pages import render
 
 router = APIRouter(include_in_schema=False)
 

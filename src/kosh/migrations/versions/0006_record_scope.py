@@ -11,9 +11,8 @@ Existing rows take the person's registered region (the best the old schema knows
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006'
 down_revision = '0005'

@@ -12,9 +12,8 @@ Create Date: 2026-12-02 04:00:00
 """
 from __future__ import annotations
 
-from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
-
+from alembic import op  # noqa: F401
 
 revision = '0007'
 down_revision = '0006'
