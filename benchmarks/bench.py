@@ -17,10 +17,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from kosh_demo.build import DemoSummary
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -36,7 +40,8 @@ def machine() -> str:
         pass
     mem = ""
     try:
-        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        kb = int(next(ln for ln in meminfo if ln.startswith("MemTotal")).split()[1])
         mem = f"{kb / 1024 / 1024:.0f} GiB"
     except (OSError, StopIteration, ValueError):
         pass
@@ -96,7 +101,7 @@ def _use_database(database_url: str, home: Path) -> None:
     db.engine_for.cache_clear()
 
 
-def build_into(database_url: str, home: Path, size: str) -> tuple[dict, float]:
+def build_into(database_url: str, home: Path, size: str) -> tuple[DemoSummary, float]:
     """Build the demo into a database; returns the summary and the border-event import seconds."""
     from kosh_demo import build
 
@@ -142,7 +147,12 @@ async def _load(base: str, token: str, person_ids: list[str], seconds: float, co
         else:
             rnd, interval = random.Random(0), 1 / rate
             free = asyncio.Semaphore(concurrency)
-            tasks: set[asyncio.Task] = set()
+            tasks: set[asyncio.Task[None]] = set()
+
+            def finished(t: asyncio.Task[None]) -> None:
+                tasks.discard(t)
+                free.release()
+
             slot = time.perf_counter()
             while slot < deadline and time.perf_counter() < deadline:
                 wait = slot - time.perf_counter()
@@ -155,7 +165,7 @@ async def _load(base: str, token: str, person_ids: list[str], seconds: float, co
                     worst_lag = max(worst_lag, lag)
                 task = asyncio.create_task(one(rnd.choice(person_ids)))
                 tasks.add(task)
-                task.add_done_callback(lambda t: (tasks.discard(t), free.release()))
+                task.add_done_callback(finished)
                 slot += interval
             await asyncio.gather(*tasks)
     return {"latencies": latencies, "errors": errors, "late": late, "worst_lag_ms": worst_lag * 1000}
@@ -174,7 +184,9 @@ def bench_api(database_url: str, home: Path, seconds: float, concurrency: int = 
     ctx = open_context()
     with ctx.transaction() as s:
         ids = list(s.execute(sa.select(StayStatus.person_id).limit(5000)).scalars())
-        token = auth.issue_token(s, ctx, auth.user_by_name(s, "admin"), "bench")
+        admin = auth.user_by_name(s, "admin")
+        assert admin is not None, "the demo build creates the admin"
+        token = auth.issue_token(s, ctx, admin, "bench")
     port = _free_port()
     env = dict(os.environ)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "kosh.web.server:app", "--host", "127.0.0.1",
@@ -272,7 +284,7 @@ def _wrk(base: str, token: str, ids: list[str], seconds: float, concurrency: int
                              capture_output=True, text=True, env=dict(os.environ, KOSH_BENCH_IDS=str(idfile),
                                                                       KOSH_BENCH_TOKEN=token, **env),
                              check=True).stdout
-    line = next(l for l in out.splitlines() if l.startswith("KOSH "))
+    line = next(ln for ln in out.splitlines() if ln.startswith("KOSH "))
     n, bad, secs, p50, p95, p99, late, lag = line.split()[1:]
     return {"requests": int(n), "errors": int(bad), "rps": int(n) / float(secs), "p50_ms": float(p50),
             "p95_ms": float(p95), "p99_ms": float(p99), "concurrency": concurrency, "rate": rate,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 from sqlalchemy import select
@@ -18,6 +19,9 @@ from sqlalchemy import select
 from kosh.identity.models import IdentityCandidate
 from kosh.platform.context import Context
 from kosh.stay.models import BorderEvent, HostNotification
+
+if TYPE_CHECKING:
+    from kosh_demo.generator import DemoCountry
 
 
 def _share(part: int, whole: int) -> float:
@@ -80,7 +84,7 @@ def score_queue(ctx: Context, truth: set[tuple[str, str]]) -> PairScores:
 
 # -- record-level linkage sets with known truth (for `kosh identity link` and its benchmark) --
 
-def demo_records(country) -> pl.DataFrame:  # noqa: ANN001 — kosh_demo.generator.DemoCountry
+def demo_records(country: DemoCountry) -> pl.DataFrame:
     """The demo country's border events and notifications as linkage records (the columns of
     `kosh identity link`) plus `person_key`, the true person. Rows an importer must reject are
     left out, and so are exact repeats (a person crossing ten times under one passport is one

@@ -35,14 +35,24 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import polars as pl
 
 from benchmarks.evaluation import LinkScores, pairs_within, score_clusters
 from kosh.identity import linking
 from kosh.identity.model import Model
+
+if TYPE_CHECKING:
+    from splink import Linker, SettingsCreator
+    from splink.internals.comparison_creator import ComparisonCreator
+
+    from kosh_demo.names import PersonName
+
+K = TypeVar("K")
+R = TypeVar("R")
 
 LINK_COLUMNS = ("record_id", "source", "surname", "given_names", "patronymic", "sex", "birth_date", "citizenship",
                 "document_number")
@@ -117,7 +127,7 @@ def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def febrl_records(frame: Any, prefix: str = "", source: str = "febrl",  # noqa: ANN401 — pandas
+def febrl_records(frame: Any, prefix: str = "", source: str = "febrl",
                   citizenship: str = "") -> pl.DataFrame:
     """A FEBRL frame (pandas, indexed by rec_id) as link input rows plus `person_key`: given_name →
     given_names, surname, date_of_birth → birth_date (ISO), soc_sec_id → document_number; FEBRL
@@ -139,8 +149,13 @@ def febrl_records(frame: Any, prefix: str = "", source: str = "febrl",  # noqa: 
     }, schema={c: pl.String for c in (*LINK_COLUMNS, "person_key")})
 
 
-def _link_pairs(links: Any, prefix_l: str = "", prefix_r: str = "") -> set[tuple[str, str]]:  # noqa: ANN401
-    return {tuple(sorted((prefix_l + str(a), prefix_r + str(b)))) for a, b in links}  # type: ignore[misc]
+def _sorted_pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def _link_pairs(links: Iterable[tuple[object, object]], prefix_l: str = "", prefix_r: str = "",
+                ) -> set[tuple[str, str]]:
+    return {_sorted_pair(prefix_l + str(a), prefix_r + str(b)) for a, b in links}
 
 
 def truth_pairs(records: pl.DataFrame) -> set[tuple[str, str]]:
@@ -233,7 +248,7 @@ def baseline_input(records: pl.DataFrame) -> pl.DataFrame:
         for c in cols)
 
 
-def baseline_settings(records: pl.DataFrame) -> Any:  # noqa: ANN401 — SettingsCreator
+def baseline_settings(records: pl.DataFrame) -> SettingsCreator:
     """A plain Splink model of the raw columns, from Splink's comparison library only:
 
       surname, given_names, patronymic  cl.NameComparison (null, exact with term frequencies,
@@ -251,7 +266,7 @@ def baseline_settings(records: pl.DataFrame) -> Any:  # noqa: ANN401 — Setting
     from splink import SettingsCreator, block_on
 
     present = {c for c in records.columns if records[c].null_count() < records.height}
-    comparisons = []
+    comparisons: list[ComparisonCreator | dict[str, Any]] = []
     for col in ("surname", "given_names", "patronymic"):
         if col in present:
             comparisons.append(cl.NameComparison(col))
@@ -272,8 +287,8 @@ def baseline_settings(records: pl.DataFrame) -> Any:  # noqa: ANN401 — Setting
     )
 
 
-def train_baseline(records: pl.DataFrame, db_api: Any, seed: int = 1,  # noqa: ANN401
-                   max_pairs: float = 2e6) -> tuple[Any, list[str]]:
+def train_baseline(records: pl.DataFrame, db_api: Any, seed: int = 1,
+                   max_pairs: float = 2e6) -> tuple[Linker, list[str]]:
     """A Splink Linker over `records` (baseline_input), trained the standard way: the prior from
     deterministic rules (surname+given names+birth date; document+surname) at recall 0.7, u from
     `max_pairs` random pairs, m from EM sessions blocked on names, on birth date and on document.
@@ -303,7 +318,7 @@ def train_baseline(records: pl.DataFrame, db_api: Any, seed: int = 1,  # noqa: A
     return linker, skipped
 
 
-def cluster_baseline(linker: Any, records: pl.DataFrame, db_api: Any, link_weight: float) -> pl.DataFrame:  # noqa: ANN401
+def cluster_baseline(linker: Linker, records: pl.DataFrame, db_api: Any, link_weight: float) -> pl.DataFrame:
     """record_id, person_id: connected components of the pairs at or above `link_weight`."""
     scored = linker.inference.predict(threshold_match_weight=link_weight, warning_mode="never")
     nodes = linker.clustering.cluster_pairwise_predictions_at_threshold(scored, threshold_match_weight=link_weight)
@@ -337,7 +352,7 @@ class AccuracyRow:
         return self.records / self.seconds if self.seconds else None
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:  # noqa: ANN401
+def _timed(fn: Callable[[], R]) -> tuple[R, float]:
     t0 = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - t0
@@ -346,12 +361,12 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:  # noqa: ANN401
 def _pairs_clusters(record_ids: pl.Series, pairs: pl.DataFrame, weight: float) -> pl.DataFrame:
     """Connected components of the scored pairs at or above `weight` (record_id, person_id)."""
     strong = pairs.filter(pl.col("match_weight") >= weight)
-    of = linking.components(record_ids.to_list(), list(zip(strong["record_id_l"], strong["record_id_r"])))
+    of = linking.components(record_ids.to_list(), list(zip(strong["record_id_l"], strong["record_id_r"], strict=True)))
     return pl.DataFrame({"record_id": list(of), "person_id": list(of.values())},
                         schema={"record_id": pl.String, "person_id": pl.String})
 
 
-def evaluate_kosh(data: LinkageSet, db_api: Any, models: Sequence[tuple[str, Model | None]], *,  # noqa: ANN401
+def evaluate_kosh(data: LinkageSet, db_api: Any, models: Sequence[tuple[str, Model | None]], *,
                   link_weight: float, extra_weights: Sequence[float] = (), seed: int = 1) -> list[AccuracyRow]:
     """Kosh's model on `data`: each (label, model) is the given model, or with None one trained on
     `data` itself by `linking.train` (EM, no labels). Name keys are computed once and counted in
@@ -360,12 +375,13 @@ def evaluate_kosh(data: LinkageSet, db_api: Any, models: Sequence[tuple[str, Mod
     low = min((link_weight, *extra_weights))
     rows = []
     for label, model in models:
-        train_s = None
+        train_s: float | None = None
         if model is None:
-            model, train_s = _timed(lambda: linking.train(prepared, db_api, version="bench", trained_on=data.name,
-                                                          seed=seed))
-        result, link_s = _timed(lambda m=model: linking.link(prepared, db_api, m, link_weight=link_weight,
-                                                             review_weight=low))
+            trained, train_s = _timed(lambda: linking.train(prepared, db_api, version="bench", trained_on=data.name,
+                                                            seed=seed))
+            model = trained
+        result, link_s = _timed(partial(linking.link, prepared, db_api, model, link_weight=link_weight,
+                                        review_weight=low))
         rows.append(AccuracyRow(data.name, label, data.records.height, data.true_pairs,
                                 score_clusters(result.clusters, data.truth), link_weight, prep_s + link_s, train_s,
                                 cross_document=cross_document_recall(data.records, result.clusters)))
@@ -377,7 +393,7 @@ def evaluate_kosh(data: LinkageSet, db_api: Any, models: Sequence[tuple[str, Mod
     return rows
 
 
-def evaluate_baseline(data: LinkageSet, db_api: Any, *, link_weight: float,  # noqa: ANN401
+def evaluate_baseline(data: LinkageSet, db_api: Any, *, link_weight: float,
                       extra_weights: Sequence[float] = (), seed: int = 1) -> list[AccuracyRow]:
     """The plain Splink baseline, trained on `data` (see `baseline_settings`, `train_baseline`)."""
     raw = baseline_input(data.inputs)
@@ -420,7 +436,7 @@ def compare(data: LinkageSet, *, link_weight: float, train_kosh: bool = True, sh
     return headline + [r for r in rows if not r.headline]
 
 
-def _no_progress_bar(db_api: Any) -> None:  # noqa: ANN401
+def _no_progress_bar(db_api: Any) -> None:
     """DuckDB draws a progress bar over long queries, across the benchmark's own lines."""
     con = getattr(db_api, "duckdb_con", None)
     if con is not None:
@@ -458,15 +474,15 @@ _DOC_SHAPES = {"UZB": ("FA", 7), "KGZ": ("AC", 7), "RUS": ("7", 9), "TJK": ("4",
                "DEU": ("C", 8), "KOR": ("M", 8)}
 
 
-class _Pick:
+class _Pick(Generic[K]):
     """A key drawn with weights from one uniform number."""
 
-    def __init__(self, weights: Iterable[tuple[Any, float]]) -> None:
+    def __init__(self, weights: Iterable[tuple[K, float]]) -> None:
         items = list(weights)
         self.keys = [k for k, _ in items]
         self.cum = list(itertools.accumulate(w for _, w in items))
 
-    def __call__(self, rng: random.Random) -> Any:  # noqa: ANN401
+    def __call__(self, rng: random.Random) -> K:
         return self.keys[bisect.bisect_right(self.cum, rng.random() * self.cum[-1])]
 
 
@@ -515,7 +531,7 @@ def synthetic_records(n_records: int, seed: int = SYNTHETIC_SEED) -> pl.DataFram
                 docs.add(n)
                 return n
 
-    def passport(name: Any, state: str, scheme: str) -> tuple[str, str, str, str]:  # noqa: ANN401
+    def passport(name: PersonName, state: str, scheme: str) -> tuple[str, str, str, str]:
         s, g = name.passport[scheme] if scheme in name.passport else (nm.icao(name.ru[0]), nm.icao(name.ru[1]))
         return doc_number(state), state, s, g
 
@@ -573,7 +589,7 @@ def synthetic_records(n_records: int, seed: int = SYNTHETIC_SEED) -> pl.DataFram
                 continue
             seen.add(row[1:])
             cols["record_id"].append(f"R{len(cols['record_id']) + 1:08d}")
-            for c, v in zip(LINK_COLUMNS[1:], row):
+            for c, v in zip(LINK_COLUMNS[1:], row, strict=True):
                 cols[c].append(v)
             cols["person_key"].append(key)
     return pl.DataFrame(cols, schema={c: pl.String for c in cols})

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from kosh.platform import db
+from kosh.platform import db, orm
 from kosh.platform.config import Settings
 from kosh.platform.context import Context
 from kosh.platform.crypto import Keyring
@@ -34,7 +34,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_engine():  # noqa: ANN201
+def pg_engine():
     schema = f"kosh_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = sa.create_engine(PG_URL)
     try:
@@ -56,7 +56,7 @@ def pg_engine():  # noqa: ANN201
 
 def _truncate_pg(engine: sa.Engine) -> None:
     db.import_all_models()
-    tables = ", ".join(f'"{t.name}"' for t in db.Base.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in orm.Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         conn.execute(sa.text("INSERT INTO audit_head (id, seq, mac) VALUES (1, 0, :mac)"), {"mac": "0" * 64})
@@ -105,7 +105,7 @@ def _cheap_password_hashing():
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def home(tmp_path, monkeypatch):
     """A temporary KOSH_HOME (SQLite) for the command line, with settings and engines fresh."""
     from kosh.platform import config
 

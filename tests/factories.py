@@ -6,8 +6,8 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from kosh.people import bin as bin_rules
-from kosh.people import iin
+from kosh.platform.identifiers import bin as bin_rules
+from kosh.platform.identifiers import iin
 
 _seq = itertools.count(1)
 HOST_IIN = iin.make(dt.date(1980, 3, 4), "M", 17) or iin.make(dt.date(1980, 3, 4), "M", 18)

@@ -15,12 +15,12 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
-def home(home):  # noqa: ANN001, ANN201 — the shared temporary home (conftest), initialised
+def home(home):  # the shared temporary home (conftest), initialised
     assert runner.invoke(app, ["init"]).exit_code == 0
     return home
 
 
-def _run(*args: str):  # noqa: ANN202
+def _run(*args: str):
     return runner.invoke(app, list(args))
 
 

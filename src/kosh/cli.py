@@ -89,7 +89,7 @@ def bench(what: str = typer.Argument("stay", help="what to measure: stay, identi
           scale: str = typer.Option("100k,1M", help="identity: synthetic record counts of the scale runs"),
           engines: str = typer.Option("duckdb,spark", help="identity: engines of the scale runs (duckdb, spark; "
                                       "Spark runs up to 100k records)")) -> None:
-    """Measure and print figures for this machine (no pass/fail); runs from a source checkout."""
+    """Measure and print figures for this machine (no pass/fail)."""
     _benchmarks_on_path()
     from benchmarks import bench as bench_mod
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from rich.console import Console
 from sqlalchemy import func, select
@@ -18,8 +21,17 @@ from kosh.platform.errors import KoshError
 from kosh.platform.files import private_dir
 from kosh.platform.security import system_principal
 
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from kosh.flows.intake import ImportReport
+
 DEMO_PASSWORD = "kosh-demo-2026"
 IMPORT_ORDER = ("border_events", "notifications", "residence_permits")
+
+
+def _advance(bar: Progress, task: TaskID, done: int, total: int) -> None:
+    bar.update(task, completed=done, total=total)
 
 
 def _reset_sqlite(url: str) -> None:
@@ -31,8 +43,25 @@ def _reset_sqlite(url: str) -> None:
     db.create_private_file(path)  # the cached engine would otherwise recreate it world-readable
 
 
+class DemoUser(TypedDict):
+    username: str
+    role: str
+    regions: NotRequired[list[str]]
+    host_party: NotRequired[str]
+    scope: str  # what the account sees, for the printed table
+
+
+class DemoSummary(TypedDict):
+    password: str
+    users: list[DemoUser]
+    reports: dict[str, ImportReport]  # by feed
+    import_seconds: dict[str, float]  # by feed
+    paths: dict[str, Path]  # by feed, and the truth
+    database: str
+
+
 def build_demo(seed: int = 7, size: str = "small", console: Console | None = None,
-               progress_factory: Callable | None = None, today=None) -> dict:  # noqa: ANN001
+               progress_factory: Callable[[], Progress] | None = None, today: date | None = None) -> DemoSummary:
     from kosh.flows import intake
     from kosh.people.models import Person
     from kosh_demo.feeds import write_feeds
@@ -55,7 +84,8 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
     country = generate(seed=seed, size=size, today=today)
     paths = write_feeds(country, settings.home / "demo", fmt="csv")
     principal = system_principal("demo build")
-    reports, seconds = {}, {}
+    reports: dict[str, ImportReport] = {}
+    seconds: dict[str, float] = {}
     for kind in IMPORT_ORDER:
         started = time.perf_counter()
         if progress_factory is not None:
@@ -64,8 +94,7 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
                 refresh = bar.add_task("  recompute stay status", total=None)
                 reports[kind] = intake.import_file(
                     ctx, principal, paths[kind], kind, rejects_dir=settings.home / "rejects",
-                    progress=lambda done, total, t=task, b=bar: b.update(t, completed=done, total=total),
-                    refresh_progress=lambda done, total, t=refresh, b=bar: b.update(t, completed=done, total=total))
+                    progress=partial(_advance, bar, task), refresh_progress=partial(_advance, bar, refresh))
         else:
             reports[kind] = intake.import_file(ctx, principal, paths[kind], kind, rejects_dir=settings.home / "rejects")
         seconds[kind] = time.perf_counter() - started
@@ -73,7 +102,7 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
         console.print(f"  {kind}: {r.accepted} recorded, {r.duplicates} duplicates, {r.rejected} rejected")
     host = next(h for h in country.hosts if h["host_kind"] == "individual")
     org = next(h for h in country.hosts if h["host_kind"] == "organisation")
-    users = [
+    users: list[DemoUser] = [
         {"username": "admin", "role": "admin", "regions": [], "scope": "everything"},
         {"username": "officer.almaty", "role": "officer", "regions": ["75"], "scope": "Almaty (KATO 75)"},
         {"username": "officer.south", "role": "officer", "regions": ["61", "79"],

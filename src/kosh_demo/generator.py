@@ -17,15 +17,15 @@ import itertools
 import random
 import tomllib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Generic, TypedDict, TypeVar
 
 from kosh import jurisdictions
-from kosh.people import bin as bin_rules
-from kosh.people import iin
+from kosh.platform.identifiers import bin as bin_rules
+from kosh.platform.identifiers import iin
 from kosh_demo import names as nm
 
 # ========================================================================================
@@ -181,7 +181,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def typed_name(rng: random.Random, name, style: str,  # noqa: ANN001 — names.PersonName
+def typed_name(rng: random.Random, name: nm.PersonName, style: str,
                passport: tuple[str, str]) -> tuple[str, str, str]:
     """(surname, given names, patronymic) as a host types them in `style`: the native script,
     the national Latin alphabet, a copy of the passport, or Russian (a Russian form, sometimes
@@ -201,6 +201,14 @@ def typed_name(rng: random.Random, name, style: str,  # noqa: ANN001 — names.P
     return s, g, patr
 
 
+class TruthRow(TypedDict):
+    source: str  # the feed: border_events, notifications or residence_permits
+    source_event_id: str
+    person_key: str
+    expected_reject: bool
+    defects: str  # the deliberate defects, ';'-separated
+
+
 @dataclass
 class DemoCountry:
     seed: int
@@ -211,7 +219,7 @@ class DemoCountry:
     border_events: list[dict[str, str]]
     notifications: list[dict[str, str]]
     residence_permits: list[dict[str, str]]
-    truth: list[dict[str, object]]
+    truth: list[TruthRow]
 
 
 # ========================================================================================
@@ -221,12 +229,12 @@ class DemoCountry:
 _KZ = Path(jurisdictions.__file__).resolve().parent / "kz"
 
 
-def _load(name: str) -> dict:
+def _load(name: str) -> dict[str, Any]:
     with open(_KZ / name, "rb") as fh:
         return tomllib.load(fh)
 
 
-REGIONS: dict[str, dict[str, str]] = {r["kato"]: r for r in _load("regions.toml")["region"]}
+REGIONS: dict[str, dict[str, Any]] = {r["kato"]: r for r in _load("regions.toml")["region"]}
 CHECKPOINTS: dict[str, dict[str, str]] = {c["code"]: c for c in _load("checkpoints.toml")["checkpoint"]}
 
 _CENTRE_RU = {
@@ -259,6 +267,8 @@ HOMOGLYPHS = {"а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", 
                "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X"}
 _HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 6, 8, 9, 9, 9, 9, 9, 9, 8, 8, 7, 6, 5, 4, 3, 2, 1)
 _PASSPORT_YEARS = 3652  # ten-year passports for all listed countries (simplification)
+# (number, issuing state, expiry, surname, given names): expiry ISO, names in passport Latin
+_Passport = tuple[str, str, str, str, str]
 
 
 # ========================================================================================
@@ -266,22 +276,31 @@ _PASSPORT_YEARS = 3652  # ten-year passports for all listed countries (simplific
 # ========================================================================================
 
 
-class _Weighted:
+K = TypeVar("K")
+
+
+class _Weighted(Generic[K]):
     """Draws a key with the given weights from one uniform number (faster than rng.choices)."""
 
     __slots__ = ("keys", "cum")
 
-    def __init__(self, weights: dict | list[tuple]) -> None:
-        items = list(weights.items()) if isinstance(weights, dict) else list(weights)
+    def __init__(self, weights: Mapping[K, float] | Sequence[tuple[K, float]]) -> None:
+        items = list(weights.items()) if isinstance(weights, Mapping) else list(weights)
         self.keys = [k for k, _ in items]
         self.cum = list(itertools.accumulate(w for _, w in items))
 
-    def __call__(self, rng: random.Random) -> object:
+    def __call__(self, rng: random.Random) -> K:
         return self.keys[bisect.bisect_right(self.cum, rng.random() * self.cum[-1])]
 
 
 class _Host:
     __slots__ = ("host_id", "kind", "name", "kato", "region", "address")
+    host_id: str
+    kind: str
+    name: str
+    kato: str
+    region: str
+    address: str
 
 
 class _Trip:
@@ -289,7 +308,7 @@ class _Trip:
 
     def __init__(self, e: int, x: int, declared: int) -> None:
         self.e, self.x, self.declared = e, x, declared
-        self.host: _Host | None = None
+        self.host: _Host  # set by _Builder._trips before any row of the trip is made
         self.passport = 0
         self.doc_defect = ""  # set when the trip uses a renewed or a second passport
         self.defects: list[str] = []
@@ -300,6 +319,22 @@ class _Trip:
 class _Person:
     __slots__ = ("key", "cit", "profile", "purpose", "sex", "born", "born_iso", "name", "region", "host",
                  "trips", "passports", "permits", "plan", "second_cit", "scheme")
+    key: str
+    cit: str
+    profile: str
+    purpose: str
+    sex: str
+    born: int  # ordinal
+    born_iso: str
+    name: nm.PersonName
+    region: str
+    host: _Host
+    trips: list[_Trip]
+    passports: list[_Passport]
+    permits: list[tuple[str, str, int, int]]  # (kind, purpose, valid from, valid to) as ordinals
+    plan: set[str]  # the defects planned for this person
+    second_cit: str
+    scheme: str  # the romanisation of the first passport
 
 
 class _Rec:
@@ -314,13 +349,19 @@ class _Rec:
         self.day = self.sec = self.arr = 0
         self.primary = True
 
+    @property
+    def stay(self) -> _Trip:
+        """The trip of a border or notification row (a permit row has none)."""
+        assert self.trip is not None, "a permit row has no trip"
+        return self.trip
+
 
 # ========================================================================================
 # Generator
 # ========================================================================================
 
 
-def generate(seed: int = 7, size: Literal["small", "medium", "large"] = "small",
+def generate(seed: int = 7, size: str = "small",
              today: date | None = None) -> DemoCountry:
     """Build the demo country for `seed`; identical output for identical (seed, size, today)."""
     if size not in SIZES:
@@ -387,7 +428,9 @@ class _Builder:
             [p for p in persons if p.trips and p.trips[0].x < self.T and not p.permits], "exit_without_entry")
         for p in gap:
             p.plan.add("exit_without_entry")
-        borders, notes, permits = [], [], []
+        borders: list[_Rec] = []
+        notes: list[_Rec] = []
+        permits: list[_Rec] = []
         for p in persons:
             self._emit(p, borders, notes, permits)
         notes = self._notification_defects(notes)
@@ -436,7 +479,7 @@ class _Builder:
         n = len(free)
         counts = [max(1, round(DEFECT_RATES[k] * n)) for k in ("overstay_per_entry", "overstay_now", "overstay_90_180")]
         start = 0
-        for kind, c in zip(("overstay_per_entry", "overstay_now", "overstay_90_180"), counts):
+        for kind, c in zip(("overstay_per_entry", "overstay_now", "overstay_90_180"), counts, strict=True):
             for p in free[start:start + c]:
                 p.plan.add(kind)
             start += c
@@ -648,8 +691,8 @@ class _Builder:
                     break
             p.permits.append((kind, "work", vf, vt))
         elif prof == "study":
-            t = date.fromordinal(T - 15)
-            year = t.year if t.month >= 9 else t.year - 1
+            ref = date.fromordinal(T - 15)
+            year = ref.year if ref.month >= 9 else ref.year - 1
             sep1 = date(year, 9, 1).toordinal()
             e0 = sep1 - rng.randint(0, 20)
             vt = date(year + 1, 7, 15).toordinal()
@@ -720,7 +763,7 @@ class _Builder:
                 self._doc_numbers.add(n)
                 return n
 
-    def _passport(self, p: _Person, state: str, scheme: str, expiry: int) -> tuple[str, str, str, str, str]:
+    def _passport(self, p: _Person, state: str, scheme: str, expiry: int) -> _Passport:
         surname, given = (p.name.passport[scheme] if scheme in p.name.passport
                           else (nm.icao(p.name.ru[0]), nm.icao(p.name.ru[1])))
         return (self._doc_number(state), state, self.iso(expiry), surname, given)
@@ -820,8 +863,10 @@ class _Builder:
                 t.exit = self._border(p, t, "exit", t.x, cp_out)
                 borders.append(t.exit)
             if gap and i == 0:
+                assert t.exit is not None, "a gap is planned only on a trip that ended"
                 t.exit.defects.append("exit_without_entry")
             carrier = t.entry or t.exit
+            assert carrier is not None, "a trip has its entry row, its exit row or both"
             carrier.defects.extend(t.defects)
             end = min(t.x, T - 1)
             arrival = t.e + 1 if rng.random() < ARRIVAL_NEXT_DAY and end > t.e + 1 else t.e
@@ -854,7 +899,7 @@ class _Builder:
               ok: Callable[[_Rec], bool]) -> list[_Rec]:
         """The first eligible, still unused rows of the shuffled pool, as many as the rate asks."""
         n = max(1, round(DEFECT_RATES[kind] * base))
-        out = []
+        out: list[_Rec] = []
         for rec in pool:
             if len(out) >= n:
                 break
@@ -878,24 +923,26 @@ class _Builder:
         def drop(rec: _Rec, kind: str) -> None:
             # A missing notification means none for the whole stay, after a move too.
             dropped.update(id(other) for other in by_trip[id(rec.trip)])
-            rec.trip.entry.defects.append(kind)
+            entry = rec.stay.entry
+            assert entry is not None, "only trips with an entry row are chosen"
+            entry.defects.append(kind)
 
         overdue = self._take(pool, used, "notification_overdue_now", base,
-                             lambda r: r.primary and r.trip.x >= T and r.trip.e <= T - 14 and r.trip.entry is not None)
+                             lambda r: r.primary and r.stay.x >= T and r.stay.e <= T - 14 and r.stay.entry is not None)
         for rec in overdue:
             drop(rec, "notification_overdue_now")
         for rec in self._take(pool, used, "no_notification", base,
-                              lambda r: r.primary and r.trip.entry is not None and id(r) not in dropped):
+                              lambda r: r.primary and r.stay.entry is not None and id(r) not in dropped):
             drop(rec, "no_notification")
         kept = [r for r in notes if id(r) not in dropped]
         pool = [r for r in pool if id(r) not in dropped]
         base = len(kept)
 
         def late_ok(r: _Rec) -> bool:
-            return min(r.trip.x, T - 1) - r.arr >= 14
+            return min(r.stay.x, T - 1) - r.arr >= 14
 
         for rec in self._take(pool, used, "late_notification", base, late_ok):
-            rec.day = rec.arr + rng.randint(14, min(60, min(rec.trip.x, T - 1) - rec.arr))
+            rec.day = rec.arr + rng.randint(14, min(60, min(rec.stay.x, T - 1) - rec.arr))
             rec.row["submitted_at"] = self.stamp(rec.day, rec.sec)
             rec.defects.append("late_notification")
         extra: list[_Rec] = []
@@ -907,9 +954,9 @@ class _Builder:
                 dup.row["submitted_at"] = self.stamp(dup.day, dup.sec)
                 if kind == "duplicate_other_host":
                     p = rec.person
-                    other = rec.trip.host
-                    while other.host_id == rec.row["host_id"] or other is rec.trip.host:
-                        other = self._host_for(p.region, p.profile, p.cit, exclude=rec.trip.host)
+                    other = rec.stay.host
+                    while other.host_id == rec.row["host_id"] or other is rec.stay.host:
+                        other = self._host_for(p.region, p.profile, p.cit, exclude=rec.stay.host)
                     dup.row.update(host_kind=other.kind, host_id=other.host_id, host_name=other.name,
                                    kato=other.kato, address=other.address)
                 dup.defects.append(kind)
@@ -995,7 +1042,7 @@ class _Builder:
 
     def _finish(self, persons: list[_Person], borders: list[_Rec], notes: list[_Rec],
                 permits: list[_Rec]) -> DemoCountry:
-        truth: list[dict[str, object]] = []
+        truth: list[TruthRow] = []
 
         def number(recs: list[_Rec], source: str, prefix: str, time_field: str, width: int) -> list[dict[str, str]]:
             recs.sort(key=lambda r: r.row[time_field])

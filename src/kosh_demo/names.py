@@ -13,6 +13,7 @@ import itertools
 import random
 from dataclasses import dataclass
 from functools import cache
+from typing import NotRequired, TypedDict, Unpack
 
 # ----------------------------------------------------------------------------------------
 # Transliteration tables (lowercase Cyrillic → lowercase Latin); 'е' is handled by context.
@@ -656,17 +657,23 @@ class Nationality:
         return PersonName((surname.ru, given.ru), native, latin, patr, {s: (sp[s], gp[s]) for s in sp})
 
 
+class _TableOptions(TypedDict):
+    gendered: bool
+    has_patronymic: bool
+    uulu_share: NotRequired[float]
+
+
 def _derived_table(code: str, surnames: str, male: str, female: str,
-                   schemes: tuple[tuple[str, float], ...], **kw: object) -> Nationality:
+                   schemes: tuple[tuple[str, float], ...], **kw: Unpack[_TableOptions]) -> Nationality:
     names = tuple(s for s, _ in schemes)
 
     def build(text: str) -> list[Entry]:
         return [_derived(w, code, names) for w in text.split()]
 
-    return Nationality(code, build(surnames), build(male), build(female), schemes, **kw)  # type: ignore[arg-type]
+    return Nationality(code, build(surnames), build(male), build(female), schemes, **kw)
 
 
-def _listed_table(code: str, surnames: str, male: str, female: str, **kw: object) -> Nationality:
+def _listed_table(code: str, surnames: str, male: str, female: str, **kw: Unpack[_TableOptions]) -> Nationality:
     def build(text: str) -> list[Entry]:
         out = []
         for row in _rows(text):
@@ -675,7 +682,7 @@ def _listed_table(code: str, surnames: str, male: str, female: str, **kw: object
             out.append(Entry(ru, native, latin, (("std", passport),)))
         return out
 
-    return Nationality(code, build(surnames), build(male), build(female), (("std", 1.0),), **kw)  # type: ignore[arg-type]
+    return Nationality(code, build(surnames), build(male), build(female), (("std", 1.0),), **kw)
 
 
 NATIONALITIES: dict[str, Nationality] = {

@@ -29,14 +29,14 @@ PASSWORD = "browser-test-password"
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
+def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
 
 
 @pytest.fixture(scope="module")
-def live_ctx(request, tmp_path_factory, sqlite_template):  # noqa: ANN001
+def live_ctx(request, tmp_path_factory, sqlite_template):
     settings = Settings(home=tmp_path_factory.mktemp("home"))
     try:
         engine = request.getfixturevalue("pg_engine")
@@ -58,7 +58,7 @@ def live_ctx(request, tmp_path_factory, sqlite_template):  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def live_server(live_ctx):  # noqa: ANN001, ANN201
+def live_server(live_ctx):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -75,7 +75,7 @@ def live_server(live_ctx):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="session")
-def browser():  # noqa: ANN201
+def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: `./dev test` installs Debian's chromium")
     from playwright.sync_api import sync_playwright
@@ -89,7 +89,7 @@ def browser():  # noqa: ANN201
 
 
 @pytest.fixture
-def page(browser, live_server, request):  # noqa: ANN001, ANN201
+def page(browser, live_server, request):
     context = browser.new_context(base_url=live_server, locale="en-GB")
     pg = context.new_page()
     pg.set_default_timeout(15_000)
@@ -102,7 +102,7 @@ def page(browser, live_server, request):  # noqa: ANN001, ANN201
     context.close()
 
 
-def sign_in(page, username: str) -> None:  # noqa: ANN001
+def sign_in(page, username: str) -> None:
     page.goto("/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)

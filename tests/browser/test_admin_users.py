@@ -12,14 +12,14 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def accounts(live_ctx):  # noqa: ANN001, ANN201
+def accounts(live_ctx):
     with live_ctx.transaction() as s:
         auth.create_user(s, live_ctx, username="chief", password=PASSWORD, role="admin", display_name="Chief")
         clerk = auth.create_user(s, live_ctx, username="clerk", password=PASSWORD, role="officer", regions=["75"])
         return auth.issue_token(s, live_ctx, clerk, "script")
 
 
-def test_admin_deactivates_after_confirming_and_the_user_is_out_at_once(page, browser, live_server, accounts):  # noqa: ANN001
+def test_admin_deactivates_after_confirming_and_the_user_is_out_at_once(page, browser, live_server, accounts):
     me = httpx.get(f"{live_server}/api/v1/me", headers={"authorization": f"Bearer {accounts}"})
     assert me.status_code == 200
     clerk_context = browser.new_context(base_url=live_server, locale="en-GB")

@@ -19,7 +19,7 @@ PASSPORT = "FK4401977"
 
 
 @pytest.fixture(scope="module")
-def turkistan(live_ctx):  # noqa: ANN001, ANN201
+def turkistan(live_ctx):
     vc = service.validation_context(live_ctx)
     with live_ctx.transaction() as s:
         auth.create_user(s, live_ctx, username="auditor", password=PASSWORD, role="auditor", display_name="Auditor")
@@ -30,7 +30,7 @@ def turkistan(live_ctx):  # noqa: ANN001, ANN201
     return r.person_ids[0]
 
 
-def test_an_officer_opens_a_person_of_another_region_and_the_auditor_sees_it(page, turkistan):  # noqa: ANN001
+def test_an_officer_opens_a_person_of_another_region_and_the_auditor_sees_it(page, turkistan):
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, "officer")
     page.goto(f"/persons/{turkistan}?lang=ru")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def likely_pair(live_ctx):  # noqa: ANN001, ANN201
+def likely_pair(live_ctx):
     """The same man twice: a border crossing in Latin, and a host's notification in Cyrillic
     under his second passport."""
     a = crossing(live_ctx, document_number="FA1000001", surname="ABDULLAYEV", given_names="SHUKHRAT",
@@ -26,7 +26,7 @@ def likely_pair(live_ctx):  # noqa: ANN001, ANN201
     return a, b
 
 
-def test_officer_accepts_a_pair_and_undoes_the_merge(page, likely_pair):  # noqa: ANN001
+def test_officer_accepts_a_pair_and_undoes_the_merge(page, likely_pair):
     kept, merged = likely_pair
     sign_in(page, "officer")
     page.get_by_role("link", name="Review", exact=True).click()
@@ -83,7 +83,7 @@ def test_officer_accepts_a_pair_and_undoes_the_merge(page, likely_pair):  # noqa
     assert page.locator("tr[data-candidate]").count() == 1  # undoing the merge rejected the pair
 
 
-def test_the_review_queue_in_russian(page, likely_pair):  # noqa: ANN001
+def test_the_review_queue_in_russian(page, likely_pair):
     ru = translations("ru").gettext
     sign_in(page, "officer")
     page.goto("/identity/review?lang=ru")

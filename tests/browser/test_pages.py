@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def registered(live_ctx):  # noqa: ANN001, ANN201
+def registered(live_ctx):
     """One Uzbek worker who crossed at Zhibek Zholy and whose Almaty host notified late."""
     vc = service.validation_context(live_ctx)
     admin = system_principal("browser tests")
@@ -31,7 +31,7 @@ def registered(live_ctx):  # noqa: ANN001, ANN201
     return r.person_ids[0]
 
 
-def test_officer_searches_in_another_script_and_opens_the_person(page, registered):  # noqa: ANN001
+def test_officer_searches_in_another_script_and_opens_the_person(page, registered):
     sign_in(page, "officer")
     page.get_by_role("link", name="Search persons").click()
     page.get_by_label("Name in any script, or document number").fill("Abdullaev")
@@ -51,7 +51,7 @@ def test_officer_searches_in_another_script_and_opens_the_person(page, registere
     assert "FA1234567" in page.inner_text("main")
 
 
-def test_search_by_document_number(page, registered):  # noqa: ANN001
+def test_search_by_document_number(page, registered):
     sign_in(page, "officer")
     page.goto("/persons")
     page.get_by_label("Name in any script, or document number").fill("FA1234567")
@@ -65,7 +65,7 @@ def test_search_by_document_number(page, registered):  # noqa: ANN001
     assert all("FA1234567" not in str(entry) for entry in history)
 
 
-def test_after_sign_out_the_back_button_shows_no_person(page, registered):  # noqa: ANN001
+def test_after_sign_out_the_back_button_shows_no_person(page, registered):
     sign_in(page, "officer")
     page.goto(f"/persons/{registered}")
     assert "FA1234567" in page.inner_text("main")
@@ -77,7 +77,7 @@ def test_after_sign_out_the_back_button_shows_no_person(page, registered):  # no
     assert "FA1234567" not in page.content()
 
 
-def test_host_sees_a_specific_error_for_a_bad_iin_and_nothing_is_stored(page, live_ctx, registered):  # noqa: ANN001
+def test_host_sees_a_specific_error_for_a_bad_iin_and_nothing_is_stored(page, live_ctx, registered):
     sign_in(page, "host")
     page.get_by_role("link", name="New notification").click()
     bad_iin = f.HOST_IIN[:-1] + str((int(f.HOST_IIN[-1]) + 1) % 10)
@@ -107,7 +107,7 @@ def test_host_sees_a_specific_error_for_a_bad_iin_and_nothing_is_stored(page, li
     assert page.locator("tbody tr").count() >= 1
 
 
-def test_calculator_in_russian_without_signing_in(page):  # noqa: ANN001
+def test_calculator_in_russian_without_signing_in(page):
     page.goto("/calculator?lang=ru")
     page.locator("#citizenship").select_option("UZB")
     page.locator("#start-0").fill("2026-01-05")
@@ -124,7 +124,7 @@ def test_calculator_in_russian_without_signing_in(page):  # noqa: ANN001
     assert status.inner_text() != "overstay"  # shown in Russian, not as the code word
 
 
-def test_keyboard_reaches_the_main_content(page):  # noqa: ANN001
+def test_keyboard_reaches_the_main_content(page):
     page.goto("/calculator")
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
@@ -133,7 +133,7 @@ def test_keyboard_reaches_the_main_content(page):  # noqa: ANN001
     assert page.evaluate("location.hash") == "#main"
 
 
-def test_officer_imports_a_feed_and_watches_it_finish(page, tmp_path):  # noqa: ANN001
+def test_officer_imports_a_feed_and_watches_it_finish(page, tmp_path):
     import polars as pl
 
     # Officers import notifications and permits; crossings come only from the border service's feed.
@@ -156,7 +156,7 @@ def test_officer_imports_a_feed_and_watches_it_finish(page, tmp_path):  # noqa: 
     assert "8,WEB-7,citizenship" in rejects
 
 
-def test_api_docs_render_from_vendored_files(page, live_server):  # noqa: ANN001
+def test_api_docs_render_from_vendored_files(page, live_server):
     external = []
     page.on("request", lambda req: external.append(req.url) if not req.url.startswith(live_server) else None)
     page.goto("/api/v1/docs")

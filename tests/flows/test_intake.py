@@ -326,7 +326,7 @@ def test_a_second_import_of_a_file_being_imported_is_told_by_whom_and_since_when
         try:
             outcome["report"] = intake.import_file(ctx, ADMIN, path, "border_events", chunk_rows=4,
                                                    progress=slow_progress)
-        except BaseException as exc:  # noqa: BLE001 — handed to the test thread
+        except BaseException as exc:  # handed to the test thread
             outcome["error"] = exc
 
     worker = threading.Thread(target=first)
@@ -357,7 +357,7 @@ def test_two_imports_of_one_file_started_together_store_each_row_once(ctx, tmp_p
         start.wait(10)
         try:
             outcomes.append(intake.import_file(ctx, ADMIN, path, "border_events", chunk_rows=5))
-        except BaseException as exc:  # noqa: BLE001 — handed to the test thread
+        except BaseException as exc:  # handed to the test thread
             outcomes.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
@@ -412,3 +412,17 @@ def test_an_import_whose_process_died_is_resumed_by_a_rerun(ctx, tmp_path):
     report = intake.import_file(ctx, ADMIN, path, "border_events", chunk_rows=5)
     assert (report.resumed_from, report.accepted) == (10, 23)
     assert _count(ctx, BorderEvent) == 23
+
+
+def test_one_person_under_many_documents_across_chunks_is_linked_into_one(ctx, tmp_path):
+    """Rows of one person under thirty documents, five a chunk: each chunk's new persons are linked
+    to those of the chunks before, and a person merged in an earlier chunk is merged no second time
+    (the import once stopped with 'person … was merged into … already')."""
+    rows = [f.notification(source_event_id=f"W-{i}", document_number=f"FW{i:07d}") for i in range(30)]
+    path = tmp_path / "feed.csv"
+    pl.DataFrame(rows).write_csv(path)
+    report = intake.import_file(ctx, ADMIN, path, "notifications", chunk_rows=5)
+    assert (report.accepted, report.rejected) == (30, 0)
+    with ctx.transaction() as s:
+        people = s.execute(sa.select(HostNotification.person_id).distinct()).scalars().all()
+    assert len(people) == 1

@@ -115,7 +115,8 @@ def test_old_stays_go_and_the_person_stays_with_a_recomputed_status(ctx):
 
 
 def test_dry_run_changes_nothing_and_counts_what_would_go(ctx):
-    pid = events(ctx, crossing("entry", "2020-01-10", "FA5000005"), crossing("exit", "2020-02-01", "FA5000005")).person_ids[0]
+    pid = events(ctx, crossing("entry", "2020-01-10", "FA5000005"),
+                 crossing("exit", "2020-02-01", "FA5000005")).person_ids[0]
     audits = count(ctx, AuditRecord)
     report = retention.run(ctx, D(2026, 3, 1), dry_run=True)
     assert report.removed["border_events"] == 2 and report.removed["persons_without_records"] == 1
@@ -168,9 +169,12 @@ def test_sessions_attempts_tokens_and_rejects_files_are_purged(ctx):
             {"username": "u1", "client": "x", "success": False, "at": now - dt.timedelta(days=100)},
             {"username": "u1", "client": "x", "success": True, "at": now - dt.timedelta(days=10)}])
         s.execute(sa.insert(ApiToken), [
-            {"user_id": uid, "name": "gone", "token_hash": "t1", "expires_at": now - dt.timedelta(days=2), "revoked": False},
-            {"user_id": uid, "name": "revoked", "token_hash": "t2", "expires_at": now + dt.timedelta(days=9), "revoked": True},
-            {"user_id": uid, "name": "live", "token_hash": "t3", "expires_at": now + dt.timedelta(days=9), "revoked": False}])
+            {"user_id": uid, "name": "gone", "token_hash": "t1", "expires_at": now - dt.timedelta(days=2),
+             "revoked": False},
+            {"user_id": uid, "name": "revoked", "token_hash": "t2", "expires_at": now + dt.timedelta(days=9),
+             "revoked": True},
+            {"user_id": uid, "name": "live", "token_hash": "t3", "expires_at": now + dt.timedelta(days=9),
+             "revoked": False}])
     rejects = ctx.settings.home / "rejects"
     rejects.mkdir(parents=True)
     old, fresh = rejects / "rejects-1-border_events.csv", rejects / "rejects-2-border_events.csv"
@@ -231,7 +235,8 @@ def test_leap_day_anchor_ends_on_the_28th():
 
 @given(st.lists(st.tuples(st.sampled_from(["entry", "exit"]), st.integers(0, 3000)), max_size=12))
 def test_every_crossing_belongs_to_exactly_one_stay(raw):
-    crossings = [CrossingRec(i, d, D(2020, 1, 1) + dt.timedelta(days=o)) for i, (d, o) in enumerate(sorted(raw, key=lambda r: r[1]))]
+    crossings = [CrossingRec(i, d, D(2020, 1, 1) + dt.timedelta(days=o))
+                 for i, (d, o) in enumerate(sorted(raw, key=lambda r: r[1]))]
     stays = stays_of(crossings)
     ids = [i for s in stays for i in s.crossing_ids]
     assert sorted(ids) == [c.id for c in crossings]

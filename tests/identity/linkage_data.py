@@ -34,7 +34,8 @@ RECORDS = [
 
 def records() -> pl.DataFrame:
     """The link input columns plus `person_key` (truth); record ids r01, r02, …"""
-    rows = [dict(zip(("person_key", *COLUMNS[1:]), r), record_id=f"r{i + 1:02d}") for i, r in enumerate(RECORDS)]
+    rows = [dict(zip(("person_key", *COLUMNS[1:]), r, strict=True), record_id=f"r{i + 1:02d}")
+            for i, r in enumerate(RECORDS)]
     return pl.DataFrame(rows).select(*COLUMNS, "person_key")
 
 

@@ -48,7 +48,7 @@ def test_link_a_csv_file_into_persons(home):
     pairs = pl.read_csv(review, schema_overrides={"record_id_l": pl.String, "record_id_r": pl.String})
     assert pairs.columns == ["record_id_l", "record_id_r", "match_weight"] and pairs.height > 0
     assert (pairs["match_weight"] < 20).all() and (pairs["match_weight"] >= -2).all()
-    assert all(of[a] != of[b] for a, b in zip(pairs["record_id_l"], pairs["record_id_r"]))
+    assert all(of[a] != of[b] for a, b in zip(pairs["record_id_l"], pairs["record_id_r"], strict=True))
 
 
 def test_link_a_parquet_file_with_bad_rows_and_missing_columns(home):
@@ -97,7 +97,8 @@ def test_train_a_model_and_link_with_it(home):
     model = Model.load(model_path)
     assert model.version == "test-1" and model.meta["records"] == df.height
     assert model.term_frequencies["sn_sk"] and abs(sum(model.term_frequencies["sn_sk"].values()) - 1) < 1e-9
-    levels = {c["output_column_name"]: c["comparison_levels"] for c in json.loads(model_path.read_text())["comparisons"]}
+    levels = {c["output_column_name"]: c["comparison_levels"]
+              for c in json.loads(model_path.read_text())["comparisons"]}
     assert all("m_probability" in lv for lv in levels["birth_date"] if not lv.get("is_null_level"))
     out = home / "clusters.csv"
     r = runner.invoke(app, ["identity", "link", str(path), "--out", str(out), "--model", str(model_path)])

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from identity.test_merge import ADMIN, ALMATY, ANALYST, SOUTH, crossing, notice
+from kosh.identity import registry
 from kosh.identity import service as identity
 from kosh.identity.models import IdentityCandidate
 from kosh.people import service as people
@@ -32,7 +33,7 @@ def test_a_new_person_who_may_be_someone_known_is_queued_at_ingest_with_evidence
     with ctx.transaction() as s:
         (cand,) = identity.review_queue(s, ctx, ADMIN)
         view = identity.candidate(s, ctx, ADMIN, cand.id)
-        assert identity.scan(s, ctx, ADMIN) == 0  # a pair is queued once
+        assert registry.scan(s, ctx, ADMIN) == 0  # a pair is queued once
     assert {cand.person_a, cand.person_b} == {a, b} and c not in (cand.person_a, cand.person_b)
     assert ctx.settings.identity_review_weight <= cand.weight < ctx.settings.identity_link_weight
     levels = {e["field"]: e["level"] for e in view.evidence}
@@ -50,8 +51,8 @@ def test_scan_queues_the_likely_pair_when_ingest_does_not_link(ctx):
     a, b, c = second_passport_case(ctx)
     with ctx.transaction() as s:
         assert identity.review_queue(s, ctx, ADMIN) == []
-        assert identity.scan(s, ctx, ADMIN) == 1
-        assert identity.scan(s, ctx, ADMIN) == 0  # a pair is queued once
+        assert registry.scan(s, ctx, ADMIN) == 1
+        assert registry.scan(s, ctx, ADMIN) == 0  # a pair is queued once
         (cand,) = identity.review_queue(s, ctx, ADMIN)
     assert {cand.person_a, cand.person_b} == {a, b}
 
@@ -59,7 +60,7 @@ def test_scan_queues_the_likely_pair_when_ingest_does_not_link(ctx):
 def test_accepting_merges_and_unmerging_rejects(ctx):
     a, b, _ = second_passport_case(ctx)
     with ctx.transaction() as s:
-        identity.scan(s, ctx, ADMIN)
+        registry.scan(s, ctx, ADMIN)
         (cand,) = identity.review_queue(s, ctx, ALMATY)
         decided = identity.decide(s, ctx, ALMATY, cand.id, "accept", "same face, same birth date")
         assert decided.status == "accepted" and decided.merge_id is not None
@@ -73,13 +74,13 @@ def test_accepting_merges_and_unmerging_rejects(ctx):
         again = s.get(IdentityCandidate, cand.id)
         assert again.status == "rejected" and "two brothers" in again.decision_reason
     with ctx.transaction() as s:
-        assert identity.scan(s, ctx, ADMIN) == 0  # a decided pair is not queued again
+        assert registry.scan(s, ctx, ADMIN) == 0  # a decided pair is not queued again
 
 
 def test_defer_then_reject_and_refusals(ctx):
     second_passport_case(ctx)
     with ctx.transaction() as s:
-        identity.scan(s, ctx, ADMIN)
+        registry.scan(s, ctx, ADMIN)
         (cand,) = identity.review_queue(s, ctx, ADMIN)
         with pytest.raises(ValidationFailed):
             identity.decide(s, ctx, ADMIN, cand.id, "maybe", "hm")

@@ -208,7 +208,8 @@ def test_version_dates_must_not_go_backwards(tmp_path):
 def test_valid_to_before_valid_from(tmp_path):
     folder = broken_copy(tmp_path, "stay.toml", "valid_to = 2023-11-09", "valid_to = 2021-01-01")
     problems = problems_of(folder)
-    assert problems == ["kz/stay.toml: group[8].version[0].valid_to: must be ≥ valid_from (got 2021-01-01 < 2022-07-08)"]
+    assert problems == ["kz/stay.toml: group[8].version[0].valid_to: must be ≥ valid_from "
+                        "(got 2021-01-01 < 2022-07-08)"]
 
 
 def test_visa_required_with_limits_is_refused(tmp_path):
@@ -327,7 +328,8 @@ def test_retention_unknown_kind_and_key(tmp_path):
 
 
 def test_retention_action_and_duplicate_kind(tmp_path):
-    folder = broken_copy(tmp_path, "retention.toml", 'what = "api_tokens"\ncounted_from = "expiry"\nterm = { days = 0 }\naction = "delete"',
+    folder = broken_copy(tmp_path, "retention.toml",
+                         'what = "api_tokens"\ncounted_from = "expiry"\nterm = { days = 0 }\naction = "delete"',
                          'what = "web_sessions"\ncounted_from = "expiry"\nterm = { days = 0 }\naction = "anonymise"')
     assert problems_of(folder) == [
         "kz/retention.toml: rule[10].action: must be 'delete' for web_sessions (got 'anonymise')",

@@ -13,7 +13,7 @@ from kosh.people.countries import (
     normalize_country,
     to_mrz_code,
 )
-from kosh.people.errors import InvalidIdentifier
+from kosh.platform.identifiers import InvalidIdentifier
 
 
 @pytest.mark.parametrize(

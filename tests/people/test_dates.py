@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kosh.people.dates import PartialDate, parse, validate_birth_date
-from kosh.people.errors import InvalidIdentifier
+from kosh.platform.identifiers import InvalidIdentifier
 
 TODAY = dt.date(2026, 3, 1)
 
@@ -85,7 +85,8 @@ def test_isoformat_and_to_date_or_none() -> None:
 
 def test_order_puts_unknown_parts_first_and_equality_is_by_value() -> None:
     dates = [PartialDate(1990, 5, 1), PartialDate(1990), PartialDate(1989, 12, 31), PartialDate(1990, 5)]
-    assert sorted(dates) == [PartialDate(1989, 12, 31), PartialDate(1990), PartialDate(1990, 5), PartialDate(1990, 5, 1)]
+    assert sorted(dates) == [PartialDate(1989, 12, 31), PartialDate(1990), PartialDate(1990, 5),
+                             PartialDate(1990, 5, 1)]
     assert PartialDate(1990, 5) == PartialDate(1990, 5, None)
     assert PartialDate(1990) != PartialDate(1990, 1, 1)
     assert len({PartialDate(1990, 5), PartialDate(1990, 5), PartialDate(1990)}) == 2
@@ -93,7 +94,7 @@ def test_order_puts_unknown_parts_first_and_equality_is_by_value() -> None:
 
 def test_is_frozen() -> None:
     with pytest.raises(AttributeError):
-        PartialDate(1990).year = 1991  # type: ignore[misc]
+        PartialDate(1990).year = 1991  # type: ignore[misc]  # frozen: the assignment must fail
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kosh.people import bin as bin_number
-from kosh.people import iin
-from kosh.people.errors import InvalidIdentifier
+from kosh.platform.identifiers import InvalidIdentifier, iin
+from kosh.platform.identifiers import bin as bin_number
 
 W1 = range(1, 12)
 
 
 def first_pass_remainder(first11: str) -> int:
     """Σ dᵢ·i mod 11 — the first weighting of the IIN/BIN check digit."""
-    return sum(int(d) * w for d, w in zip(first11, W1)) % 11
+    return sum(int(d) * w for d, w in zip(first11, W1, strict=True)) % 11
 
 
 # ---------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kosh.people.dates import PartialDate
-from kosh.people.errors import InvalidIdentifier
 from kosh.people.mrz import MRZ, check_digit, make_td3, parse_td3
+from kosh.platform.identifiers import InvalidIdentifier
 
 TODAY = dt.date(2026, 3, 1)
 SPECIMEN_1 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<"
@@ -124,7 +124,8 @@ def test_birth_century_is_never_in_the_future(birth: str, year: int) -> None:
     assert parse_td3(SPECIMEN_1, line2(birth=birth), today=TODAY).birth_date.year == year
 
 
-@pytest.mark.parametrize(("expiry", "expected"), [("120415", dt.date(2012, 4, 15)), ("360301", dt.date(2036, 3, 1)), ("760301", dt.date(2076, 3, 1)), ("770301", dt.date(1977, 3, 1))])
+@pytest.mark.parametrize(("expiry", "expected"), [("120415", dt.date(2012, 4, 15)), ("360301", dt.date(2036, 3, 1)),
+                                                  ("760301", dt.date(2076, 3, 1)), ("770301", dt.date(1977, 3, 1))])
 def test_expiry_century_is_within_fifty_years_of_today(expiry: str, expected: dt.date) -> None:
     assert parse_td3(SPECIMEN_1, line2(expiry=expiry), today=TODAY).expiry == expected
 
@@ -271,7 +272,8 @@ def mrz_records(draw: st.DrawFn) -> MRZ:
     given = " ".join(draw(st.lists(words, min_size=0, max_size=2)))
     born = draw(st.dates(min_value=dt.date(TODAY.year - 99, 1, 1), max_value=TODAY))
     precision = draw(st.sampled_from(["day", "month", "year"]))
-    birth = PartialDate(born.year, None if precision == "year" else born.month, born.day if precision == "day" else None)
+    birth = PartialDate(born.year, None if precision == "year" else born.month,
+                        born.day if precision == "day" else None)
     return MRZ(
         document_type=draw(st.sampled_from(["P", "PD", "PO"])),
         issuing_state=draw(codes),
@@ -300,7 +302,8 @@ EQUIVALENT_SWAPS = {20: {"<", "X"}}  # sex: unspecified
 
 
 @given(mrz_records(), st.integers(0, 43), st.sampled_from(sorted("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<")))
-def test_single_character_change_in_line_2_is_detected_or_changes_the_data(record: MRZ, position: int, char: str) -> None:
+def test_single_character_change_in_line_2_is_detected_or_changes_the_data(record: MRZ, position: int,
+                                                                           char: str) -> None:
     l1, l2 = make_td3(**as_kwargs(record))
     assume(l2[position] != char)
     changed = l2[:position] + char + l2[position + 1 :]

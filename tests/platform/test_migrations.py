@@ -5,12 +5,12 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from kosh.platform import db
+from kosh.platform import db, orm
 
 
 def _model_metadata():
     db.import_all_models()
-    return db.Base.metadata
+    return orm.Base.metadata
 
 
 def test_migrated_schema_matches_the_models(ctx):

@@ -337,7 +337,7 @@ def test_calculator_refuses_impossible_trips():
 
 def test_invalid_value_objects():
     with pytest.raises(ValueError, match="direction"):
-        Crossing("in", D(2026, 1, 1))  # type: ignore[arg-type]
+        Crossing("in", D(2026, 1, 1))  # type: ignore[arg-type]  # an invalid direction, on purpose
     with pytest.raises(ValueError, match="before it starts"):
         PermitPeriod("trp", D(2026, 2, 1), D(2026, 1, 1))
 

@@ -200,7 +200,9 @@ def test_notification_due_belongs_to_the_current_stay(ctx):
 
     today = service.local_today(ctx)
     first, left, back = today - dt.timedelta(days=60), today - dt.timedelta(days=50), today - dt.timedelta(days=10)
-    at = lambda d: f"{d.isoformat()}T09:00:00+05:00"  # noqa: E731
+    def at(d: dt.date) -> str:
+        return f"{d.isoformat()}T09:00:00+05:00"
+
     events(ctx, f.border_event(occurred_at=at(first)), f.border_event(direction="exit", occurred_at=at(left)),
            f.border_event(occurred_at=at(back)))
     with ctx.transaction() as s:

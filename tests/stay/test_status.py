@@ -28,13 +28,13 @@ NOWHERE = Principal("officer.none", Role.OFFICER, user_id=13, regions=())
 ANALYST = Principal("analyst", Role.ANALYST, user_id=12)
 
 
-def _record(ctx, fn, schema, *rows):  # noqa: ANN001, ANN202
+def _record(ctx, fn, schema, *rows):
     vc = service.validation_context(ctx)
     with ctx.transaction() as s:
         return fn(s, ctx, ADMIN, [validate_model(schema, r, vc) for r in rows])
 
 
-def _status_inputs(s, principal, person_id):  # noqa: ANN001, ANN202
+def _status_inputs(s, principal, person_id):
     return repository.status_inputs(s, principal, people.visible_template(principal), person_id)
 
 

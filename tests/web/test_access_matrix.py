@@ -24,8 +24,8 @@ import pytest
 import factories as f
 from kosh.flows import intake
 from kosh.identity.models import IdentityCandidate
-from kosh.people import iin
 from kosh.platform import auth
+from kosh.platform.identifiers import iin
 from kosh.platform.security import ROLE_PERMISSIONS, Principal, Role
 from kosh.platform.security import Permission as P
 from web.conftest import PASSWORD, token_for
@@ -157,7 +157,7 @@ def _flatten(routes: list) -> Iterator[Any]:
             yield r
 
 
-def app_routes(client) -> set[tuple[str, str]]:  # noqa: ANN001
+def app_routes(client) -> set[tuple[str, str]]:
     """(method, path) of every operation in the OpenAPI document and every route of the app."""
     found = set()
     spec = client.get("/api/v1/openapi.json").json()
@@ -199,18 +199,18 @@ class World:
         return None
 
 
-def _ok(r, status: int = 201) -> dict:  # noqa: ANN001
+def _ok(r, status: int = 201) -> dict:
     assert r.status_code == status, r.text
     return r.json()
 
 
-def _write_ids(client, h, path: str, body: dict) -> str:  # noqa: ANN001
+def _write_ids(client, h, path: str, body: dict) -> str:
     (pid,) = _ok(client.post(path, json=body, headers=h))["person_ids"]
     return pid
 
 
 @pytest.fixture
-def world(ctx, client, users, tmp_path) -> World:  # noqa: ANN001
+def world(ctx, client, users, tmp_path) -> World:
     ctx.settings.identity_link_at_ingest = False  # merges and candidates are made here, deterministically
     with ctx.transaction() as s:
         for name, role, regions in [("auditor", "auditor", []), ("north", "officer", ["19"]),
@@ -419,7 +419,9 @@ def calls(w: World, method: str, template: str, username: str | None) -> list[Ca
 
 def _bodies(w: World, method: str, template: str, url: str, username: str | None,
             values: dict[str, str]) -> list[Call]:
-    c = lambda **kw: Call(method, template, url, **kw)  # noqa: E731
+    def c(**kw: Any) -> Call:
+        return Call(method, template, url, **kw)
+
     home, foreign = _home_kato(username), _foreign_kato(username)
     officer = username in REGIONS
     person = values.get("person_id")
@@ -510,7 +512,7 @@ def _bodies(w: World, method: str, template: str, url: str, username: str | None
 
 # -- checking one reply -----------------------------------------------------------------------
 
-def send(client, w: World, username: str | None, call: Call):  # noqa: ANN001, ANN201
+def send(client, w: World, username: str | None, call: Call):
     headers = dict(w.headers[username]) if username else {}
     kwargs: dict[str, Any] = {"headers": headers, "params": call.params, "follow_redirects": False}
     if call.json is not None:
@@ -532,7 +534,7 @@ def _forbidden_markers(w: World, username: str | None) -> set[str]:
     return set().union(*(w.markers[side] for side, who in OUT_OF_SCOPE.items() if username in who))
 
 
-def leaks(w: World, username: str | None, call: Call, r) -> list[str]:  # noqa: ANN001
+def leaks(w: World, username: str | None, call: Call, r) -> list[str]:
     """Markers of out-of-scope persons in the reply, but for the values the caller sent itself."""
     sent = [s.lower() for s in call.sent + list(_leaves(call.json)) + list(_leaves(call.data))
             + list(_leaves(call.params)) if len(s) >= 4]
@@ -547,7 +549,7 @@ def leaks(w: World, username: str | None, call: Call, r) -> list[str]:  # noqa: 
     return found
 
 
-def check(w: World, username: str | None, call: Call, r) -> list[str]:  # noqa: ANN001
+def check(w: World, username: str | None, call: Call, r) -> list[str]:
     kind, need = ROUTES[(call.method, call.template)]
     role = CALLERS[username]
     status = r.status_code
@@ -584,7 +586,7 @@ def check(w: World, username: str | None, call: Call, r) -> list[str]:  # noqa: 
     return out
 
 
-def _existence(w: World, username: str | None, call: Call, r, absent: dict[tuple, str]) -> list[str]:  # noqa: ANN001
+def _existence(w: World, username: str | None, call: Call, r, absent: dict[tuple, str]) -> list[str]:
     """An object out of the caller's scope answers exactly as an absent one (API replies, ids
     masked): a different answer tells that it exists, and to whom it belongs."""
     if not call.template.startswith("/api/") or r.status_code != 404 or not call.path_values:
@@ -602,7 +604,7 @@ def _existence(w: World, username: str | None, call: Call, r, absent: dict[tuple
             f"{text[:200]!r}, an absent one {absent[key][:200]!r}"]
 
 
-def _table_matches_app(client) -> list[str]:  # noqa: ANN001
+def _table_matches_app(client) -> list[str]:
     present = app_routes(client)
     missing = sorted(present - set(ROUTES))
     stale = sorted(set(ROUTES) - present)
@@ -610,7 +612,7 @@ def _table_matches_app(client) -> list[str]:  # noqa: ANN001
             + [f"ROUTES names {m} {p}, which the app no longer has" for m, p in stale])
 
 
-def _ordered(method_filter) -> list[tuple[str, str]]:  # noqa: ANN001
+def _ordered(method_filter) -> list[tuple[str, str]]:
     return [k for k in ROUTES if k[0] != "MOUNT" and method_filter(k)]
 
 

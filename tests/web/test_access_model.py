@@ -176,7 +176,8 @@ def test_a_person_form_for_a_document_held_elsewhere_is_refused(client, users, c
 def test_the_border_feed_writes_crossings_and_reads_nothing(client, users, ctx, turkistan_person):
     border = token_for(client, "border")
     r = client.post("/api/v1/border-events", json=f.border_event(document_number=REAL_PASSPORT, direction="exit",
-                                                                 occurred_at="2026-04-02T09:00:00+05:00"), headers=border)
+                                                                 occurred_at="2026-04-02T09:00:00+05:00"),
+                    headers=border)
     assert r.status_code == 201 and r.json() == {"accepted": 1, "duplicates": 0, "person_ids": []}
     for path in (f"/api/v1/persons/{turkistan_person}", f"/api/v1/persons/{turkistan_person}/stay",
                  "/api/v1/stay/overstays"):
@@ -193,7 +194,8 @@ def test_break_glass_is_purposeful_time_limited_and_listed_for_the_auditor(clien
                                                   "purpose": "short"}, headers=almaty)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "purpose"
     r = client.post("/api/v1/break-glass", json={"issuing_state": "UZB", "document_number": "ZZ9999999",
-                                                  "purpose": "court order 2-114/2026, trafficking case"}, headers=almaty)
+                                                  "purpose": "court order 2-114/2026, trafficking case"},
+                    headers=almaty)
     assert r.status_code == 404
     r = client.post("/api/v1/break-glass", json={"issuing_state": "UZB", "document_number": REAL_PASSPORT,
                                                   "purpose": "court order 2-114/2026, trafficking case", "hours": 4},
@@ -240,7 +242,8 @@ def test_undoing_a_merge_needs_both_persons_in_the_officers_regions(client, user
     with ctx.transaction() as s:
         s.execute(sa.update(Person).where(Person.id == turkistan_person).values(region_kato="751710000"))
         s.execute(sa.update(Person).where(Person.id == almaty_person).values(region_kato=TURKISTAN_KATO))
-    r = client.post(f"/api/v1/merges/{merge['id']}/undo", json={"reason": "not him"}, headers=token_for(client, "almaty"))
+    r = client.post(f"/api/v1/merges/{merge['id']}/undo", json={"reason": "not him"},
+                    headers=token_for(client, "almaty"))
     assert r.status_code == 404
     with ctx.transaction() as s:
         assert s.get(PersonMerge, merge["id"]).undone_at is None

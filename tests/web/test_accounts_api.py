@@ -30,14 +30,14 @@ def other(ctx):
         yield c
 
 
-def _first_delay(client) -> int:  # noqa: ANN001
+def _first_delay(client) -> int:
     """The policy's wait after the failures a client may make for free (2 s by default)."""
     settings = client.app.state.ctx.settings
     return auth.throttle_delay(settings.login_max_failures, settings.login_max_failures,
                                settings.login_max_delay_seconds)
 
 
-def _me(client, headers=None):  # noqa: ANN001, ANN202
+def _me(client, headers=None):
     return client.get("/api/v1/me", headers=headers or {})
 
 

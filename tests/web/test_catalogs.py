@@ -15,12 +15,12 @@ STATUS_WORDS = ("lawful", "notification_overdue", "overstay", "no_lawful_basis")
 PLURAL_COUNT = {"ru": 3, "kk": 2}
 
 
-def _read(path, locale=None):  # noqa: ANN001, ANN202
+def _read(path, locale=None):
     with path.open("rb") as fh:
         return read_po(fh, locale=locale)
 
 
-def _catalog(lang: str):  # noqa: ANN202
+def _catalog(lang: str):
     return _read(LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po", locale=lang)
 
 
@@ -36,7 +36,7 @@ def test_template_is_not_empty():
     assert len(_template_ids()) > 100
 
 
-def _forms(message) -> list[str]:  # noqa: ANN001 — a babel Message; plural ones carry a tuple
+def _forms(message) -> list[str]:  # a babel Message; plural ones carry a tuple
     return list(message.string) if isinstance(message.string, (tuple, list)) else [message.string]
 
 

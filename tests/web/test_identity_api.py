@@ -42,7 +42,8 @@ def test_merge_errors_are_problems(client, users, ctx):
     r = client.post(f"/api/v1/persons/{a}/merge", json={"other": b}, headers=admin)
     assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
     assert {e["field"] for e in r.json()["errors"]} == {"reason"}
-    r = client.post(f"/api/v1/persons/{a}/merge", json={"other": b, "reason": "x"}, headers=token_for(client, "analyst"))
+    r = client.post(f"/api/v1/persons/{a}/merge", json={"other": b, "reason": "x"},
+                    headers=token_for(client, "analyst"))
     assert r.status_code == 403 and "merge or unmerge persons" in r.json()["detail"]
     r = client.post(f"/api/v1/persons/{a}/merge", json={"other": b, "reason": "x"}, headers=token_for(client, "south"))
     assert r.status_code == 404  # outside the officer's regions, as if absent
@@ -58,7 +59,8 @@ def test_review_queue_over_the_api(client, users, ctx):
     ctx.settings.identity_link_at_ingest = False  # so that the scan finds the pair
     h = token_for(client, "almaty")
     a = client.post("/api/v1/border-events", json=f.border_event(
-        document_number="FA1000001", checkpoint="ALA-AIRPORT"), headers=token_for(client, "admin")).json()["person_ids"][0]
+        document_number="FA1000001", checkpoint="ALA-AIRPORT"),
+        headers=token_for(client, "admin")).json()["person_ids"][0]
     b = client.post("/api/v1/notifications", json=f.notification(document_number="FB2000002", kato="751700000"),
                     headers=token_for(client, "admin")).json()["person_ids"][0]
     assert client.post("/api/v1/identity/scan", headers=h).json() == {"queued": 1}

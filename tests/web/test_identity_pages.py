@@ -9,12 +9,13 @@ import sqlalchemy as sa
 
 from identity.test_merge import ADMIN
 from identity.test_review import second_passport_case
+from kosh.identity import registry
 from kosh.identity import service as identity
 from kosh.identity.models import IdentityCandidate, PersonMerge
 from kosh.platform.i18n import translations
 
 
-def _sign_in(client, username: str, password: str) -> None:  # noqa: ANN001
+def _sign_in(client, username: str, password: str) -> None:
     r = client.post("/login", data={"username": username, "password": password}, follow_redirects=False)
     assert r.status_code == 303, r.text
 
@@ -23,14 +24,14 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def _queued(ctx) -> int:  # noqa: ANN001
+def _queued(ctx) -> int:
     with ctx.transaction() as s:
-        identity.scan(s, ctx, ADMIN)
+        registry.scan(s, ctx, ADMIN)
         (cand,) = identity.review_queue(s, ctx, ADMIN)
     return cand.id
 
 
-def _status(ctx, candidate_id: int) -> str:  # noqa: ANN001
+def _status(ctx, candidate_id: int) -> str:
     with ctx.transaction() as s:
         return s.get(IdentityCandidate, candidate_id).status
 
@@ -82,7 +83,8 @@ def test_a_decision_needs_a_reason_and_is_made_once(client, users, ctx):
     cand = _queued(ctx)
     _sign_in(client, "almaty", users)
     token = _csrf(client.get(f"/identity/review/{cand}").text)
-    r = client.post(f"/identity/review/{cand}/decision", data={"csrf_token": token, "decision": "accept", "reason": " "})
+    r = client.post(f"/identity/review/{cand}/decision",
+                    data={"csrf_token": token, "decision": "accept", "reason": " "})
     assert r.status_code == 422 and "Give the reason for this decision." in r.text
     assert 'aria-invalid="true" aria-describedby="e-reason"' in r.text and 'role="alert"' in r.text
     assert _status(ctx, cand) == "open"

@@ -4,7 +4,10 @@ admins, uploads owner-only and never left behind."""
 from __future__ import annotations
 
 import re
+import signal
 import stat
+import subprocess
+import sys
 import time
 
 import polars as pl
@@ -15,6 +18,7 @@ from fastapi.testclient import TestClient
 import factories as f
 from kosh.flows import intake
 from kosh.platform.i18n import translations
+from kosh.platform.models import AuditRecord, Job, User
 from kosh.stay.models import HostNotification, ImportBatch
 from kosh.web.app import create_app
 
@@ -39,7 +43,7 @@ def _feed(tmp_path, n: int = 6, name: str = "feed.csv") -> bytes:
     return path.read_bytes()
 
 
-def _upload(c: TestClient, content: bytes, name: str = "feed.csv", **headers):  # noqa: ANN202
+def _upload(c: TestClient, content: bytes, name: str = "feed.csv", **headers):
     return c.post("/import", data={"kind": "notifications", "csrf_token": _csrf(c)},
                   files={"file": (name, content, "text/csv")}, headers=headers)
 
@@ -63,7 +67,10 @@ def _uploads(ctx) -> list:
 
 @pytest.fixture
 def app(ctx, users):
-    return create_app(ctx)
+    ctx.settings.job_poll_seconds = 0.1
+    app = create_app(ctx)
+    with TestClient(app):  # runs the app's lifespan: its job runner imports the uploads
+        yield app
 
 
 def test_rejects_and_progress_belong_to_the_importer_and_admins(app, ctx, users, tmp_path):
@@ -206,3 +213,135 @@ def test_the_page_offers_only_the_kinds_the_user_may_import_and_refuses_the_othe
     assert _uploads(ctx) == []
     with ctx.transaction() as s:
         assert s.execute(sa.select(sa.func.count()).select_from(ImportBatch)).scalar_one() == 0
+
+
+def _job_rows(ctx) -> list[Job]:
+    with ctx.transaction() as s:
+        found = list(s.execute(sa.select(Job).order_by(Job.id)).scalars())
+        s.expunge_all()
+        return found
+
+
+def test_an_import_waiting_for_a_runner_is_not_interrupted_and_the_next_server_start_runs_it(ctx, users, tmp_path):
+    ctx.settings.job_workers, ctx.settings.job_poll_seconds = 0, 0.1  # a server whose runner is not running
+    app = create_app(ctx)
+    with TestClient(app):
+        almaty = _signed_in(app, "almaty", users)
+        assert _upload(almaty, _feed(tmp_path)).status_code == 200
+        (job,) = _job_rows(ctx)
+        assert (job.kind, job.state) == ("import", "queued")
+        assert set(job.payload) == {"batch_id", "path", "kind", "username", "purpose", "system"}
+        assert job.payload["username"] == "almaty" and job.payload["path"] == str(_uploads(ctx)[0])
+        page = almaty.get(f"/import/batches/{job.payload['batch_id']}").text
+        assert 'data-batch-status="running"' in page and "hx-get" in page
+    ctx.settings.job_workers = 1
+    with TestClient(create_app(ctx)):
+        batch = _finished(ctx)
+        _wait_for_uploads_removed(ctx)
+    assert (batch.status, batch.rows_accepted, batch.rows_rejected) == ("done", 5, 1)
+    (job,) = _job_rows(ctx)
+    assert (job.state, job.attempts) == ("done", 1)
+
+
+def _wait_for_uploads_removed(ctx) -> None:
+    deadline = time.monotonic() + 10
+    while _uploads(ctx) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _uploads(ctx) == []
+
+
+KILLED_RUNNER = """
+import os, signal, sys, time
+import sqlalchemy as sa
+from kosh.platform import db, jobs
+from kosh.platform.config import Settings
+from kosh.platform.context import Context
+from kosh.platform.crypto import Keyring
+from kosh.flows import intake, jobs as flow_jobs
+
+url, options, home, keys = sys.argv[1:5]
+engine = db.make_engine(url) if url.startswith("sqlite") else sa.create_engine(url, connect_args={"options": options})
+ctx = Context(Settings(home=home, import_chunk_rows=5), engine, Keyring.from_json(keys, "test"))
+
+def die(done, total):
+    if done >= 10:
+        os.kill(os.getpid(), signal.SIGKILL)  # no cleanup of any kind, as when a server is killed
+
+run_import = intake.run_import
+intake.run_import = lambda ctx, principal, prepared, **kw: run_import(ctx, principal, prepared,
+                                                                     **(kw | {"progress": die}))
+flow_jobs.register_handlers()
+jobs.Runner(ctx, workers=1, lease_seconds=1, poll_seconds=0.05).start()
+for _ in range(1200):  # until killed; a job that failed instead ends the wait at once
+    time.sleep(0.1)
+    with ctx.transaction() as s:
+        if s.execute(sa.text("SELECT state FROM jobs")).scalar() == "failed":
+            sys.exit(4)
+"""
+
+
+def _persons_feed(tmp_path, n: int) -> bytes:
+    """`n` notifications of `n` different persons (so identity linkage merges none), row 2 rejected."""
+    rows = [f.notification(source_event_id=f"W-{i}", document_number=f"FW{i:07d}", given_names=f"Шухрат{i}",
+                           birth_date=f"19{50 + i}-05-17") for i in range(n)]
+    rows[1]["citizenship"] = "XYZ"
+    path = tmp_path / "persons.csv"
+    pl.DataFrame(rows).write_csv(path)
+    return path.read_bytes()
+
+
+def test_an_import_whose_server_was_killed_is_resumed_by_the_next_server_and_nothing_is_lost_or_doubled(
+        ctx, users, tmp_path):
+    ctx.settings.job_workers, ctx.settings.job_poll_seconds = 0, 0.1
+    app = create_app(ctx)
+    with TestClient(app):
+        almaty = _signed_in(app, "almaty", users)
+        assert _upload(almaty, _persons_feed(tmp_path, 23)).status_code == 200
+        options = ""
+        if ctx.engine.dialect.name == "postgresql":
+            with ctx.engine.connect() as conn:
+                options = f"-csearch_path={conn.execute(sa.text('SHOW search_path')).scalar_one()}"
+        url = ctx.engine.url.render_as_string(hide_password=False)
+        child = subprocess.Popen([sys.executable, "-c", KILLED_RUNNER, url, options, str(ctx.settings.home),
+                                  ctx.keyring.to_json()], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _, stderr = child.communicate(timeout=120)
+        assert child.returncode == -signal.SIGKILL, stderr
+        (job,) = _job_rows(ctx)
+        assert (job.state, job.attempts) == ("running", 1) and job.owner.split(":")[-2] == str(child.pid)
+        with ctx.transaction() as s:
+            batch = s.execute(sa.select(ImportBatch)).scalar_one()
+            assert (batch.status, batch.rows_done) == ("running", 10)
+        # Its runner is dead but the job stands: the next runner to look takes it over.
+        page = almaty.get(f"/import/batches/{batch.id}").text
+        assert 'data-batch-status="running"' in page and "hx-get" in page
+    ctx.settings.job_workers = 1
+    with TestClient(create_app(ctx)):
+        batch = _finished(ctx)
+        _wait_for_uploads_removed(ctx)
+    assert (batch.status, batch.rows_done, batch.rows_accepted, batch.rows_rejected) == ("done", 23, 22, 1)
+    (job,) = _job_rows(ctx)
+    assert (job.state, job.attempts, job.last_error) == ("done", 2, None)
+    with ctx.transaction() as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(HostNotification)).scalar_one() == 22
+        submitters = set(s.execute(sa.select(HostNotification.submitted_by)).scalars())
+        almaty_id = s.execute(sa.select(User.id).where(User.username == "almaty")).scalar_one()
+        actors = {tuple(r) for r in s.execute(sa.select(AuditRecord.actor, AuditRecord.role, AuditRecord.purpose)
+                                              .where(AuditRecord.subject_type == "host_notification"))}
+    assert submitters == {almaty_id}
+    assert actors == {("almaty", "officer", "POST /import")}  # the same actor before and after the restart
+    rejects = ctx.settings.home / "rejects" / f"rejects-{batch.id}-notifications.csv"
+    assert [line.split(",")[:3] for line in rejects.read_text().splitlines()[1:]] == [["2", "W-1", "citizenship"]]
+
+
+def test_a_failed_import_job_records_its_error_class_and_fails_the_batch(app, ctx, users, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("row 2: Абдуллаев Шухрат FW0000001")
+
+    monkeypatch.setattr(intake, "run_import", broken)
+    assert _upload(_signed_in(app, "almaty", users), _feed(tmp_path)).status_code == 200
+    assert _finished(ctx).status == "failed"
+    deadline = time.monotonic() + 10
+    while _job_rows(ctx)[0].state == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (job,) = _job_rows(ctx)
+    assert (job.state, job.attempts, job.last_error) == ("failed", 1, "RuntimeError")

@@ -37,7 +37,7 @@ def _fields(r, status: int = 422) -> dict[str, str]:
 
 # --- the calculator (no sign-in) --------------------------------------------------------------
 
-def _calc(client, trips, **extra):  # noqa: ANN001, ANN202
+def _calc(client, trips, **extra):
     return client.post("/api/v1/stay/calculate", json={"citizenship": "UZB", "trips": trips, **extra})
 
 

@@ -24,7 +24,7 @@ def _csrf(html: str) -> str:
 
 
 @pytest.fixture
-def signed_in(client, users):  # noqa: ANN001, ANN201
+def signed_in(client, users):
     r = client.post("/login", data={"username": "almaty", "password": users}, follow_redirects=False)
     assert r.status_code == 303
     return client
@@ -97,7 +97,7 @@ def test_signed_in_pages_and_personal_api_answers_are_never_cached(signed_in, us
 SECRET = "Zhaksybekova-Secret-Name"
 
 
-def _failing_app(ctx):  # noqa: ANN001, ANN202
+def _failing_app(ctx):
     """The app with two extra routes that fail inside the database, quoting a personal value."""
     app = create_app(ctx)
 

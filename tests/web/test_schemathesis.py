@@ -29,7 +29,7 @@ BOUNDED = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, datab
                    suppress_health_check=list(HealthCheck))
 
 
-def test_no_server_error_and_every_answer_as_documented(ctx, users):  # noqa: ANN001
+def test_no_server_error_and_every_answer_as_documented(ctx, users):
     app = create_app(ctx)
     with TestClient(app) as client:
         admin = token_for(client, "admin")
@@ -53,6 +53,6 @@ def test_no_server_error_and_every_answer_as_documented(ctx, users):  # noqa: AN
                 exercise()
             except Unsatisfiable:
                 assert mode is GenerationMode.NEGATIVE  # nothing to get wrong (no parameters, or free text)
-            except Exception as exc:  # noqa: BLE001 — gather every operation's failure, then report all
+            except Exception as exc:  # gather every operation's failure, then report all
                 failures.append(f"{operation.label} ({mode.value}): {type(exc).__name__}: {exc}")
     assert failures == [], "\n\n".join(failures)

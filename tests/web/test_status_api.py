@@ -12,13 +12,13 @@ from web.conftest import token_for
 PROBLEM = "application/problem+json"
 
 
-def _person(client, h) -> str:  # noqa: ANN001
+def _person(client, h) -> str:
     r = client.post("/api/v1/notifications", json=f.notification(kato="751710000"), headers=h)
     assert r.status_code == 201, r.text
     return r.json()["person_ids"][0]
 
 
-def _audited(ctx) -> int:  # noqa: ANN001
+def _audited(ctx) -> int:
     with ctx.transaction() as s:
         return s.execute(sa.select(sa.func.count()).select_from(AuditRecord)
                          .where(AuditRecord.detail.contains('"view": "status"'))).scalar_one()

@@ -12,13 +12,17 @@ from kosh.platform.cli import console, fail, open_ctx, parse_day, progress_bar
 from kosh.platform.errors import KoshError
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from kosh.flows.intake import ImportReport
 
 retention_app = typer.Typer(help="Remove personal data past the terms of the jurisdiction pack.", no_args_is_help=True)
 
 
-def import_cmd(path: Path, kind: str = typer.Option("border_events", help="border_events, notifications or residence_permits"),
-               fmt: str | None = typer.Option(None, "--format", help="csv, jsonl or parquet (default: from the extension)"),
+def import_cmd(path: Path,
+               kind: str = typer.Option("border_events", help="border_events, notifications or residence_permits"),
+               fmt: str | None = typer.Option(None, "--format",
+                                              help="csv, jsonl or parquet (default: from the extension)"),
                rejects_dir: Path | None = typer.Option(None, help="where the rejects file goes")) -> None:
     """Import a feed file; rerunning resumes an interrupted import and adds nothing twice."""
     from kosh.flows import intake
@@ -28,7 +32,7 @@ def import_cmd(path: Path, kind: str = typer.Option("border_events", help="borde
     principal = system_principal(f"import {path.name}")
     with progress_bar() as bar:
         task = bar.add_task(f"import {path.name}", total=None)
-        refresh: list = []
+        refresh: list[TaskID] = []
 
         def refreshed(done: int, total: int) -> None:
             if not refresh:
@@ -67,7 +71,7 @@ def retention_run(on: str | None = typer.Option(None, help="the day the terms ar
     day = parse_day(on)
     ctx = open_ctx()
     with progress_bar() as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def tick(stage: str, done: int, total: int | None) -> None:
             if stage not in tasks:

@@ -14,16 +14,15 @@ beside the SQLite database); the lock dies with its importer, so a rerun resumes
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import polars as pl
 import pyarrow as pa
@@ -34,15 +33,17 @@ from sqlalchemy import Connection, select, text
 
 from kosh.people import service as people
 from kosh.platform import db
+from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
-from kosh.platform.csvsafe import write_rows
 from kosh.platform.errors import Conflict, KoshError
-from kosh.platform.files import open_private, private_dir
+from kosh.platform.files import private_dir
+from kosh.platform.rejects import trim_rejects, write_rejects
 from kosh.platform.security import Permission, Principal, Role
 from kosh.platform.validation import field_errors
+from kosh.platform.words import N_
 from kosh.stay import service
 from kosh.stay.models import ImportBatch
-from kosh.stay.rules import N_, Reason
+from kosh.stay.rules import Reason
 from kosh.stay.schemas import BorderEventIn, NotificationIn, ResidencePermitIn
 
 KINDS: dict[str, tuple[type[BaseModel], Callable]] = {
@@ -261,7 +262,7 @@ def _as_text(table: pa.Table) -> pl.DataFrame:
     return frame.with_columns(pl.all().cast(pl.String))
 
 
-def read_chunks(source: Source, size: int, skip: int = 0) -> Iterator[list[dict[str, str | None] | BadRow]]:
+def read_chunks(source: Source, size: int, skip: int = 0) -> Iterator[Sequence[dict[str, str | None] | BadRow]]:
     """The file's rows after the first `skip`, `size` at a time, every value as text or None."""
     try:
         if source.fmt == "jsonl":
@@ -277,7 +278,7 @@ def read_chunks(source: Source, size: int, skip: int = 0) -> Iterator[list[dict[
                 yield part
             return
         for table in _arrow_chunks(source, size, skip):
-            yield _as_text(table).rows(named=True)  # type: ignore[misc]
+            yield _as_text(table).rows(named=True)
     except (pa.ArrowException, pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(source.path, source.fmt, exc) from None
 
@@ -320,7 +321,7 @@ class _AdvisoryLock(ImportLock):
         try:
             self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
             self.conn.commit()
-        except Exception:  # noqa: BLE001 — a lost connection has freed the lock already
+        except Exception:  # a lost connection has freed the lock already
             self.conn.invalidate()
         finally:
             self.conn.close()
@@ -417,18 +418,21 @@ def _batch_for(ctx: Context, principal: Principal, kind: str, path: Path, digest
 
 def _trim_rejects(path: Path, upto_row: int) -> None:
     """On resume, keep only rejects of chunks that were committed (rows ≤ cursor)."""
-    if not path.exists():
-        return
-    with path.open(newline="", encoding="utf8") as fh:
-        kept = [r for r in csv.DictReader(fh) if int(r["row"]) <= upto_row]
-    _write_rejects(path, kept, mode="w")
+    if path.exists():
+        private_dir(path.parent)
+        trim_rejects(path, REJECT_COLUMNS, upto_row)
 
 
-def _write_rejects(path: Path, rows: list[dict], mode: str = "a") -> None:
-    new = mode == "w" or not path.exists()
+class _Reject(TypedDict):
+    row: int
+    source_event_id: str
+    field: str
+    reason: str
+
+
+def _write_rejects(path: Path, rows: Sequence[Mapping[str, object]]) -> None:
     private_dir(path.parent)
-    with open_private(path, mode, newline="", encoding="utf8") as fh:
-        write_rows(fh, REJECT_COLUMNS, rows, header=new)
+    write_rejects(path, REJECT_COLUMNS, rows, append=True)
 
 
 @dataclass
@@ -474,11 +478,18 @@ def prepare_import(ctx: Context, principal: Principal, path: Path, kind: str, *,
         private_dir(ctx.settings.home)
         rejects_dir = private_dir(ctx.settings.home / "rejects")
     digest = file_digest(path)
+    return _locked(ctx, kind, source, digest,
+                   lambda: _batch_for(ctx, principal, kind, path, digest, source.rows, rejects_dir))
+
+
+def _locked(ctx: Context, kind: str, source: Source, digest: str,
+            find_batch: Callable[[], ImportBatch]) -> PreparedImport:
+    """Take the file's lock (Conflict when another importer holds it), then its batch."""
     lock = try_lock(ctx, kind, digest)
     if lock is None:
         raise _conflict(ctx, kind, digest)
     try:
-        batch = _batch_for(ctx, principal, kind, path, digest, source.rows, rejects_dir)
+        batch = find_batch()
     except BaseException:
         lock.release()
         raise
@@ -486,6 +497,54 @@ def prepare_import(ctx: Context, principal: Principal, path: Path, kind: str, *,
                           batch.rows_rejected, batch.rejects_path, batch.rows_done,
                           already_imported=batch.status == "done")
     return PreparedImport(kind, source, batch.id, Path(batch.rejects_path), report, lock)
+
+
+def _columns(path: Path, fmt: str, model: type[BaseModel]) -> list[str]:
+    """The file's columns, read from its header (CSV) or footer (Parquet); for JSON Lines every
+    field of the model (a key no line holds reads as missing, as it does after a scan)."""
+    try:
+        if fmt == "parquet":
+            with pq.ParquetFile(path) as parquet:
+                return list(parquet.schema_arrow.names)
+        if fmt == "csv":
+            with _csv_reader(path, None) as first:
+                return list(first.schema.names)
+    except (pa.ArrowException, OSError) as exc:
+        raise _unreadable(path, fmt, exc) from None
+    return list(model.model_fields)
+
+
+def _resumed_batch(ctx: Context, batch_id: int) -> ImportBatch:
+    with ctx.transaction() as s:
+        batch = s.get(ImportBatch, batch_id)
+        if batch is not None and batch.status == "failed":
+            batch.status = "running"  # as a rerun of the file would: resume where it stopped
+    if batch is None:
+        raise KoshError(f"no import batch {batch_id}", status=404, title="Not found")
+    return batch
+
+
+def reopen_import(ctx: Context, principal: Principal, path: Path, kind: str, batch_id: int, *,
+                  fmt: str | None = None) -> PreparedImport:
+    """The import of a file that `prepare_import` checked whole and gave `batch_id`, taken up again
+    (by a background job, possibly after a restart): the file is not read through again (its row
+    count is the batch's), only checked to be that batch's file; takes the file's lock (Conflict
+    when another importer holds it) and resumes from the batch's cursor."""
+    if kind not in KINDS:
+        raise KoshError(Reason(UNKNOWN_KIND, kind=kind, kinds=", ".join(KINDS)))
+    principal.require(KIND_PERMISSIONS[kind])
+    model, _ = KINDS[kind]
+    path = Path(path)
+    if not path.is_file():
+        raise KoshError(Reason(NO_FILE, name=str(path)), status=404, title="Not found")
+    found = batch(ctx, batch_id)
+    digest = file_digest(path)
+    if found is None or found.kind != kind or found.content_sha256 != digest:
+        raise KoshError(f"import batch {batch_id} is not of this file", status=409, title="Conflict")
+    source = Source(path, detect_format(path, fmt), [], found.rows_total)
+    source.columns = _columns(path, source.fmt, model)
+    source.used = _check_columns(source.columns, model, kind)
+    return _locked(ctx, kind, source, digest, lambda: _resumed_batch(ctx, batch_id))
 
 
 def import_file(ctx: Context, principal: Principal, path: Path, kind: str, *, fmt: str | None = None,
@@ -516,7 +575,8 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
     if progress:
         progress(done, total)
     for part in read_chunks(prepared.source, chunk, skip=done):
-        valid, rejects = [], []
+        valid: list[tuple[int, BaseModel]] = []
+        rejects: list[_Reject] = []
         for offset, raw in enumerate(part):
             row_no = done + offset + 1
             if isinstance(raw, BadRow):
@@ -529,10 +589,11 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
                 rejects.extend({"row": row_no, "source_event_id": raw.get("source_event_id") or "",
                                 "field": e.field, "reason": e.message} for e in field_errors(exc))
         if kind == "residence_permits" and valid:
+            permits = [(row_no, p) for row_no, p in valid if isinstance(p, ResidencePermitIn)]  # all of them
             with ctx.transaction() as s:
-                docs = people.find_documents(s, ctx, [(p.issuing_state, p.document_number) for _, p in valid])
-            keep = []
-            for (row_no, p), d in zip(valid, docs):
+                docs = people.find_documents(s, ctx, [(p.issuing_state, p.document_number) for _, p in permits])
+            keep: list[tuple[int, BaseModel]] = []
+            for (row_no, p), d in zip(permits, docs, strict=True):
                 if d is None:
                     rejects.append({"row": row_no, "source_event_id": p.source_event_id, "field": "document_number",
                                     "reason": f"no person holds document {p.issuing_state} {p.document_number}"})
@@ -546,7 +607,7 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
         with ctx.transaction() as s:
             result = record(s, ctx, principal, [m for _, m in valid], batch_id=prepared.batch_id,
                             defer_refresh=True) if valid else None
-            b = s.get(ImportBatch, prepared.batch_id, with_for_update=True)
+            b = s.get_one(ImportBatch, prepared.batch_id, with_for_update=True)
             b.rows_done = done + len(part)
             b.rows_accepted += result.accepted if result else 0
             b.rows_duplicate += result.duplicates if result else 0
@@ -559,8 +620,8 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
     # while recomputing leaves it running; rerunning the file finishes the recomputation).
     service.drain_refresh_queue(ctx, progress=refresh_progress)
     with ctx.transaction() as s:
-        b = s.get(ImportBatch, prepared.batch_id)
-        b.status, b.finished_at = "done", dt.datetime.now(dt.UTC)
+        b = s.get_one(ImportBatch, prepared.batch_id)
+        b.status, b.finished_at = "done", utcnow()
     db.checkpoint(ctx.engine)  # an import fills the SQLite WAL; fold it back and truncate it
     return report
 

@@ -24,7 +24,7 @@ from kosh.platform import retention as core_retention
 from kosh.platform.context import Context
 from kosh.platform.security import system_principal
 from kosh.stay import service as stay
-from kosh.stay.retention_rules import StayTerms, expired_records, first_kept_anchor, past_term
+from kosh.stay.retention_rules import StayTerms, Term, expired_records, first_kept_anchor, past_term
 
 # The order the job works in and the report lists.
 KINDS = ("border_events", "host_notifications", "residence_permits", "persons_without_records",
@@ -105,9 +105,10 @@ class _Job:
         crossing_terms, note_terms = stay_terms("border_events"), stay_terms("host_notifications")
         permit_rule = rules["residence_permits"]
         permit_term = permit_rule.term if permit_rule else None
-        terms = [t for t in (crossing_terms and crossing_terms.closed, crossing_terms and crossing_terms.without_exit,
-                             note_terms and note_terms.closed, note_terms and note_terms.without_exit, permit_term)
-                 if t is not None]
+        terms: list[Term] = [t for st in (crossing_terms, note_terms) if st is not None
+                             for t in (st.closed, st.without_exit)]
+        if permit_term is not None:
+            terms.append(permit_term)
         if not terms:
             return
         # A record dated on or after every term's first kept anchor cannot be past its term.

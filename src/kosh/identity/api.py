@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from kosh.identity import service
-from kosh.people.api import PersonDetailOut, detail_out
-from kosh.people.schemas import Strict
+from kosh.identity import registry, service
+from kosh.identity.models import IdentityCandidate, PersonMerge, ReviewStatusName
+from kosh.people.schemas import PersonDetailOut, Strict, detail_out
 from kosh.platform.context import Context
 from kosh.platform.http import check_csrf, get_ctx, require_principal
 from kosh.platform.security import Principal
@@ -43,7 +43,7 @@ class MergeOut(BaseModel):
     undo_reason: str | None
 
 
-def merge_out(record) -> MergeOut:  # noqa: ANN001
+def merge_out(record: PersonMerge) -> MergeOut:
     return MergeOut.model_validate(record, from_attributes=True)
 
 
@@ -110,22 +110,24 @@ class ScanOut(BaseModel):
     queued: int
 
 
-def candidate_out(c) -> CandidateOut:  # noqa: ANN001
+def candidate_out(c: IdentityCandidate) -> CandidateOut:
     return CandidateOut.model_validate(c, from_attributes=True)
 
 
 @router.post("/identity/scan", response_model=ScanOut,
              summary="Compare likely pairs of persons and queue those that may be one person")
-def scan(request: Request, ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)) -> ScanOut:
+def scan(request: Request, ctx: Context = Depends(get_ctx),
+         principal: Principal = Depends(require_principal)) -> ScanOut:
     check_csrf(request, None)
     with ctx.transaction() as s:
-        return ScanOut(queued=service.scan(s, ctx, principal))
+        return ScanOut(queued=registry.scan(s, ctx, principal))
 
 
 @router.get("/identity/candidates", response_model=list[CandidateOut], summary="The review queue, strongest first")
-def candidates(status: Literal["open", "accepted", "rejected", "deferred"] = "open",
+def candidates(status: ReviewStatusName = "open",
                limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=100_000),
-               ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)) -> list[CandidateOut]:
+               ctx: Context = Depends(get_ctx),
+               principal: Principal = Depends(require_principal)) -> list[CandidateOut]:
     with ctx.transaction() as s:
         return [candidate_out(c) for c in service.review_queue(s, ctx, principal, status, limit, offset)]
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import typer
 
 from kosh.platform.cli import console, err, fail, open_ctx, progress_bar
-from kosh.platform.config import get_settings
 from kosh.platform.errors import KoshError
 
 if TYPE_CHECKING:
     import polars as pl
+    from rich.progress import TaskID
 
     from kosh.identity.model import Model
 
@@ -23,19 +23,20 @@ identity_app = typer.Typer(help="One person across records: linking, the review 
 @identity_app.command("scan")
 def identity_scan() -> None:
     """Compare likely pairs of persons and queue those that may be one person for review."""
-    from kosh.identity import service
+    from kosh.identity import registry
     from kosh.platform.security import system_principal
 
     ctx = open_ctx()
     with console.status("comparing likely pairs …"):
         with ctx.transaction() as s:
-            queued = service.scan(s, ctx, system_principal("kosh identity scan"))
+            queued = registry.scan(s, ctx, system_principal("kosh identity scan"))
     console.print(f"{queued} pair(s) queued for review (weight ≥ {ctx.settings.identity_review_weight:g})")
 
 
 def _identity_model(path: Path | None) -> Model:
     from kosh.identity.model import ModelError
     from kosh.identity.registry import model_at
+    from kosh.platform.config import get_settings
 
     try:
         return model_at(str(path) if path else get_settings().identity_model)
@@ -45,10 +46,8 @@ def _identity_model(path: Path | None) -> Model:
 
 def _prepared_records(input_path: Path, rejects_path: Path) -> pl.DataFrame:
     """Read, validate (rejects file with row and reason) and prepare the records of a file."""
-    import polars as pl
-
     from kosh.identity import linking
-    from kosh.platform.csvsafe import write_frame
+    from kosh.platform.rejects import write_rejects
 
     try:
         raw = linking.read_records(input_path)
@@ -56,8 +55,8 @@ def _prepared_records(input_path: Path, rejects_path: Path) -> pl.DataFrame:
         fail(str(exc))
     records, rejected = linking.validate(raw)
     if rejected:
-        write_frame(pl.DataFrame({"row": [r.row for r in rejected], "record_id": [r.record_id for r in rejected],
-                      "reason": [r.reason for r in rejected]}), rejects_path)
+        write_rejects(rejects_path, linking.REJECT_COLUMNS,
+                      ({"row": r.row, "record_id": r.record_id, "reason": r.reason} for r in rejected))
         err.print(f"[yellow]{len(rejected)} row(s) rejected[/] — rows and reasons in {rejects_path}")
     if records.is_empty():
         fail(f"{input_path.name}: no record to link")
@@ -86,6 +85,7 @@ def identity_link(
 
     from kosh.identity import linking
     from kosh.identity.model import ModelError
+    from kosh.platform.config import get_settings
     from kosh.platform.csvsafe import write_frame
 
     if engine not in linking.ENGINES:
@@ -128,7 +128,7 @@ def identity_rebuild(
     labels = {"index": "indexing person rows", "read": "reading person rows", "score": "scoring pairs (Splink)",
               "link": "merging and queueing"}
     with progress_bar() as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def tick(stage: str, done: int, total: int) -> None:
             if stage not in tasks:

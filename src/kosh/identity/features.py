@@ -75,7 +75,8 @@ def _date_parts(birth_date: str) -> tuple[str | None, str | None, str | None, st
 
 
 def _key(*parts: str | None) -> str | None:
-    return None if any(p is None for p in parts) else "|".join(parts)  # type: ignore[arg-type]
+    present = [p for p in parts if p is not None]
+    return "|".join(present) if len(present) == len(parts) else None
 
 
 def features(surname: str | None, given_names: str | None, patronymic: str | None, sex: str | None,
@@ -84,9 +85,9 @@ def features(surname: str | None, given_names: str | None, patronymic: str | Non
     cit = (citizenship or "").strip().upper() or None
     language = names.language_for_citizenship(cit)
     out: dict[str, str | None] = {}
-    for part, text in zip(NAME_PARTS, (surname, given_names, patronymic)):
+    for part, text in zip(NAME_PARTS, (surname, given_names, patronymic), strict=True):
         for suffix, value in zip(("", "_r1", "_r2", "_r3", "_sk", "_mp", "_mp2"),
-                                 name_forms((text or "").strip(), language)):
+                                 name_forms((text or "").strip(), language), strict=True):
             out[part + suffix] = value
     dob, year, month, day = _date_parts((birth_date or "").strip())
     out.update(dob=dob, dob_y=year, dob_m=month, dob_d=day)

@@ -8,7 +8,6 @@ Inputs are Polars frames of feature columns (`prepare`) with a `record_id` colum
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import itertools
 import logging
 import os
@@ -23,6 +22,7 @@ import polars as pl
 from kosh.identity import features as feat
 from kosh.identity.model import DETERMINISTIC_RULES, FORMAT, TRAINING_BLOCKS, Model, ModelError, block_sql
 from kosh.identity.model import settings as untrained_settings
+from kosh.platform.clock import utcnow
 
 INPUT_COLUMNS = ("record_id", "source", "surname", "given_names", "patronymic", "sex", "birth_date", "citizenship",
                  "document_number")
@@ -44,6 +44,9 @@ class Rejected:
     row: int  # 1-based data row (the header is row 0)
     record_id: str
     reason: str
+
+
+REJECT_COLUMNS = ("row", "record_id", "reason")  # of the rejects file, one Rejected a row
 
 
 def read_records(path: Path) -> pl.DataFrame:
@@ -86,7 +89,7 @@ def validate(df: pl.DataFrame) -> tuple[pl.DataFrame, list[Rejected]]:
     names_present = (df["surname"].fill_null("").str.strip_chars().str.len_chars() > 0) | \
                     (df["given_names"].fill_null("").str.strip_chars().str.len_chars() > 0)
     docs_present = df["document_number"].fill_null("").str.strip_chars().str.len_chars() > 0
-    for i, (rid, has_name, has_doc) in enumerate(zip(ids, names_present, docs_present)):
+    for i, (rid, has_name, has_doc) in enumerate(zip(ids, names_present, docs_present, strict=True)):
         rid = (rid or "").strip()
         if not rid:
             rejected.append(Rejected(i + 1, "", "record_id is empty"))
@@ -210,7 +213,7 @@ def train(records: pl.DataFrame, db_api: Any, *, version: str, trained_on: str, 
         raise ModelError("no training session found pairs: the records share no birth date, name or document")
     data = regularise(linker.misc.save_model_to_json())
     data["kosh"] = {"format": FORMAT, "version": version, "trained_on": trained_on, "records": records.height,
-                    "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "trained_at": utcnow().isoformat(timespec="seconds"),
                     "splink": _splink_version()}
     data["kosh_term_frequencies"] = term_frequencies(records)
     return Model(data)
@@ -281,7 +284,9 @@ def _to_polars(table: Any) -> pl.DataFrame:
     """A Splink result as a Polars frame: through Arrow on DuckDB (the runtime install has no
     pandas), through pandas on Spark (pyspark's own way out)."""
     if hasattr(table, "as_duckdbpyrelation"):
-        return pl.from_arrow(table.as_duckdbpyrelation().to_arrow_table())
+        frame = pl.from_arrow(table.as_duckdbpyrelation().to_arrow_table())
+        assert isinstance(frame, pl.DataFrame)  # an Arrow table makes a frame (an array would make a Series)
+        return frame
     return pl.from_pandas(table.as_pandas_dataframe())
 
 
@@ -319,7 +324,8 @@ def link(records: pl.DataFrame, db_api: Any, model: Model, *, link_weight: float
     clusters = canonical_clusters(records["record_id"], clustered)
     of = dict(clusters.iter_rows())
     review = pairs.filter(pl.col("match_weight") < link_w)
-    review = review.filter(pl.Series([of[a] != of[b] for a, b in zip(review["record_id_l"], review["record_id_r"])],
+    review = review.filter(pl.Series([of[a] != of[b]
+                                      for a, b in zip(review["record_id_l"], review["record_id_r"], strict=True)],
                                      dtype=pl.Boolean)) if review.height else review
     return LinkResult(clusters, pairs, review)
 

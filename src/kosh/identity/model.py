@@ -58,11 +58,11 @@ def _eq(a: Any, b: Any) -> bool:
 
 def _missing(col: str) -> Level:
     return Level("missing", "missing", f"{col}_l IS NULL OR {col}_r IS NULL",
-                 lambda l, r: l[col] is None or r[col] is None, null=True)
+                 lambda left, right: left[col] is None or right[col] is None, null=True)
 
 
 def _equal(code: str, label: str, col: str, tf: str | None = None) -> Level:
-    return Level(code, label, f"{col}_l = {col}_r", lambda l, r: _eq(l[col], r[col]), tf=tf)
+    return Level(code, label, f"{col}_l = {col}_r", lambda left, right: _eq(left[col], right[col]), tf=tf)
 
 
 # SQL function (the same name on DuckDB and in Splink's Spark jar) and its Python twin.
@@ -72,27 +72,27 @@ _DISTANCES = {"levenshtein": Levenshtein, "damerau_levenshtein": DamerauLevensht
 def _within(code: str, label: str, col: str, distance: str, n: int) -> Level:
     metric = _DISTANCES[distance]
 
-    def test(l: Row, r: Row) -> bool:
-        a, b = l[col], r[col]
+    def test(left: Row, right: Row) -> bool:
+        a, b = left[col], right[col]
         return a is not None and b is not None and metric.distance(a, b) <= n
     return Level(code, label, f"{distance}({col}_l, {col}_r) <= {n}", test)
 
 
-DIFFERENT = Level("different", "different", "ELSE", lambda l, r: True)
+DIFFERENT = Level("different", "different", "ELSE", lambda left, right: True)
 
 
 def _name_levels(p: str, other: str) -> tuple[Level, ...]:
     """Levels for one name part `p`; `other` is the part a swapped name order would put here."""
-    def romanised(l: Row, r: Row) -> bool:
-        right = {r[f"{p}_r1"], r[f"{p}_r2"], r[f"{p}_r3"]} - {None}
-        return any(l[f"{p}_{k}"] in right for k in ("r1", "r2", "r3"))
+    def romanised(left: Row, right: Row) -> bool:
+        theirs = {right[f"{p}_r1"], right[f"{p}_r2"], right[f"{p}_r3"]} - {None}
+        return any(left[f"{p}_{k}"] in theirs for k in ("r1", "r2", "r3"))
 
-    def jw(l: Row, r: Row) -> bool:
-        a, b = l[f"{p}_r1"], r[f"{p}_r1"]
+    def jw(left: Row, right: Row) -> bool:
+        a, b = left[f"{p}_r1"], right[f"{p}_r1"]
         return a is not None and b is not None and JaroWinkler.similarity(a, b) >= JW_THRESHOLD
 
-    def swapped_similar(l: Row, r: Row) -> bool:
-        pairs = ((l[f"{p}_r1"], r[f"{other}_r1"]), (l[f"{other}_r1"], r[f"{p}_r1"]))
+    def swapped_similar(left: Row, right: Row) -> bool:
+        pairs = ((left[f"{p}_r1"], right[f"{other}_r1"]), (left[f"{other}_r1"], right[f"{p}_r1"]))
         return all(a is not None and b is not None and JaroWinkler.similarity(a, b) >= JW_THRESHOLD
                    for a, b in pairs)
 
@@ -103,10 +103,13 @@ def _name_levels(p: str, other: str) -> tuple[Level, ...]:
         Level("romanised", "same in a romanisation", f"({rom_sql})", romanised, tf=f"{p}_sk"),
         _equal("skeleton", "same skeleton", f"{p}_sk", tf=f"{p}_sk"),
         Level("swapped", "swapped with the other name", f"{p}_sk_l = {other}_sk_r AND {other}_sk_l = {p}_sk_r",
-              lambda l, r: _eq(l[f"{p}_sk"], r[f"{other}_sk"]) and _eq(l[f"{other}_sk"], r[f"{p}_sk"])),
+              lambda left, right: (_eq(left[f"{p}_sk"], right[f"{other}_sk"])
+                                   and _eq(left[f"{other}_sk"], right[f"{p}_sk"]))),
         Level("metaphone", "same sound (Double Metaphone)", f"{p}_mp_l = {p}_mp_r OR {p}_mp2_l = {p}_mp2_r",
-              lambda l, r: _eq(l[f"{p}_mp"], r[f"{p}_mp"]) or _eq(l[f"{p}_mp2"], r[f"{p}_mp2"])),
-        Level("similar", f"similar (Jaro-Winkler ≥ {JW_THRESHOLD})", f"{{jw}}({p}_r1_l, {p}_r1_r) >= {JW_THRESHOLD}", jw),
+              lambda left, right: (_eq(left[f"{p}_mp"], right[f"{p}_mp"])
+                                   or _eq(left[f"{p}_mp2"], right[f"{p}_mp2"]))),
+        Level("similar", f"similar (Jaro-Winkler ≥ {JW_THRESHOLD})",
+              f"{{jw}}({p}_r1_l, {p}_r1_r) >= {JW_THRESHOLD}", jw),
         Level("swapped_similar", "swapped with the other name, spelt similarly",
               f"{{jw}}({p}_r1_l, {other}_r1_r) >= {JW_THRESHOLD} AND {{jw}}({other}_r1_l, {p}_r1_r) >= {JW_THRESHOLD}",
               swapped_similar),
@@ -114,9 +117,9 @@ def _name_levels(p: str, other: str) -> tuple[Level, ...]:
     )
 
 
-def _swap(l: Row, r: Row) -> bool:
-    return (_eq(l["dob_y"], r["dob_y"]) and _eq(l["dob_m"], r["dob_d"]) and _eq(l["dob_d"], r["dob_m"])
-            and l["dob_m"] != l["dob_d"])
+def _swap(left: Row, right: Row) -> bool:
+    return (_eq(left["dob_y"], right["dob_y"]) and _eq(left["dob_m"], right["dob_d"])
+            and _eq(left["dob_d"], right["dob_m"]) and left["dob_m"] != left["dob_d"])
 
 
 COMPARISONS: tuple[ComparisonDef, ...] = (
@@ -127,8 +130,8 @@ COMPARISONS: tuple[ComparisonDef, ...] = (
     ComparisonDef("birth_date", "Date of birth", (
         _missing("dob_y"),
         _equal("exact", "exact", "dob"),
-        Level("day_month_swap", "day and month swapped", "dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r "
-              "AND dob_m_l <> dob_d_l", _swap),
+        Level("day_month_swap", "day and month swapped",
+              "dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r AND dob_m_l <> dob_d_l", _swap),
         _within("one_off", "one character off", "dob", "levenshtein", 1),
         _equal("same_year", "same year", "dob_y"),
         DIFFERENT,
@@ -224,7 +227,8 @@ class Model:
                     [lv.label for lv in comp.levels]:
                 raise ModelError(f"model comparison {comp.name!r} does not match this version's levels")
             weights = []
-            for definition, lv in zip(comp.levels, got["comparison_levels"]):
+            # the labels were checked equal above, so the lengths are too
+            for definition, lv in zip(comp.levels, got["comparison_levels"], strict=True):
                 u = lv.get("u_probability")
                 weights.append(LevelWeight(definition.label, _level_weight(lv), definition.null, definition.tf,
                                            math.log2(u) if (definition.tf and u) else None))
@@ -256,8 +260,8 @@ class Model:
         """The trained settings for Splink in `dialect` (SQL re-rendered for it)."""
         out = copy.deepcopy({k: v for k, v in self.data.items() if not k.startswith("kosh")})
         fresh = settings(dialect)
-        for comp, new in zip(out["comparisons"], fresh["comparisons"]):
-            for lv, nlv in zip(comp["comparison_levels"], new["comparison_levels"]):
+        for comp, new in zip(out["comparisons"], fresh["comparisons"], strict=True):
+            for lv, nlv in zip(comp["comparison_levels"], new["comparison_levels"], strict=True):
                 lv["sql_condition"] = nlv["sql_condition"]
         return out
 
@@ -267,17 +271,17 @@ class Model:
         table = self.term_frequencies.get(column)
         return None if table is None or value is None else table.get(value)
 
-    def score(self, l: Row, r: Row) -> tuple[float, list[tuple[str, str, float]]]:
+    def score(self, left: Row, right: Row) -> tuple[float, list[tuple[str, str, float]]]:
         """Match weight of a pair of feature rows and, per comparison, (name, level code, weight):
         the same as Splink's `match_weight` for the pair with the same model."""
         total = self.prior_weight
         evidence = []
-        for comp, weights in zip(COMPARISONS, self.levels):
-            for definition, lw in zip(comp.levels, weights):
-                if definition.test(l, r):
+        for comp, weights in zip(COMPARISONS, self.levels, strict=True):
+            for definition, lw in zip(comp.levels, weights, strict=True):
+                if definition.test(left, right):
                     w = lw.weight
                     if lw.tf and lw.log2_u_exact is not None:
-                        tl, tr = self._tf(lw.tf, l[lw.tf]), self._tf(lw.tf, r[lw.tf])
+                        tl, tr = self._tf(lw.tf, left[lw.tf]), self._tf(lw.tf, right[lw.tf])
                         if tl is not None or tr is not None:
                             tf = max(t for t in (tl, tr) if t is not None)
                             w += lw.log2_u_exact - math.log2(tf)

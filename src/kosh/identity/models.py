@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kosh.platform.db import Base, UTCDateTime
-from kosh.platform.models import utcnow
+from kosh.platform.clock import utcnow
+from kosh.platform.orm import Base, UTCDateTime
+
+
+class ReviewStatus(StrEnum):
+    """Where a likely pair stands in the review queue."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"  # merged
+    REJECTED = "rejected"  # not one person (also a merge undone)
+    DEFERRED = "deferred"
+
+
+# A pair still waiting for a decision.
+UNDECIDED = (ReviewStatus.OPEN, ReviewStatus.DEFERRED)
+# The statuses as a request parameter's type: a Literal of plain strings keeps the API's schema and
+# its error messages as they are (an enum would print its members); a test holds the two equal.
+ReviewStatusName = Literal["open", "accepted", "rejected", "deferred"]
 
 
 class PersonMerge(Base):
@@ -45,7 +63,7 @@ class IdentityCandidate(Base):
     weight: Mapped[float] = mapped_column(Float)
     evidence: Mapped[str] = mapped_column(Text)  # JSON list of {field, level, weight, a, b}
     scorer: Mapped[str] = mapped_column(String(60))
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open | accepted | rejected | deferred
+    status: Mapped[str] = mapped_column(String(10), default=ReviewStatus.OPEN)  # a ReviewStatus
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

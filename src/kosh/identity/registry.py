@@ -25,13 +25,13 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from kosh.identity import features as feat
-from kosh.identity import linking
+from kosh.identity import linking, service
 from kosh.identity.model import Model
-from kosh.identity.models import IdentityCandidate, IdentityKey, IdentityRecord, PersonMerge
+from kosh.identity.models import IdentityCandidate, IdentityKey, IdentityRecord, PersonMerge, ReviewStatus
 from kosh.people import service as people
 from kosh.platform import audit
 from kosh.platform.context import Context
-from kosh.platform.security import Principal, system_principal
+from kosh.platform.security import Permission, Principal, system_principal
 from kosh.platform.sql import bulk_insert, in_values
 
 Progress = Callable[[str, int, int], None]
@@ -100,8 +100,9 @@ def load_rows(session: Session, ctx: Context, person_ids: Sequence[str]) -> dict
     numbers = people.document_numbers(session, ctx, [d for d in docs.values() if d is not None])
     out = {}
     for pid, f in fields.items():
-        number = numbers.get(docs[pid]) if docs[pid] is not None else None
-        out[pid] = Row(pid, f, docs[pid], feat.features(f.surname, f.given_names, f.patronymic, f.sex, f.birth_date,
+        doc = docs[pid]
+        number = numbers.get(doc) if doc is not None else None
+        out[pid] = Row(pid, f, doc, feat.features(f.surname, f.given_names, f.patronymic, f.sex, f.birth_date,
                                                         f.citizenship, number))
     return out
 
@@ -173,9 +174,9 @@ def _rejected(session: Session, pairs: set[tuple[str, str]]) -> set[tuple[str, s
     if not pairs:
         return set()
     firsts = list({a for a, _ in pairs})
-    found = set(session.execute(select(IdentityCandidate.person_a, IdentityCandidate.person_b)
-                                .where(IdentityCandidate.status == "rejected",
-                                       in_values(session, IdentityCandidate.person_a, firsts))).all())
+    found = {(a, b) for a, b in session.execute(select(IdentityCandidate.person_a, IdentityCandidate.person_b)
+                                                .where(IdentityCandidate.status == ReviewStatus.REJECTED,
+                                                       in_values(session, IdentityCandidate.person_a, firsts)))}
     return found & pairs
 
 
@@ -184,7 +185,6 @@ def apply_links(session: Session, ctx: Context, model: Model, rows: dict[str, Ro
                 defer_refresh: bool = False, outcome: Outcome | None = None) -> Outcome:
     """Merge the persons of pairs at or above the link weight (keeping the older; never across a
     pair an officer rejected) and queue the pairs between the review and link weights."""
-    from kosh.identity import service  # service → stay → (at call time) here
 
     out = outcome or Outcome()
     principal = principal or system_principal("identity linkage")
@@ -193,18 +193,22 @@ def apply_links(session: Session, ctx: Context, model: Model, rows: dict[str, Ro
     out.linked_pairs += len(strong)
     involved = sorted({p for a, b, _ in strong for p in (a, b)})
     current = people.current_ids(session, involved)
-    groups = linking.components(involved, [(a, b) for a, b, _ in strong])
+    # Groups of the persons the rows stand for now: two rows of different groups may already be
+    # one person (merged before), and their groups are then one group, merged once.
+    joined_pairs = [(current[a], current[b], w) for a, b, w in strong if current[a] != current[b]]
+    persons = sorted({p for a, b, _ in joined_pairs for p in (a, b)})
+    groups = linking.components(persons, [(a, b) for a, b, _ in joined_pairs])
     persons_of: dict[str, set[str]] = {}
     weight_of: dict[str, float] = {}
-    for a, _, w in strong:
+    for a, _, w in joined_pairs:
         weight_of[groups[a]] = max(w, weight_of.get(groups[a], w))
     for pid, root in groups.items():
-        persons_of.setdefault(root, set()).add(current[pid])
-    joins = {root: sorted(persons) for root, persons in persons_of.items() if len(persons) > 1}
-    refused = _rejected(session, {pair for persons in joins.values() for pair in itertools.combinations(persons, 2)})
-    for root, persons in sorted(joins.items()):
-        kept, joined = persons[0], {persons[0]}
-        for other in persons[1:]:
+        persons_of.setdefault(root, set()).add(pid)
+    joins = {root: sorted(members) for root, members in persons_of.items() if len(members) > 1}
+    refused = _rejected(session, {pair for members in joins.values() for pair in itertools.combinations(members, 2)})
+    for root, members in sorted(joins.items()):
+        kept, joined = members[0], {members[0]}
+        for other in members[1:]:
             if any(tuple(sorted((other, p))) in refused for p in joined):
                 continue
             # The merge keeps the older person (service.kept_of), whichever is passed first.
@@ -234,8 +238,8 @@ def _queue(session: Session, model: Model, rows: dict[str, Row], pairs: Sequence
     firsts = list({a for a, _ in best})
     seen = set(session.execute(select(IdentityCandidate.person_a, IdentityCandidate.person_b)
                                .where(in_values(session, IdentityCandidate.person_a, firsts))).all())
-    new = [{"person_a": pa, "person_b": pb, "weight": round(w, 3), "scorer": scorer_name(model), "status": "open",
-            "evidence": _evidence(model, rows, a, b, ev)}
+    new = [{"person_a": pa, "person_b": pb, "weight": round(w, 3), "scorer": scorer_name(model),
+            "status": ReviewStatus.OPEN, "evidence": _evidence(model, rows, a, b, ev)}
            for (pa, pb), (w, a, b, ev) in sorted(best.items()) if (pa, pb) not in seen]
     if new:
         session.execute(insert(IdentityCandidate), new)
@@ -395,7 +399,7 @@ def index_missing(session: Session, ctx: Context) -> int:
     return count
 
 
-def key_pairs(session: Session, person_ids: Sequence[str] | None = None) -> set[tuple[str, str]]:
+def key_pairs(session: Session, person_ids: Iterable[str] | None = None) -> set[tuple[str, str]]:
     """(smaller, larger) rows sharing a blocking key; only pairs with one of `person_ids` when given."""
     a, b = IdentityKey.__table__.alias("a"), IdentityKey.__table__.alias("b")
     stmt = select(a.c.person_id, b.c.person_id).join(b, (a.c.key == b.c.key) & (a.c.person_id < b.c.person_id))
@@ -414,6 +418,7 @@ def scan(session: Session, ctx: Context, principal: Principal, person_ids: Seque
     """Compare every pair of rows sharing a key whose persons the caller may see and that are
     not one person already, and queue those at or above the review weight (an officer's scan
     queues; it does not merge). Returns how many pairs were queued."""
+    principal.require(Permission.IDENTITY_MERGE)
     model = current_model(ctx)
     index_missing(session, ctx)
     pairs = key_pairs(session, people.current_ids(session, person_ids).values() if person_ids else None)

@@ -8,19 +8,23 @@ notifications recorded since under its documents). Both are audited with their r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kosh.identity.models import IdentityCandidate, PersonMerge
+from kosh.identity.models import UNDECIDED, IdentityCandidate, PersonMerge, ReviewStatus
 from kosh.people import service as people
 from kosh.platform import audit, events
+from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
 from kosh.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
-from kosh.platform.security import Permission, Principal, utcnow
+from kosh.platform.security import Permission, Principal
+from kosh.platform.sql import rowcount
 
 
 def _reason(reason: str) -> str:
@@ -32,7 +36,7 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def _visible(session: Session, principal: Principal, person_id: str):  # noqa: ANN202 — Person
+def _visible(session: Session, principal: Principal, person_id: str) -> people.Person:
     """Identity questions (merge, undo, review) are for the officers the person is registered
     with: a merge moves records, so it must not be decided by who merely holds one of them."""
     return people.registered_in_scope(session, principal, person_id)
@@ -42,7 +46,17 @@ class AlreadyUndone(Conflict):
     """The merge was undone before."""
 
 
-def kept_of(a, b):  # noqa: ANN001, ANN201 — two Person rows
+class _Created(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+
+
+P = TypeVar("P", bound=_Created)
+
+
+def kept_of(a: P, b: P) -> P:
     """Which of two persons a merge keeps: the older one (by creation, then id)."""
     return min((a, b), key=lambda p: (p.created_at, p.id))
 
@@ -102,7 +116,8 @@ def unmerge(session: Session, ctx: Context, principal: Principal, merge_id: int,
     record.undone_at, record.undone_by, record.undo_reason = utcnow(), principal.username, reason
     # The pair accepted from the queue turned out to be two persons.
     session.execute(update(IdentityCandidate).where(IdentityCandidate.merge_id == record.id).values(
-        status="rejected", decided_by=principal.username, decided_at=utcnow(), decision_reason=f"unmerged: {reason}"))
+        status=ReviewStatus.REJECTED, decided_by=principal.username, decided_at=utcnow(),
+        decision_reason=f"unmerged: {reason}"))
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "unmerge", "person", record.kept_id, {"merge": record.id, "restored": record.merged_id, "reason": reason})])
     return record
@@ -125,23 +140,15 @@ def merges_of(session: Session, ctx: Context, principal: Principal, person_id: s
 
 # -- the review queue -------------------------------------------------------------------------
 
-def scan(session: Session, ctx: Context, principal: Principal, person_ids: Sequence[str] | None = None) -> int:
-    """Queue the pairs that may be one person for review (see `registry.scan`)."""
-    from kosh.identity import registry
-
-    principal.require(Permission.IDENTITY_MERGE)
-    return registry.scan(session, ctx, principal, person_ids)
-
-
 @dataclass(frozen=True)
 class CandidateView:
     candidate: IdentityCandidate
-    evidence: list[dict]
-    a: object  # people.PersonView
-    b: object
+    evidence: list[dict[str, Any]]  # per comparison: field, level, weight
+    a: people.PersonView
+    b: people.PersonView
 
 
-def review_queue(session: Session, ctx: Context, principal: Principal, status: str = "open",
+def review_queue(session: Session, ctx: Context, principal: Principal, status: str = ReviewStatus.OPEN,
                  limit: int = 50, offset: int = 0) -> list[IdentityCandidate]:
     """Candidates of one status, strongest first; an officer sees pairs of their regions only."""
     principal.require(Permission.IDENTITY_MERGE)
@@ -180,8 +187,8 @@ def candidate(session: Session, ctx: Context, principal: Principal, candidate_id
     return CandidateView(found, json.loads(found.evidence), a, b)
 
 
-STATUSES = ("open", "accepted", "rejected", "deferred")
-DECISIONS = {"accept": "accepted", "reject": "rejected", "defer": "deferred"}
+STATUSES = tuple(ReviewStatus)
+DECISIONS = {"accept": ReviewStatus.ACCEPTED, "reject": ReviewStatus.REJECTED, "defer": ReviewStatus.DEFERRED}
 
 
 def decide(session: Session, ctx: Context, principal: Principal, candidate_id: int, decision: str,
@@ -192,7 +199,7 @@ def decide(session: Session, ctx: Context, principal: Principal, candidate_id: i
         raise ValidationFailed([FieldError("decision", f"decision must be one of {', '.join(DECISIONS)}")])
     reason = _reason(reason)
     found = _candidate(session, principal, candidate_id, lock=True)
-    if found.status not in ("open", "deferred"):
+    if found.status not in UNDECIDED:
         raise Conflict(f"candidate {candidate_id} was {found.status} already")
     if decision == "accept":
         found.merge_id = merge(session, ctx, principal, found.person_a, found.person_b, reason).id
@@ -224,13 +231,13 @@ def forget_persons(session: Session, person_ids: Sequence[str]) -> None:
         session.execute(delete(table).where(table.person_id.in_(ids)))
 
 
-def delete_stale_pairs(session: Session, created_before, limit: int = 5000) -> int:  # noqa: ANN001 — datetime
+def delete_stale_pairs(session: Session, created_before: dt.datetime, limit: int = 5000) -> int:
     """Up to `limit` review pairs still open or deferred that were queued before `created_before`."""
     from sqlalchemy import delete
 
     ids = list(session.execute(select(IdentityCandidate.id).where(
-        IdentityCandidate.status.in_(("open", "deferred")), IdentityCandidate.created_at < created_before)
+        IdentityCandidate.status.in_(UNDECIDED), IdentityCandidate.created_at < created_before)
         .order_by(IdentityCandidate.id).limit(limit)).scalars())
     if not ids:
         return 0
-    return session.execute(delete(IdentityCandidate).where(IdentityCandidate.id.in_(ids))).rowcount or 0
+    return rowcount(session.execute(delete(IdentityCandidate).where(IdentityCandidate.id.in_(ids)))) or 0

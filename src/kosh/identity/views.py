@@ -6,8 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kosh.identity import service
+from kosh.identity import registry, service
 from kosh.identity.api import CandidateId
+from kosh.identity.models import UNDECIDED, ReviewStatus
 from kosh.people import service as people
 from kosh.platform.context import Context
 from kosh.platform.errors import Conflict, ValidationFailed
@@ -42,18 +43,19 @@ LEVELS = {  # identity.model level codes
     "same": N_("the same"),
     "prior": N_("starting point"),
 }
-STATUSES = {"open": N_("Open"), "deferred": N_("Deferred"), "accepted": N_("Accepted (merged)"),
-            "rejected": N_("Rejected")}
+STATUSES: dict[str, str] = {ReviewStatus.OPEN: N_("Open"), ReviewStatus.DEFERRED: N_("Deferred"),
+                            ReviewStatus.ACCEPTED: N_("Accepted (merged)"), ReviewStatus.REJECTED: N_("Rejected")}
 SEXES = {"M": N_("male"), "F": N_("female"), "X": N_("unspecified")}
 SOURCES = {"border": N_("border crossing"), "notification": N_("host notification"), "api": N_("entered by hand")}
 
 
 def _words() -> dict:
-    return {"FIELDS": FIELDS, "LEVELS": LEVELS, "STATUSES": STATUSES, "SEXES": SEXES, "SOURCES": SOURCES}
+    return {"FIELDS": FIELDS, "LEVELS": LEVELS, "STATUSES": STATUSES, "SEXES": SEXES, "SOURCES": SOURCES,
+            "UNDECIDED": UNDECIDED, "ReviewStatus": ReviewStatus}
 
 
 @router.get("/identity/review")
-def review_queue(request: Request, status: str = "open", page: int = 1, queued: int | None = None,
+def review_queue(request: Request, status: str = ReviewStatus.OPEN, page: int = 1, queued: int | None = None,
                  ctx: Context = Depends(get_ctx)) -> Response:
     principal = require_principal(request)
     principal.require(Permission.IDENTITY_MERGE)
@@ -72,8 +74,8 @@ def scan(request: Request, csrf_token: str = Form(""), ctx: Context = Depends(ge
     principal.require(Permission.IDENTITY_MERGE)
     check_csrf(request, csrf_token)
     with ctx.transaction() as s:
-        queued = service.scan(s, ctx, principal)
-    return RedirectResponse(f"/identity/review?status=open&queued={queued}", status_code=303)
+        queued = registry.scan(s, ctx, principal)
+    return RedirectResponse(f"/identity/review?status={ReviewStatus.OPEN}&queued={queued}", status_code=303)
 
 
 def _pair_page(request: Request, ctx: Context, principal: Principal, candidate_id: int, *, status_code: int = 200,
@@ -83,7 +85,7 @@ def _pair_page(request: Request, ctx: Context, principal: Principal, candidate_i
     found = view.candidate
     if conflict is not None:
         _ = gettext_for(request_lang(request))
-        decided = found.status not in ("open", "deferred")
+        decided = found.status not in UNDECIDED
         errors = {"body": _("This pair was decided already: %(status)s.") % {"status": _(STATUSES[found.status])}
                   if decided else conflict}
     kept = service.kept_of(view.a.person, view.b.person)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
-from functools import cache, lru_cache
+from collections.abc import Iterable, Mapping
+from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -60,6 +61,7 @@ __all__ = [
     "StayRuleVersion",
     "StayRules",
     "WorkingCalendar",
+    "field_path",
     "interface_locales",
     "load_pack",
     "load_pack_from_dir",
@@ -228,7 +230,7 @@ class _Loader:
             return model.model_validate(_tuples(data))
         except ValidationError as exc:
             for error in exc.errors():
-                self.problem(filename, _dotted(error["loc"]), _describe(error))
+                self.problem(filename, field_path(error["loc"]), _describe(error))
             return None
 
 
@@ -241,13 +243,16 @@ def _tuples(value: Any) -> Any:
     return value
 
 
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    out = ""
+def field_path(loc: Iterable[int | str], prefix: str = "", *, digits_as_index: bool = False) -> str:
+    """A Pydantic error location as a field path after `prefix`, e.g. `group[2].version[0].window_max_days`:
+    indexes in brackets, names joined by dots (also the platform's, for API and import errors).
+    `digits_as_index`: a name made of digits is written as an index too (the HTTP layer's way)."""
+    out = prefix
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or (digits_as_index and part.isdigit()):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + part
     return out
 
 
@@ -304,9 +309,10 @@ def _check_checkpoints(
 
 def _check_calendar(loader: _Loader, calendar: CalendarFile) -> None:
     if calendar.holidays_provider is not None:
-        import holidays  # only needed to validate the provider code
+        # The registry's codes (aliases included): holidays.list_supported_countries() imports every country.
+        from holidays.registry import EntityLoader
 
-        if calendar.holidays_provider not in holidays.list_supported_countries():
+        if calendar.holidays_provider not in set(EntityLoader.get_country_codes()):
             loader.problem("calendar.toml", "holidays_provider",
                            f"unknown python-holidays country {calendar.holidays_provider!r}")
     off = {o.date: i for i, o in enumerate(calendar.extra_days_off)}
@@ -396,7 +402,7 @@ def _check_default_covers_all_dates(loader: _Loader, gi: int, group: Citizenship
     versions = group.version
     gaps = versions[0].valid_from is not None or versions[-1].valid_to is not None or any(
         a.valid_to is None or b.valid_from is None or b.valid_from.toordinal() != a.valid_to.toordinal() + 1
-        for a, b in zip(versions, versions[1:])
+        for a, b in pairwise(versions)
     )
     if gaps:
         loader.problem("stay.toml", f"group[{gi}].version",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from kosh.platform.db import Base, import_all_models
+from kosh.platform.db import import_all_models
+from kosh.platform.orm import Base
 
 import_all_models()
 config = context.config

@@ -7,12 +7,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from kosh.people import service
+from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
 from kosh.platform.errors import KoshError, ValidationFailed
 from kosh.platform.http import check_csrf, get_ctx, require_principal
 from kosh.platform.i18n import gettext_for
 from kosh.platform.pages import render, request_lang
-from kosh.platform.security import Permission, utcnow
+from kosh.platform.security import Permission
 
 router = APIRouter(include_in_schema=False)
 HOURS = (1, 4, 8, 24)

@@ -9,17 +9,13 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from kosh.people import service
-from kosh.people.schemas import DocumentOut, PersonIn, PersonOut, PersonSearchIn, Strict
+from kosh.people.schemas import PersonDetailOut, PersonIn, PersonOut, PersonSearchIn, Strict, detail_out, person_out
 from kosh.platform.context import Context
 from kosh.platform.http import check_csrf, get_ctx, require_principal
+from kosh.platform.models import BreakGlassGrant
 from kosh.platform.security import Permission, Principal
 
 router = APIRouter(prefix="/persons", tags=["persons"])
-
-
-class PersonDetailOut(PersonOut):
-    documents: list[DocumentOut]
-    spellings: list[str]
 
 
 class PersonPageOut(BaseModel):
@@ -27,16 +23,6 @@ class PersonPageOut(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-def person_out(p) -> PersonOut:  # noqa: ANN001
-    return PersonOut.model_validate(p, from_attributes=True)
-
-
-def detail_out(view: service.PersonView) -> PersonDetailOut:
-    return PersonDetailOut(**person_out(view.person).model_dump(),
-                           documents=[DocumentOut(**d.__dict__) for d in view.documents],
-                           spellings=[n.full_name for n in view.spellings])
 
 
 @router.post("", status_code=201, response_model=PersonDetailOut, summary="Record a person and their documents")
@@ -96,7 +82,7 @@ class BreakGlassOut(BaseModel):
     ended_at: dt.datetime | None
 
 
-def _grant_out(g) -> BreakGlassOut:  # noqa: ANN001
+def _grant_out(g: BreakGlassGrant) -> BreakGlassOut:
     return BreakGlassOut.model_validate(g, from_attributes=True)
 
 
@@ -116,13 +102,14 @@ def open_access(body: BreakGlassIn, request: Request, ctx: Context = Depends(get
 @access_router.get("", response_model=list[BreakGlassOut],
                    summary="Break-glass grants: every one for auditors, one's own for officers")
 def list_access(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=1_000_000),
-                ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)) -> list[BreakGlassOut]:
+                ctx: Context = Depends(get_ctx),
+                principal: Principal = Depends(require_principal)) -> list[BreakGlassOut]:
     with ctx.transaction() as s:
         return [_grant_out(g) for g in service.break_glass_grants(s, ctx, principal, limit=limit, offset=offset)]
 
 
 @access_router.post("/{grant_id}/end", response_model=BreakGlassOut, summary="End a grant before it expires")
-def end_access(grant_id: int = PathParam(ge=1, le=2**31 - 1), request: Request = None,  # type: ignore[assignment]
+def end_access(request: Request, grant_id: int = PathParam(ge=1, le=2**31 - 1),
                ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)) -> BreakGlassOut:
     check_csrf(request, None)
     with ctx.transaction() as s:

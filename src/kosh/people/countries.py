@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import pycountry
 
-from kosh.people.errors import InvalidIdentifier
+from kosh.platform.identifiers import InvalidIdentifier
 
 # ICAO codes that can stand for a person's nationality.
 ICAO_NATIONALITY_CODES: dict[str, str] = {

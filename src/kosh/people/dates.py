@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import lru_cache
 
-from kosh.people.errors import InvalidIdentifier
+from kosh.platform.identifiers import InvalidIdentifier
 
 MAX_AGE_YEARS = 130
 

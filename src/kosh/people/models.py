@@ -8,8 +8,8 @@ import uuid
 from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kosh.platform.db import Base, UTCDateTime
-from kosh.platform.models import utcnow
+from kosh.platform.clock import utcnow
+from kosh.platform.orm import Base, UTCDateTime
 
 
 def new_person_id() -> str:

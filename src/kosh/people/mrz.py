@@ -26,8 +26,8 @@ from anyascii import anyascii
 
 from kosh.people.countries import from_mrz_code, to_mrz_code
 from kosh.people.dates import PartialDate
-from kosh.people.errors import InvalidIdentifier
 from kosh.people.names import romanize
+from kosh.platform.identifiers import InvalidIdentifier
 
 LINE_LENGTH = 44
 NAME_LENGTH = 39

@@ -166,7 +166,7 @@ LATIN_TO_CYRILLIC_HOMOGLYPHS: dict[str, str] = {
     "a": "а", "c": "с", "e": "е", "h": "һ", "i": "і", "j": "ј", "k": "к",
     "o": "о", "p": "р", "s": "ѕ", "x": "х", "y": "у", "ë": "ё", "ə": "ә",
 }
-CYRILLIC_TO_LATIN_HOMOGLYPHS: dict[str, str] = {c: l for l, c in LATIN_TO_CYRILLIC_HOMOGLYPHS.items()}
+CYRILLIC_TO_LATIN_HOMOGLYPHS: dict[str, str] = {cyr: lat for lat, cyr in LATIN_TO_CYRILLIC_HOMOGLYPHS.items()}
 
 APOSTROPHES = "'’ʼʻ‘`´′"
 DASHES = "‐‑‒–—―"

@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from kosh.people.models import DocumentRegion, Person, PersonName, PersonNameToken, TravelDocument
-from kosh.platform.models import BreakGlassGrant
-from kosh.platform.scope import granted_person_ids, live_grants, prefix_clause, record_clause, regions_clause
-from kosh.platform.security import Principal, utcnow
-from kosh.platform.sql import in_values
+from kosh.platform import scope
+from kosh.platform.scope import granted_person_ids, prefix_clause, record_clause, regions_clause
+from kosh.platform.security import Principal
+from kosh.platform.sql import in_values, rowcount
+
+T = TypeVar("T")
 
 
-def visible_template(principal: Principal) -> tuple[int | None, ColumnElement[bool], dict]:
+def visible_template(principal: Principal) -> tuple[int | None, ColumnElement[bool], dict[str, Any]]:
     """Whether the caller sees a `persons` row, with the caller's regions, user id and the time as
     bound parameters: (shape, condition, parameters). One condition per shape (all regions, or n
     prefixes), so a statement built on it is built once and SQLAlchemy's compiled cache is hit."""
-    if principal.all_regions:
+    shape, params = scope.bound_scope(principal)
+    if shape is None:
         return None, true(), {}
-    params = {f"vr{i}": r for i, r in enumerate(principal.regions)}
-    return len(principal.regions), _visible_template(len(principal.regions)), params | {
-        "vuid": principal.user_id if principal.user_id is not None else -1, "vnow": utcnow()}
+    return shape, _visible_template(shape), params
 
 
 @lru_cache(maxsize=32)
 def _visible_template(n_regions: int) -> ColumnElement[bool]:
-    prefixes = [bindparam(f"vr{i}", type_=String) for i in range(n_regions)]
-    granted = Person.id.in_(live_grants(bindparam("vuid", type_=Integer),
-                                        bindparam("vnow", type_=BreakGlassGrant.expires_at.type)))
+    prefixes = scope.bound_regions(n_regions)
+    granted = Person.id.in_(scope.bound_live_grants())
     if not prefixes:
         return granted  # an officer without regions sees only what a grant opens
     spelled = exists().where(PersonName.person_id == Person.id, prefix_clause(PersonName.kato, prefixes))
@@ -116,7 +118,7 @@ def search(session: Session, principal: Principal, *, tokens: Sequence[str], doc
     """Persons whose document or spellings *recorded in the caller's regions* match: a spelling
     or number recorded only elsewhere finds no one, so search reveals no other region's record."""
     stmt = select(Person)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if document_index:
         conditions.append(Person.id.in_(select(TravelDocument.person_id).where(
             TravelDocument.number_index == document_index, _document_readable(principal))))
@@ -171,7 +173,7 @@ def identity_row(session: Session, principal: Principal, person: Person) -> Pers
     """The person row (this one, or one merged into it) whose first record the caller may read:
     the identity as first recorded is read in the region of that record (the caller holds no
     grant for the person: then every row is theirs to read)."""
-    if principal.sees_region(person.origin_kato):
+    if scope.sees_region(principal, person.origin_kato):
         return person
     return session.execute(select(Person).where(or_(Person.id == person.id, Person.merged_into == person.id),
                                                 regions_clause(Person.origin_kato, principal))
@@ -206,11 +208,12 @@ def brief_names(session: Session, person_ids: Iterable[str]) -> dict[str, tuple[
     ids = list(set(person_ids))
     if not ids:
         return {}
-    rows = session.execute(select(Person.id, Person.surname, Person.given_names).where(in_values(session, Person.id, ids)))
+    rows = session.execute(select(Person.id, Person.surname, Person.given_names)
+                           .where(in_values(session, Person.id, ids)))
     return {pid: (s, g) for pid, s, g in rows}
 
 
-def registered_ids(principal: Principal) -> Select:
+def registered_ids(principal: Principal) -> Select[str]:
     """The ids of the persons registered in the caller's regions, as a subquery."""
     return select(Person.id).where(registered_clause(principal))
 
@@ -227,11 +230,16 @@ def spellings_by_person(session: Session, person_ids: Iterable[str]) -> dict[str
     return out
 
 
-def identity_fields(session: Session, person_ids: Iterable[str]) -> list:
+# (id, surname, given names, patronymic, sex, birth date, citizenship, created at, merged into,
+# first document id)
+IdentityFields = tuple[str, str, str, str, str, str, str, dt.datetime, str | None, int | None]
+
+
+def identity_fields(session: Session, person_ids: Iterable[str]) -> list[IdentityFields]:
     ids = list(set(person_ids))
     if not ids:
         return []
-    out = []
+    out: list[IdentityFields] = []
     for chunk in _chunks(ids):
         # The first document in a query of its own, grouped: as a correlated subquery PostgreSQL
         # planned it per row over the whole table (8 s for 20,000 persons on a fresh import).
@@ -240,13 +248,14 @@ def identity_fields(session: Session, person_ids: Iterable[str]) -> list:
                                          .group_by(TravelDocument.person_id)).all())
         out.extend((*row, first_doc.get(row[0])) for row in session.execute(
             select(Person.id, Person.surname, Person.given_names, Person.patronymic, Person.sex, Person.birth_date,
-                   Person.citizenship, Person.created_at, Person.merged_into).where(in_values(session, Person.id, chunk))))
+                   Person.citizenship, Person.created_at, Person.merged_into)
+            .where(in_values(session, Person.id, chunk))))
     return out
 
 
-def encrypted_documents(session: Session, document_ids: Iterable[int]) -> list:
+def encrypted_documents(session: Session, document_ids: Iterable[int]) -> list[Row[int, str, bytes]]:
     ids = list(set(document_ids))
-    out = []
+    out: list[Row[int, str, bytes]] = []
     for chunk in _chunks(ids):
         out.extend(session.execute(select(TravelDocument.id, TravelDocument.issuing_state,
                                           TravelDocument.number_encrypted)
@@ -258,12 +267,12 @@ def person_ids_after(session: Session, last: str, limit: int) -> list[str]:
     return list(session.execute(select(Person.id).where(Person.id > last).order_by(Person.id).limit(limit)).scalars())
 
 
-def count_person_rows(session: Session):  # noqa: ANN201 — (int, datetime | None)
+def count_person_rows(session: Session) -> tuple[int, dt.datetime | None]:
     count, newest = session.execute(select(func.count(), func.max(Person.created_at)).select_from(Person)).one()
     return int(count), newest
 
 
-def _chunks(values: list, size: int = 20000):  # noqa: ANN202
+def _chunks(values: list[T], size: int = 20000) -> Iterator[list[T]]:
     # SQLite binds one parameter per value (at most 32766 in a statement); PostgreSQL one array.
     for i in range(0, len(values), size):
         yield values[i:i + size]
@@ -272,16 +281,17 @@ def _chunks(values: list, size: int = 20000):  # noqa: ANN202
 def merged_into(session: Session, person_ids: Iterable[str]) -> list[tuple[str, str]]:
     """(id, merged_into) of the ids among these that were merged."""
     ids = list(set(person_ids))
-    out = []
+    out: list[tuple[str, str]] = []
     for chunk in _chunks(ids):
-        out.extend(session.execute(select(Person.id, Person.merged_into)
-                                   .where(in_values(session, Person.id, chunk), Person.merged_into.is_not(None))))
-    return [(a, b) for a, b in out]
+        out.extend((a, b) for a, b in session.execute(
+            select(Person.id, Person.merged_into)
+            .where(in_values(session, Person.id, chunk), Person.merged_into.is_not(None))) if b is not None)
+    return out
 
 
 # -- retention (kosh retention run) --------------------------------------------------------------
 
-def persons_recorded_before(session: Session, before, after: str, limit: int) -> list[str]:  # noqa: ANN001 — datetime
+def persons_recorded_before(session: Session, before: dt.datetime, after: str, limit: int) -> list[str]:
     """Persons standing for themselves (not merged away), recorded before `before`, in id order after `after`."""
     # An anonymised person keeps no surname: it is not removed again at every run.
     return list(session.execute(select(Person.id).where(Person.created_at < before, Person.merged_into.is_(None),
@@ -312,7 +322,7 @@ def delete_persons(session: Session, person_ids: Iterable[str]) -> int:
         session.execute(delete(table).where(in_values(session, table.person_id, ids)))
     # Aliases point at the persons they were merged into: unlink before removing both.
     session.execute(update(Person).where(in_values(session, Person.id, ids)).values(merged_into=None))
-    return session.execute(delete(Person).where(in_values(session, Person.id, ids))).rowcount or 0
+    return rowcount(session.execute(delete(Person).where(in_values(session, Person.id, ids)))) or 0
 
 
 def anonymise_persons(session: Session, person_ids: Iterable[str]) -> int:
@@ -325,6 +335,6 @@ def anonymise_persons(session: Session, person_ids: Iterable[str]) -> int:
         return 0
     for table in (PersonNameToken, PersonName, TravelDocument):
         session.execute(delete(table).where(in_values(session, table.person_id, ids)))
-    return session.execute(update(Person).where(in_values(session, Person.id, ids)).values(
+    return rowcount(session.execute(update(Person).where(in_values(session, Person.id, ids)).values(
         surname="", given_names="", patronymic="", surname_latin="", given_names_latin="", sex="X", birth_date="",
-        birth_date_earliest=None, region_kato="")).rowcount or 0
+        birth_date_earliest=None, region_kato=""))) or 0

@@ -7,8 +7,6 @@ hold the details and the tables.
 
 from __future__ import annotations
 
-from kosh.people import bin as _bin
-from kosh.people import iin as _iin
 from kosh.people.countries import (
     country_name,
     from_mrz_code,
@@ -17,7 +15,6 @@ from kosh.people.countries import (
 )
 from kosh.people.dates import PartialDate, validate_birth_date
 from kosh.people.dates import parse as parse_partial_date
-from kosh.people.errors import InvalidIdentifier
 from kosh.people.mrz import MRZ, make_td3, normalize_document_number, parse_td3
 from kosh.people.mrz import check_digit as mrz_check_digit
 from kosh.people.names import (
@@ -28,6 +25,9 @@ from kosh.people.names import (
     romanize,
     search_key,
 )
+from kosh.platform.identifiers import InvalidIdentifier
+from kosh.platform.identifiers import bin as _bin
+from kosh.platform.identifiers import iin as _iin
 
 validate_iin = _iin.validate
 is_valid_iin = _iin.is_valid

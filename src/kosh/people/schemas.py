@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
-from kosh.people import bin as bin_rules
-from kosh.people import countries, dates, iin, mrz
-from kosh.people.errors import InvalidIdentifier
+from kosh.people import countries, dates, mrz
+from kosh.platform.identifiers import InvalidIdentifier, iin
+from kosh.platform.identifiers import bin as bin_rules
 from kosh.platform.validation import DisplayText, TextInput
+
+if TYPE_CHECKING:
+    from kosh.people.service import PersonFacts, PersonView
 
 
 def _today(info: ValidationInfo | None) -> dt.date:
@@ -103,6 +106,12 @@ class DocumentIn(Strict):
             raise ValueError("give the document number and issuing state, or the MRZ")
         return self
 
+    @property
+    def state_and_number(self) -> tuple[str, str]:
+        """(issuing state, number): a validated document has both."""
+        assert self.issuing_state is not None and self.number is not None
+        return self.issuing_state, self.number
+
 
 class IdentityFields(Strict):
     """Who a record is about, as any source states it (names in the source's script)."""
@@ -151,3 +160,18 @@ class DocumentOut(BaseModel):
     issuing_state: str
     number: str
     expiry: dt.date | None
+
+
+class PersonDetailOut(PersonOut):
+    documents: list[DocumentOut]
+    spellings: list[str]
+
+
+def person_out(p: PersonFacts) -> PersonOut:
+    return PersonOut.model_validate(p, from_attributes=True)
+
+
+def detail_out(view: PersonView) -> PersonDetailOut:
+    return PersonDetailOut(**person_out(view.person).model_dump(),
+                           documents=[DocumentOut(**d.__dict__) for d in view.documents],
+                           spellings=[n.full_name for n in view.spellings])

@@ -7,10 +7,11 @@ Fuzzy linkage across spellings and second passports builds on `resolve_identitie
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import ColumnElement, Select, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from kosh.people import names, repository
@@ -18,11 +19,16 @@ from kosh.people.dates import parse as parse_partial_date
 from kosh.people.models import DocumentRegion, Person, PersonName, PersonNameToken, TravelDocument, new_person_id
 from kosh.people.mrz import normalize_document_number
 from kosh.platform import audit, events
+from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
 from kosh.platform.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from kosh.platform.models import BreakGlassGrant
-from kosh.platform.security import Permission, Principal, utcnow
+from kosh.platform.scope import sees_region
+from kosh.platform.security import Permission, Principal
 from kosh.platform.sql import bulk_insert, bulk_update, reassign
+
+if TYPE_CHECKING:
+    from kosh.people.schemas import PersonIn
 
 _DOC_CONTEXT = "travel_document"
 def document_index(ctx: Context, number: str) -> str:
@@ -84,7 +90,7 @@ def resolve_identities(session: Session, ctx: Context, records: Sequence[Identit
     indexes = [document_index(ctx, r.document_number) for r in records]
     known = {(d.issuing_state, d.number_index): d for d in repository.documents_by_index(session, indexes)}
     pending: dict[tuple[str, str], _Pending] = {}
-    for rec, idx in zip(records, indexes):
+    for rec, idx in zip(records, indexes, strict=True):
         key = (rec.issuing_state, idx)
         if key in known or key in pending:
             continue
@@ -116,7 +122,7 @@ def resolve_identities(session: Session, ctx: Context, records: Sequence[Identit
             orphans = [pending.pop(key).person["id"] for key in lost]
             session.execute(delete(Person.__table__).where(Person.id.in_(orphans)))
     results: list[Resolution] = []
-    for rec, idx in zip(records, indexes):
+    for rec, idx in zip(records, indexes, strict=True):
         key = (rec.issuing_state, idx)
         if key in known:
             results.append(Resolution(known[key].person_id, known[key].id))
@@ -124,7 +130,8 @@ def resolve_identities(session: Session, ctx: Context, records: Sequence[Identit
             p = pending[key]
             results.append(Resolution(p.person["id"], p.document["id"], created=True))
     _record_spellings(session, records, results)
-    _record_document_regions(session, [(res.document_id, rec.region_kato) for rec, res in zip(records, results)])
+    _record_document_regions(session, [(res.document_id, rec.region_kato)
+                                       for rec, res in zip(records, results, strict=True)])
     return results
 
 
@@ -149,7 +156,7 @@ def _record_spellings(session: Session, records: Sequence[IdentityRecord], resul
     # A spelling is kept per region it was recorded in: each region reads its own.
     new_names: dict[tuple[str, str, str], dict] = {}
     new_tokens: set[tuple[str, str, str]] = set()
-    for rec, res in zip(records, results):
+    for rec, res in zip(records, results, strict=True):
         kato = rec.region_kato
         for full in (rec.full_name, rec.full_name_latin):
             key = (res.person_id, full, kato)
@@ -185,18 +192,22 @@ def current_id(session: Session, person_id: str) -> str:
 
 def current_ids(session: Session, person_ids: Sequence[str]) -> dict[str, str]:
     """`current_id` of many ids: one query per level of merging."""
-    out = {pid: pid for pid in person_ids}
-    frontier = set(out)
-    seen: set[str] = set()
+    # Every link of every chain is read first, then followed: an id asked for may itself be the
+    # middle of another id's chain (X merged into Y, Y into Z, both X and Y asked).
+    next_of: dict[str, str] = {}
+    asked: set[str] = set()
+    frontier = set(person_ids)
     while frontier:
-        seen |= frontier
+        asked |= frontier
         step = dict(repository.merged_into(session, frontier))
-        if not step:
-            break
-        for pid, target in out.items():
-            if target in step:
-                out[pid] = step[target]
-        frontier = set(step.values()) - seen
+        next_of.update(step)
+        frontier = set(step.values()) - asked
+    out = {}
+    for pid in person_ids:
+        current = pid
+        while current in next_of:
+            current = next_of[current]
+        out[pid] = current
     return out
 
 
@@ -266,8 +277,8 @@ def search_persons(session: Session, ctx: Context, principal: Principal, query: 
 
 def facts_for(session: Session, principal: Principal, person: Person) -> PersonFacts:
     """A person row as the caller may read it (see PersonFacts)."""
-    if principal.all_regions or (principal.sees_region(person.origin_kato)
-                                 and principal.sees_region(person.region_kato)):
+    if principal.all_regions or (sees_region(principal, person.origin_kato)
+                                 and sees_region(principal, person.region_kato)):
         return _row_facts(person, person, person.region_kato)
     return _facts(session, principal, person, repository.spellings_of(session, principal, person.id)[0],
                   repository.granted(session, principal, person.id))
@@ -324,7 +335,7 @@ def _facts(session: Session, principal: Principal, person: Person, spellings: Se
     """`granted`: the caller reads every record of this person (admins; a break-glass grant)."""
     row = person if granted else repository.identity_row(session, principal, person)
     # Where the person is registered comes from a notification: said only to that region's officers.
-    registered = person.region_kato if granted or principal.sees_region(person.region_kato) else ""
+    registered = person.region_kato if granted or sees_region(principal, person.region_kato) else ""
     if row is not None:
         return _row_facts(person, row, registered)
     # Only spellings recorded here: show the first of them, nothing of the first record elsewhere.
@@ -343,7 +354,8 @@ def citizenship_in_scope(session: Session, principal: Principal, person_id: str)
     return found
 
 
-def get_person(session: Session, ctx: Context, principal: Principal, person_id: str, *, audited: bool = True) -> PersonView:
+def get_person(session: Session, ctx: Context, principal: Principal, person_id: str, *,
+               audited: bool = True) -> PersonView:
     """The person with the documents and spellings recorded in the caller's regions."""
     principal.require(Permission.PERSON_READ)
     asked = person_id
@@ -387,15 +399,16 @@ def registered_in_scope(session: Session, principal: Principal, person_id: str) 
     return person
 
 
-def registered_among(session: Session, principal: Principal, person_ids: Sequence[str]) -> set[str]:
+def registered_among(session: Session, principal: Principal, person_ids: Iterable[str]) -> set[str]:
     """The ids among these registered in the caller's regions."""
     ids = set(person_ids)
     if principal.all_regions:
         return ids
-    return {pid for pid, (_, region) in repository.profile_of(session, ids).items() if principal.sees_region(region)}
+    return {pid for pid, (_, region) in repository.profile_of(session, ids).items()
+            if sees_region(principal, region)}
 
 
-def registered_ids(principal: Principal):  # noqa: ANN201 — Select
+def registered_ids(principal: Principal) -> Select[str]:
     """A subquery of the ids of the persons registered in the caller's regions."""
     return repository.registered_ids(principal)
 
@@ -405,7 +418,7 @@ def display_names(session: Session, principal: Principal, person_ids: Sequence[s
     them (see PersonFacts); the caller audits the listing."""
     out = {}
     for person in repository.rows_by_id(session, person_ids):
-        if principal.sees_region(person.origin_kato):
+        if sees_region(principal, person.origin_kato):
             out[person.id] = (person.surname, person.given_names)
         else:  # first recorded elsewhere (rare in a region's list): read what this region may
             facts = _facts(session, principal, person, repository.spellings_of(session, principal, person.id)[0],
@@ -420,7 +433,7 @@ def find_documents(session: Session, ctx: Context,
     indexes = [document_index(ctx, n) for _, n in refs]
     known = {(d.issuing_state, d.number_index): (d.person_id, d.id)
              for d in repository.documents_by_index(session, indexes)}
-    return [known.get((state, idx)) for (state, _), idx in zip(refs, indexes)]
+    return [known.get((state, idx)) for (state, _), idx in zip(refs, indexes, strict=True)]
 
 
 def profile_of(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -445,7 +458,7 @@ def person_in_scope(session: Session, principal: Principal, person_id: str) -> P
     return person
 
 
-def visible_template(principal: Principal):  # noqa: ANN201 — (shape, ColumnElement[bool], params)
+def visible_template(principal: Principal) -> tuple[int | None, ColumnElement[bool], dict[str, Any]]:
     """The condition that the caller sees a `persons` row, with its parameters bound separately
     (for one-statement reads elsewhere that are built once per shape)."""
     return repository.visible_template(principal)
@@ -467,7 +480,7 @@ def _write_region(ctx: Context, principal: Principal, region: str | None) -> str
     if region:
         if ctx.pack.region_for_kato(region) is None:
             raise ValidationFailed([FieldError("region", f"KATO {region} is not in a known region")])
-        if not principal.writes_anywhere and not principal.sees_region(region):
+        if not principal.writes_anywhere and not sees_region(principal, region):
             raise Forbidden(f"region {region} is outside your regions ({', '.join(principal.regions) or 'none'})")
         return region
     if principal.writes_anywhere or not principal.regions:
@@ -475,13 +488,14 @@ def _write_region(ctx: Context, principal: Principal, region: str | None) -> str
     return principal.regions[0].ljust(9, "0")
 
 
-def create_person(session: Session, ctx: Context, principal: Principal, body) -> str:  # noqa: ANN001 — PersonIn
+def create_person(session: Session, ctx: Context, principal: Principal, body: PersonIn) -> str:
     """Record a person from a form or the API, in the writer's region. A known document returns
     its holder if the writer may see them; a holder recorded only in other regions is refused
     (409) rather than opened: a write never reveals what its writer could not read."""
     principal.require(Permission.PERSON_WRITE)
     region = _write_region(ctx, principal, getattr(body, "region", None))
-    holders = find_documents(session, ctx, [(d.issuing_state, d.number) for d in body.documents])
+    documents = [d.state_and_number for d in body.documents]
+    holders = find_documents(session, ctx, documents)
     known = {h[0] for h in holders if h}
     if len(known) > 1:
         raise Conflict("these documents belong to different persons already")
@@ -491,9 +505,10 @@ def create_person(session: Session, ctx: Context, principal: Principal, body) ->
     records = [IdentityRecord(
         source="api", surname=body.surname, given_names=body.given_names, patronymic=body.patronymic,
         surname_latin=body.surname_latin, given_names_latin=body.given_names_latin, citizenship=body.citizenship,
-        document_number=d.number, issuing_state=d.issuing_state, sex=body.sex, birth_date=body.birth_date,
+        document_number=number, issuing_state=state, sex=body.sex, birth_date=body.birth_date,
         birth_date_earliest=parse_partial_date(body.birth_date).earliest(), document_type=d.document_type,
-        document_expiry=d.expiry, region_kato=region) for d in body.documents]
+        document_expiry=d.expiry, region_kato=region)
+        for d, (state, number) in zip(body.documents, documents, strict=True)]
     first = resolve_identities(session, ctx, records[:1])[0]
     if len(records) > 1:
         # Further documents of the same person attach to the first one's holder.
@@ -515,12 +530,13 @@ def _attach_documents(session: Session, ctx: Context, person_id: str, records: S
              "number_encrypted": ctx.keyring.encrypt(normalize_document_number(r.document_number),
                                                      f"{_DOC_CONTEXT}:{r.issuing_state}"),
              "number_index": idx, "expiry": r.document_expiry}
-            for r, idx in zip(records, indexes) if (r.issuing_state, idx) not in known]
+            for r, idx in zip(records, indexes, strict=True) if (r.issuing_state, idx) not in known]
     if rows:
         session.execute(insert(TravelDocument), rows)
     ids = {(d.issuing_state, d.number_index): d.id for d in repository.documents_by_index(session, indexes)}
     _record_document_regions(session, [(ids[(r.issuing_state, idx)], r.region_kato)
-                                       for r, idx in zip(records, indexes) if (r.issuing_state, idx) in ids])
+                                       for r, idx in zip(records, indexes, strict=True)
+                                       if (r.issuing_state, idx) in ids])
 
 
 # -- what identity linkage reads (the identity capability audits its use) ----------------------
@@ -553,7 +569,7 @@ def document_numbers(session: Session, ctx: Context, document_ids: Sequence[int]
     return out
 
 
-def person_id_pages(session: Session, page: int = 5000):  # noqa: ANN201 — Iterator[list[str]]
+def person_id_pages(session: Session, page: int = 5000) -> Iterator[list[str]]:
     """Every person row's id (merged ones too), in pages, in id order."""
     last = ""
     while True:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import hmac
 import json
 import logging
@@ -25,15 +26,16 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from kosh.platform.clock import utcnow
 from kosh.platform.crypto import Keyring, public_key_id, public_key_pem, signature_valid
 from kosh.platform.errors import KoshError
 from kosh.platform.models import AuditHead, AuditRecord
-from kosh.platform.security import Principal, utcnow
+from kosh.platform.security import Principal
 
 if TYPE_CHECKING:
     from kosh.platform.context import Context
@@ -42,7 +44,22 @@ GENESIS = "0" * 64
 log = logging.getLogger(__name__)
 
 
-def _payload(rec: AuditRecord) -> bytes:
+class _Recorded(Protocol):
+    """What a record's MAC covers: an AuditRecord row, or a _Pending one not yet written."""
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    role: str
+    purpose: str
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: str
+    prev_mac: str
+
+
+def _payload(rec: _Recorded) -> bytes:
     return json.dumps(
         [rec.seq, rec.at.isoformat(), rec.actor, rec.role, rec.purpose, rec.action,
          rec.subject_type, rec.subject_id, rec.detail, rec.prev_mac],
@@ -70,6 +87,17 @@ class _Pending:
 
     __slots__ = ("seq", "at", "actor", "role", "purpose", "action", "subject_type", "subject_id", "detail",
                  "prev_mac", "mac")
+    seq: int
+    at: dt.datetime
+    actor: str
+    role: str
+    purpose: str
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: str  # JSON
+    prev_mac: str
+    mac: str
 
     def __init__(self, **values: Any) -> None:
         for k, v in values.items():
@@ -118,7 +146,7 @@ def append(session: Session, keyring: Keyring, principal: Principal, accesses: I
     n = utcnow()  # after the lock, so that times follow the sequence
     now = n.replace(microsecond=(n.microsecond // 1000) * 1000)
     rows = []
-    for access, detail in zip(accesses, details):
+    for access, detail in zip(accesses, details, strict=True):
         seq += 1
         rec = _Pending(seq=seq, at=now, actor=actor, role=role, purpose=purpose, action=access.action,
                        subject_type=access.subject_type, subject_id=str(access.subject_id), detail=detail,
@@ -189,7 +217,7 @@ class Checkpoint:
         seq, mac, time, key_id, sig = (raw.get(k) for k in ("seq", "mac", "time", "key_id", "signature"))
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise ValueError("seq is not a record number")
-        if not all(isinstance(v, str) for v in (mac, time, key_id, sig)):
+        if not (isinstance(mac, str) and isinstance(time, str) and isinstance(key_id, str) and isinstance(sig, str)):
             raise ValueError("mac, time, key_id and signature must be strings")
         if not _HEX64.fullmatch(mac) or not _UTC_TIME.fullmatch(time):
             raise ValueError("mac is not 64 hex digits or time is not YYYY-MM-DDTHH:MM:SSZ")
@@ -220,7 +248,7 @@ def _check_checkpoints(keyring: Keyring, lines: Sequence[tuple[int, str]], where
     if lines and keyring.checkpoint is None:
         return [], VerifyResult(False, 0, None, "the checkpoints cannot be checked: the key set has no "
                                                 "'checkpoint' key", problem="checkpoint")
-    out = []
+    out: list[Checkpoint] = []
     own_id = public_key_id(keyring.checkpoint_public_key()) if lines else ""
     for n, line in lines:
         try:
@@ -407,7 +435,7 @@ async def checkpoint_periodically(ctx: Context) -> None:
         await anyio.sleep(ctx.settings.audit_checkpoint_seconds)
         try:
             await anyio.to_thread.run_sync(_checkpoint_if_moved, ctx)
-        except Exception:  # noqa: BLE001 — a failed checkpoint is logged and retried, it must not stop the app
+        except Exception:  # a failed checkpoint is logged and retried, it must not stop the app
             log.exception("audit checkpoint failed")
 
 

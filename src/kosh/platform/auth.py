@@ -15,6 +15,7 @@ from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from kosh.platform import audit
+from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
 from kosh.platform.crypto import Keyring
 from kosh.platform.errors import Conflict, FieldError, KoshError, NotFound, TooManyRequests, ValidationFailed
@@ -27,9 +28,9 @@ from kosh.platform.security import (
     new_token,
     system_principal,
     token_digest,
-    utcnow,
     verify_password,
 )
+from kosh.platform.sql import rowcount
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 10
@@ -77,8 +78,9 @@ def create_user(session: Session, ctx: Context, *, username: str, password: str,
         if not r.isdigit() or ctx.pack.region_for_kato(r.ljust(9, "0")) is None:
             errors.append(FieldError("regions", f"'{r}' is not a KATO prefix of a known region"))
     if role == Role.HOST:
-        from kosh.people import bin as bin_rules
-        from kosh.people import iin
+        from kosh.platform.identifiers import bin as bin_rules
+        from kosh.platform.identifiers import iin
+
         if not host_party or not (iin.is_valid(host_party) or bin_rules.is_valid(host_party)):
             errors.append(FieldError("host_party", "a host needs a valid IIN or BIN to submit as"))
     if errors:
@@ -325,9 +327,9 @@ def tokens_of(session: Session, ctx: Context, actor: Principal, username: str | 
 
 def _end_access(session: Session, user_id: int) -> tuple[int, int]:
     """End every session and revoke every token of a user: (sessions ended, tokens revoked)."""
-    sessions = session.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount
-    tokens = session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
-                             .values(revoked=True, revoked_at=utcnow())).rowcount
+    sessions = rowcount(session.execute(delete(WebSession).where(WebSession.user_id == user_id)))
+    tokens = rowcount(session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+                                      .values(revoked=True, revoked_at=utcnow())))
     return sessions or 0, tokens or 0
 
 
@@ -365,8 +367,8 @@ def revoke_token(session: Session, ctx: Context, actor: Principal, token_id: int
 def revoke_user_tokens(session: Session, ctx: Context, actor: Principal, username: str) -> int:
     """Revoke every token of a user; returns how many were still valid."""
     user = get_user(session, ctx, actor, username)
-    n = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
-                        .values(revoked=True, revoked_at=utcnow())).rowcount or 0
+    n = rowcount(session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+                                 .values(revoked=True, revoked_at=utcnow()))) or 0
     audit.append(session, ctx.keyring, actor,
                  [audit.Access("revoke", "api_token", f"user:{user.id}", {"username": user.username, "revoked": n})])
     _revoke_after_commit(session, ctx)

@@ -10,18 +10,18 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from kosh.platform.config import Settings, get_settings
 from kosh.platform.errors import KoshError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from rich.progress import Progress
     from sqlalchemy.orm import Session
 
     from kosh.platform.audit import VerifyResult
+    from kosh.platform.config import Settings
     from kosh.platform.context import Context
     from kosh.platform.security import Principal
 
@@ -50,8 +50,10 @@ def open_ctx(create_keys: bool = False) -> Context:
 
 
 def progress_bar() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+    from rich import progress as p
+
+    return p.Progress(p.TextColumn("[bold]{task.description}"), p.BarColumn(), p.MofNCompleteColumn(),
+                      p.TimeElapsedColumn(), p.TimeRemainingColumn(), console=console, transient=False)
 
 
 def parse_day(value: str | None) -> dt.date | None:
@@ -64,6 +66,7 @@ def parse_day(value: str | None) -> dt.date | None:
 
 def init() -> None:
     """Create ./.kosh (or KOSH_HOME) with an owner-only key file, and the database schema."""
+    from kosh.platform.config import get_settings
     from kosh.platform.crypto import write_key_file
     from kosh.platform.files import private_dir
 
@@ -156,7 +159,8 @@ def users_activate(username: str) -> None:
 def users_tokens(username: str) -> None:
     """List a user's API tokens (id, name, issued, expires, state)."""
     from kosh.platform import auth
-    from kosh.platform.security import system_principal, utcnow
+    from kosh.platform.clock import utcnow
+    from kosh.platform.security import system_principal
 
     ctx = open_ctx()
     try:
@@ -237,7 +241,8 @@ def audit_checkpoint() -> None:
     assert cp is not None  # always written unless only_if_moved
     typer.echo(cp.to_json())  # not through Rich: a witness reads the line whole
     audit.publish(cp, syslog=ctx.settings.audit_checkpoint_syslog)
-    err.print(f"checkpoint at record {cp.seq} appended to {path} (public key: {audit.checkpoint_public_key_path(path)})")
+    err.print(f"checkpoint at record {cp.seq} appended to {path} "
+              f"(public key: {audit.checkpoint_public_key_path(path)})")
 
 
 @audit_app.command("seal")

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     audit_checkpoint_seconds: float = Field(default=300.0, ge=0)
     audit_checkpoint_file: Path | None = None
     audit_checkpoint_syslog: bool = True  # also send each checkpoint to syslog (/dev/log) for a witness
+    # Background jobs (platform/jobs.py, e.g. imports started from the page) run by each web process:
+    # worker threads (0: none in this process), how long a claim lasts without a heartbeat before
+    # another process takes the job over, and how often an idle worker looks for work.
+    job_workers: int = Field(default=1, ge=0)
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    job_poll_seconds: float = Field(default=2.0, gt=0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -13,6 +14,9 @@ from sqlalchemy.orm import Session
 from kosh.platform import db
 from kosh.platform.config import Settings, get_settings
 from kosh.platform.crypto import Keyring, load_keyring
+
+if TYPE_CHECKING:
+    from kosh.jurisdictions import JurisdictionPack
 
 
 @dataclass
@@ -22,7 +26,7 @@ class Context:
     keyring: Keyring
 
     @cached_property
-    def pack(self):  # noqa: ANN201 — JurisdictionPack
+    def pack(self) -> JurisdictionPack:
         from kosh.jurisdictions import load_pack
 
         return load_pack(self.settings.jurisdiction)

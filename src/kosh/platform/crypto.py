@@ -56,15 +56,15 @@ class Keyring:
     def from_json(cls, text: str, origin: str) -> Keyring:
         try:
             raw = json.loads(text)
-            keys = [base64.b64decode(raw[n], validate=True) for n in KEY_NAMES]
-            keys += [base64.b64decode(raw[n], validate=True) if raw.get(n) is not None else None
-                     for n in OPTIONAL_KEY_NAMES]
+            required = [base64.b64decode(raw[n], validate=True) for n in KEY_NAMES]
+            optional = [base64.b64decode(raw[n], validate=True) if raw.get(n) is not None else None
+                        for n in OPTIONAL_KEY_NAMES]
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KoshError(f"{origin}: not a valid key set ({exc.__class__.__name__}: {exc})", status=500) from None
-        for name, key in zip(KEY_NAMES + OPTIONAL_KEY_NAMES, keys):
+        for name, key in zip(KEY_NAMES + OPTIONAL_KEY_NAMES, [*required, *optional], strict=True):
             if key is not None and len(key) != 32:
                 raise KoshError(f"{origin}: key '{name}' must be 32 bytes, got {len(key)}", status=500)
-        return cls(*keys)
+        return cls(*required, *optional)
 
     # -- encryption -------------------------------------------------------------------
     def encrypt(self, plaintext: str, context: str) -> bytes:

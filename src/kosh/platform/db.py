@@ -2,52 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """A moment in time, stored in UTC and always read back time-zone aware in UTC: SQLite keeps
-    no offset (it would hand back naive wall-clock times), PostgreSQL answers in its session zone."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        # A naive value is taken as UTC, which is what every naive value in this code base means.
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes of WAL kept after a checkpoint
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN itself
     cur = dbapi_conn.cursor()
     # WAL lets the web app read while an import writes; FKs are off by default in SQLite.
@@ -122,13 +94,12 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 def import_all_models() -> None:
     """Register every capability's tables on Base.metadata (Alembic and tests need all)."""
-    from kosh.identity import models as _identity  # noqa: F401
-    from kosh.people import models as _people  # noqa: F401
-    from kosh.platform import models as _core  # noqa: F401
-    from kosh.stay import models as _stay  # noqa: F401
+    from kosh.platform import capabilities, models  # noqa: F401 — imported for its tables
+
+    capabilities.modules("models")
 
 
-def alembic_config(engine: Engine):  # noqa: ANN201
+def alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
     cfg = Config()

@@ -19,19 +19,19 @@ would need the same wrapper.
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from kosh.platform import capabilities
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from kosh.platform.context import Context
 
-# The capabilities whose `handlers` modules are loaded, in the order their handlers run.
-CAPABILITIES: tuple[str, ...] = ("people", "identity", "stay")
+CAPABILITIES = capabilities.CAPABILITIES  # whose `handlers` modules are loaded, in the order they run
 
 
 class Event:
@@ -105,12 +105,7 @@ def _load() -> None:
     global _loaded
     if _loaded:
         return
-    for capability in CAPABILITIES:
-        try:
-            importlib.import_module(f"kosh.{capability}.handlers")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"kosh.{capability}.handlers":
-                raise
+    capabilities.modules("handlers")
     _loaded = True
 
 
@@ -120,7 +115,7 @@ def handlers_of(event_type: type[Event]) -> list[Handler]:
     return [h for _, h in _handlers.get(event_type, [])]
 
 
-def publish(session: Session, ctx: Context, event: Event) -> Event:
+def publish(session: Session, ctx: Context, event: E) -> E:
     """Run every handler of the event's type now, in this session; a handler's error propagates
     and so rolls the whole write back. Returns the event (handlers may have filled its fields)."""
     for handler in handlers_of(type(event)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
@@ -20,7 +20,7 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def open_private(path: Path, mode: str = "w", **kwargs) -> IO:  # noqa: ANN003 — passed on to open()
+def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:  # kwargs: passed on to open()
     """`open` for writing a file created owner-only (0600) whatever the umask; an existing file is
     tightened as well."""
     flags = {"w": os.O_WRONLY | os.O_CREAT | os.O_TRUNC, "a": os.O_WRONLY | os.O_CREAT | os.O_APPEND,

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import io
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
+from typing import Protocol, cast
 
 from babel import Locale
 from babel.dates import format_date
@@ -42,7 +44,7 @@ def translations(lang: str) -> gettext.NullTranslations:
 def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:
     for candidate in (query, cookie):
         if candidate in LOCALES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     if accept_language:
         prefs = []
         for part in accept_language.split(","):
@@ -57,24 +59,31 @@ def negotiate(query: str | None, cookie: str | None, accept_language: str | None
     return DEFAULT
 
 
-def gettext_for(lang: str):  # noqa: ANN201
+def gettext_for(lang: str) -> Callable[[str], str]:
     return translations(lang).gettext
 
 
-def format_day(day, lang: str) -> str:  # noqa: ANN001
+def format_day(day: dt.date | None, lang: str) -> str:
     if day is None:
         return "—"
     return format_date(day, format="medium", locale=Locale.parse(lang))
 
 
-def say(message, lang: str) -> str:  # noqa: ANN001 — a str, or a str carrying .message and .params
+class Said(Protocol):
+    """A text that carries its msgid and parameters (e.g. the stay engine's Reason, a str)."""
+
+    message: str
+    params: Mapping[str, object]
+
+
+def say(message: object, lang: str) -> str:
     """A message in the interface language: texts that carry their msgid and parameters
     (e.g. the stay engine's reasons) are translated and their dates written for the locale."""
     template = getattr(message, "message", None)
     if template is None:
         return str(message)
-    params = {}
-    for key, value in message.params.items():
+    params: dict[str, object] = {}
+    for key, value in cast(Said, message).params.items():  # a text with its msgid has its parameters too
         if hasattr(value, "message"):
             params[key] = say(value, lang)
         elif isinstance(value, dt.date):

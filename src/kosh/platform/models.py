@@ -1,4 +1,4 @@
-"""Tables of the platform: users, sessions, API tokens, login attempts, the audit chain."""
+"""Tables of the platform: users, sessions, API tokens, login attempts, the audit chain, jobs."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kosh.platform.db import Base, UTCDateTime
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from kosh.platform.clock import utcnow
+from kosh.platform.orm import Base, UTCDateTime
 
 
 class User(Base):
@@ -118,3 +115,25 @@ class BreakGlassGrant(Base):
     granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Job(Base):
+    """A unit of long work run by `kosh.platform.jobs`: queued until a runner claims it, then held
+    by that runner's process while its lease lasts (a lease that ran out means the process died)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_lease_until", "state", "lease_until"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # The handler's arguments: ids and paths, never personal data beyond what the work needs.
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(10), default="queued")  # queued | running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(120), nullable=True)  # host:pid:nonce of the runner
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The exception's class and a message known to hold no personal data.
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -25,7 +26,7 @@ def environment(lang: str) -> Environment:
                       autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"],
                       trim_blocks=True, lstrip_blocks=True)
     tr = i18n.translations(lang)
-    env.install_gettext_callables(tr.gettext, tr.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(tr.gettext, tr.ngettext, newstyle=True)  # type: ignore[attr-defined]  # set by jinja2.ext.i18n
     env.filters["day"] = lambda d: i18n.format_day(d, lang)
     env.filters["reason"] = lambda r: i18n.say(r, lang)
     env.globals.update(LOCALES=i18n.LOCALES, LANGUAGE_NAMES=i18n.LANGUAGE_NAMES)
@@ -37,7 +38,7 @@ def request_lang(request: Request) -> str:
                           request.headers.get("accept-language"))
 
 
-def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:  # noqa: ANN003
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = request_lang(request)
     ctx = request.app.state.ctx
     body = environment(lang).get_template(template).render(

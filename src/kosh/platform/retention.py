@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.orm import Session
 
 from kosh.platform.models import ApiToken, LoginAttempt, WebSession
+from kosh.platform.orm import Base
+from kosh.platform.sql import rowcount
 
 
-def _delete_some(session: Session, model: type, key: str, where, limit: int) -> int:  # noqa: ANN001 — SQL
+def _delete_some(session: Session, model: type[Base], key: str, where: ColumnElement[bool], limit: int) -> int:
     column = getattr(model, key)
     ids = list(session.execute(select(column).where(where).order_by(column).limit(limit)).scalars())
     if not ids:
         return 0
-    return session.execute(delete(model).where(column.in_(ids))).rowcount or 0
+    return rowcount(session.execute(delete(model).where(column.in_(ids)))) or 0
 
 
 def purge_sessions(session: Session, expired_before: dt.datetime, limit: int = 5000) -> int:

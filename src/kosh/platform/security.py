@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -75,11 +74,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
-def within_regions(kato: str | None, prefixes: tuple[str, ...] | list[str]) -> bool:
-    """A KATO code lies in one of these regions (KATO prefixes); the SQL form is platform.scope's."""
-    return bool(kato) and any(kato.startswith(p) for p in prefixes)
-
-
 @dataclass(frozen=True)
 class Principal:
     """The caller of a use case; every service takes one."""
@@ -105,12 +99,9 @@ class Principal:
 
     @property
     def all_regions(self) -> bool:
-        """Admins (and system jobs) see every region; officers only their KATO prefixes."""
+        """Admins (and system jobs) see every region; officers only their KATO prefixes (what
+        that lets them read: `kosh.platform.scope`)."""
         return self.role == Role.ADMIN
-
-    def sees_region(self, kato: str | None) -> bool:
-        """Whether a record made in this region (KATO code) is in the caller's scope."""
-        return self.all_regions or within_regions(kato, self.regions)
 
     @property
     def writes_anywhere(self) -> bool:
@@ -148,7 +139,3 @@ def new_token(prefix: str = "") -> str:
 def token_digest(token: str) -> str:
     # Tokens are 256-bit random, so a fast hash suffices (unlike passwords).
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

@@ -4,25 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
 
-def _insert_for(session: Session):  # noqa: ANN202
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. Session.execute types its result as a plain
+    Result; for these statements it is a CursorResult, which holds the count."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
-def insert_ignoring(session: Session, table: Any, index_elements: list[str]):  # noqa: ANN201
+def _insert_for(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+    return postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
+
+
+def insert_ignoring(session: Session, table: Any, index_elements: list[str]) -> postgresql.Insert | sqlite.Insert:
     """INSERT … ON CONFLICT (keys) DO NOTHING — the basis of idempotent ingestion."""
-    return _insert_for(session)(table).on_conflict_do_nothing(index_elements=index_elements)
+    return _insert_for(session, table).on_conflict_do_nothing(index_elements=index_elements)
 
 
-def upsert(session: Session, table: Any, index_elements: list[str], update_columns: list[str]):  # noqa: ANN201
-    stmt = _insert_for(session)(table)
+def upsert(session: Session, table: Any, index_elements: list[str],
+           update_columns: list[str]) -> postgresql.Insert | sqlite.Insert:
+    stmt = _insert_for(session, table)
     return stmt.on_conflict_do_update(index_elements=index_elements,
                                       set_={c: getattr(stmt.excluded, c) for c in update_columns})
 
@@ -52,6 +60,7 @@ _stage_counter = 0
 def _driver_cursor(session: Session) -> Iterator[Any]:
     """The driver's own cursor (for COPY), its failures raised as SQLAlchemy's exceptions."""
     raw = session.connection().connection.driver_connection
+    assert raw is not None, "a connection in use holds its driver's connection"
     try:
         with raw.cursor() as cur:
             yield cur
@@ -87,6 +96,7 @@ def bulk_insert(session: Session, table: Any, rows: list[dict], *, conflict: lis
     if not rows:
         return []
     if session.get_bind().dialect.name != "postgresql":
+        stmt: sqlite.Insert | postgresql.Insert
         if conflict is None:
             stmt = sqlite.insert(table)
         elif update:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ValidationError, ValidationInfo, field_validator
 
+from kosh.jurisdictions import field_path
 from kosh.platform.errors import FieldError, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
@@ -89,25 +91,22 @@ class TextInput(BaseModel):
 _PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
+def error_message(err: Mapping[str, Any]) -> str:
+    """One Pydantic error said plainly: without Pydantic's "Value error, " prefix, and a missing or
+    unknown field named as such."""
+    if err.get("type") == "missing":
+        return "is required"
+    if err.get("type") == "extra_forbidden":
+        return "is not a known field"
+    msg: str = err.get("msg", "is not valid")
+    for p in _PREFIXES:
+        msg = msg.removeprefix(p)
+    return msg
+
+
 def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
-    out = []
-    for err in exc.errors(include_url=False):
-        loc = prefix
-        for part in err["loc"]:
-            if isinstance(part, int):
-                loc += f"[{part}]"
-            else:
-                loc += ("." if loc else "") + str(part)
-        msg = err["msg"]
-        for p in _PREFIXES:
-            if msg.startswith(p):
-                msg = msg[len(p):]
-        if err["type"] == "missing":
-            msg = "is required"
-        elif err["type"] == "extra_forbidden":
-            msg = "is not a known field"
-        out.append(FieldError(loc or "body", msg))
-    return out
+    return [FieldError(field_path(err["loc"], prefix) or "body", error_message(err))
+            for err in exc.errors(include_url=False)]
 
 
 def validate_model(model: type[M], data: Any, context: dict[str, Any] | None = None, prefix: str = "") -> M:

@@ -1,7 +1,7 @@
 """Words shown from data (statuses, roles, deadline and import kinds), marked for translation."""
 
 
-def N_(message: str) -> str:  # noqa: N802 — the conventional marker name for extraction
+def N_(message: str) -> str:  # the conventional marker name for extraction
     return message
 
 

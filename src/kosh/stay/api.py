@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from kosh.platform.context import Context
 from kosh.platform.http import check_csrf, get_ctx, require_principal, require_principal_async
@@ -15,16 +18,16 @@ from kosh.stay.schemas import (
     BorderEventIn,
     BulkBorderEvents,
     CalculatorIn,
-    DeadlineOut,
     ListItemOut,
     ListPageOut,
     NotificationIn,
     ResidencePermitIn,
-    RuleOut,
     StayStatusOut,
+    assessment_out,
 )
 
 router = APIRouter(tags=["stay"])
+In = TypeVar("In", bound=BaseModel)
 
 
 class RecordOut(BaseModel):
@@ -48,17 +51,9 @@ class NotificationOut(BaseModel):
     submitted_at: dt.datetime
 
 
-def status_out(result, on: dt.date, citizenship: str) -> StayStatusOut:  # noqa: ANN001
-    return StayStatusOut(
-        on=on, citizenship=citizenship, status=result.status, in_country=result.in_country,
-        current_entry=result.current_entry, days_used=result.days_used, days_left=result.days_left if result.days_left is not None else 0,
-        last_lawful_day=result.last_lawful_day, overstay_days=result.overstay_days,
-        deadlines=[DeadlineOut(kind=d.kind, due=d.due, met=d.met) for d in result.deadlines],
-        rule=RuleOut(code=service.rule_code(result.rule), text=result.rule.text, source=str(result.rule.source)),
-        reasons=list(result.reasons))
-
-
-def _record(request: Request, ctx: Context, principal: Principal, fn, items) -> RecordOut:  # noqa: ANN001
+def _record(request: Request, ctx: Context, principal: Principal,
+            fn: Callable[[Session, Context, Principal, Sequence[In]], service.RecordResult],
+            items: Sequence[In]) -> RecordOut:
     check_csrf(request, None)
     with ctx.transaction() as s:
         r = fn(s, ctx, principal, items)
@@ -78,7 +73,8 @@ def post_border_events(body: BulkBorderEvents, request: Request, ctx: Context = 
     return _record(request, ctx, principal, service.record_border_events, body.events)
 
 
-@router.post("/notifications", status_code=201, response_model=RecordOut, summary="Submit a host's arrival notification")
+@router.post("/notifications", status_code=201, response_model=RecordOut,
+             summary="Submit a host's arrival notification")
 def post_notification(body: NotificationIn, request: Request, ctx: Context = Depends(get_ctx),
                       principal: Principal = Depends(require_principal)) -> RecordOut:
     return _record(request, ctx, principal, service.record_notifications, [body])
@@ -86,7 +82,8 @@ def post_notification(body: NotificationIn, request: Request, ctx: Context = Dep
 
 @router.get("/notifications/mine", response_model=list[NotificationOut], summary="The caller's own submissions")
 def my_notifications(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=100_000),
-                     ctx: Context = Depends(get_ctx), principal: Principal = Depends(require_principal)):  # noqa: ANN201
+                     ctx: Context = Depends(get_ctx),
+                     principal: Principal = Depends(require_principal)) -> list[NotificationOut]:
     with ctx.transaction() as s:
         rows = [NotificationOut.model_validate(n, from_attributes=True)
                 for n in service.my_notifications(s, ctx, principal, limit, offset)]
@@ -106,16 +103,24 @@ def person_status(person_id: str, on: dt.date | None = None, ctx: Context = Depe
                   principal: Principal = Depends(require_principal_async)) -> StayStatusOut:
     with ctx.transaction() as s:
         citizenship, result, day = service.stay_status(s, ctx, principal, person_id, on)
-        return status_out(result, day, citizenship)
+        return assessment_out(result, day, citizenship)
 
 
-def _page(rows, nxt, on: dt.date) -> ListPageOut:  # noqa: ANN001
+def _page(rows: Sequence[service.ListRow], nxt: str | None, on: dt.date) -> ListPageOut:
     return ListPageOut(on=on, next_cursor=nxt, items=[ListItemOut(
         person_id=r.status.person_id, surname=r.surname, given_names=r.given_names,
         citizenship=r.status.citizenship, region_kato=r.status.region_kato, current_entry=r.status.current_entry,
         last_lawful_day=r.status.last_lawful_day, notification_due=r.status.notification_due,
         overstay_days=r.days if r.status.last_lawful_day and r.status.last_lawful_day < on else 0,
         overdue_days=r.days if r.status.notification_due and r.status.notification_due < on else 0) for r in rows])
+
+
+class Listing(Protocol):
+    """service.list_overstays or service.list_overdue_notifications."""
+
+    def __call__(self, session: Session, ctx: Context, principal: Principal, on: dt.date, region: str | None,
+                 cursor: str | None, limit: int, *,
+                 citizenship: str | None) -> tuple[list[service.ListRow], str | None]: ...
 
 
 class ListQuery:
@@ -127,7 +132,7 @@ class ListQuery:
         self.on, self.region, self.cursor, self.limit = on, region, cursor, limit
         self.citizenship = citizenship
 
-    def page(self, ctx: Context, principal: Principal, listing) -> ListPageOut:  # noqa: ANN001
+    def page(self, ctx: Context, principal: Principal, listing: Listing) -> ListPageOut:
         on = self.on or service.local_today(ctx)
         with ctx.transaction() as s:
             rows, nxt = listing(s, ctx, principal, on, self.region, self.cursor, self.limit,
@@ -152,4 +157,4 @@ def overdue(q: ListQuery = Depends(), ctx: Context = Depends(get_ctx),
 def calculate(body: CalculatorIn, ctx: Context = Depends(get_ctx)) -> StayStatusOut:
     on = body.on or service.local_today(ctx)
     result = service.calculate(ctx, body.citizenship, [(t.start, t.end) for t in body.trips], on)
-    return status_out(result, on, body.citizenship)
+    return assessment_out(result, on, body.citizenship)

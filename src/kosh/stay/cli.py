@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 
 from kosh.platform.cli import console, fail, open_ctx, parse_day
-from kosh.platform.config import get_settings
 from kosh.platform.errors import KoshError
 
 if TYPE_CHECKING:
@@ -22,13 +21,15 @@ stay_app = typer.Typer(help="Stay status and the short-stay calculator.", no_arg
 
 @stay_app.command("calc")
 def stay_calc(citizenship: str = typer.Option(..., help="ISO 3166-1 alpha-3, e.g. UZB"),
-              trip: list[str] = typer.Option(..., help="ENTRY:EXIT dates (YYYY-MM-DD); ENTRY: when still in the country"),
+              trip: list[str] = typer.Option(...,
+                                             help="ENTRY:EXIT dates (YYYY-MM-DD); ENTRY: when still in the country"),
               on: str | None = typer.Option(None, help="the date to count on (default today)"),
               as_json: bool = typer.Option(False, "--json", help="print a JSON object")) -> None:
     """Days used, days left and the last lawful day under the short-stay rules."""
     from pydantic import ValidationError
 
     from kosh.jurisdictions import load_pack
+    from kosh.platform.config import get_settings
     from kosh.platform.validation import field_errors
     from kosh.stay import rules
     from kosh.stay.schemas import CalculatorIn
@@ -52,16 +53,17 @@ def stay_calc(citizenship: str = typer.Option(..., help="ISO 3166-1 alpha-3, e.g
     _print_assessment(result, day, body.citizenship, as_json)
 
 
-def _assessment_dict(result: StayAssessment, day: dt.date, citizenship: str) -> dict[str, object]:
-    from kosh.stay.service import rule_code
+# What --json prints, in this order: the API's answer without current_entry.
+_JSON_FIELDS = ("on", "citizenship", "status", "days_used", "days_left", "last_lawful_day", "overstay_days",
+                "in_country", "rule", "reasons", "deadlines")
 
-    return {"on": day.isoformat(), "citizenship": citizenship, "status": result.status,
-            "days_used": result.days_used, "days_left": result.days_left,
-            "last_lawful_day": result.last_lawful_day.isoformat() if result.last_lawful_day else None,
-            "overstay_days": result.overstay_days, "in_country": result.in_country,
-            "rule": {"code": rule_code(result.rule), "text": result.rule.text, "source": str(result.rule.source)},
-            "reasons": list(result.reasons),
-            "deadlines": [{"kind": d.kind, "due": d.due.isoformat(), "met": d.met} for d in result.deadlines]}
+
+def _assessment_dict(result: StayAssessment, day: dt.date, citizenship: str) -> dict[str, object]:
+    from kosh.stay.schemas import assessment_out
+
+    out = assessment_out(result, day, citizenship).model_dump(mode="json")
+    # days_left stays null where no window limits the stay (the API answers 0 there).
+    return {k: out[k] for k in _JSON_FIELDS} | {"days_left": result.days_left}
 
 
 def _print_assessment(result: StayAssessment, day: dt.date, citizenship: str, as_json: bool) -> None:
@@ -72,9 +74,9 @@ def _print_assessment(result: StayAssessment, day: dt.date, citizenship: str, as
     table = Table(show_header=False)
     for key in ("on", "citizenship", "status", "days_used", "days_left", "last_lawful_day", "overstay_days"):
         table.add_row(key.replace("_", " "), str(data[key]))
-    table.add_row("rule", data["rule"]["text"])
+    table.add_row("rule", result.rule.text)
     console.print(table)
-    for r in data["reasons"]:
+    for r in result.reasons:
         console.print(f"• {r}")
 
 

@@ -8,8 +8,9 @@ import datetime as dt
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kosh.platform.db import Base, UTCDateTime
-from kosh.platform.models import utcnow
+from kosh.platform.clock import utcnow
+from kosh.platform.orm import Base, UTCDateTime
+from kosh.stay.rules import Direction, PermitKind
 
 
 class ImportBatch(Base):
@@ -42,7 +43,7 @@ class BorderEvent(Base):
     source_event_id: Mapped[str] = mapped_column(String(100))
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
     document_id: Mapped[int] = mapped_column(ForeignKey("travel_documents.id", ondelete="CASCADE"))
-    direction: Mapped[str] = mapped_column(String(5))  # entry | exit
+    direction: Mapped[Direction] = mapped_column(String(5))
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     occurred_on: Mapped[dt.date] = mapped_column(Date)  # local date at the checkpoint
     checkpoint: Mapped[str] = mapped_column(String(40))
@@ -87,7 +88,7 @@ class ResidencePermit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source_event_id: Mapped[str] = mapped_column(String(100))
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(5))  # trp | visa
+    kind: Mapped[PermitKind] = mapped_column(String(5))
     purpose: Mapped[str] = mapped_column(String(30), default="")
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date] = mapped_column(Date)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from sqlalchemy import (
+    ColumnClause,
     ColumnElement,
     CompoundSelect,
     Date,
+    Row,
     Select,
     String,
     and_,
@@ -23,22 +25,27 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from kosh.people.models import Person
-from kosh.platform.scope import regions_clause
+from kosh.platform import scope
 from kosh.platform.security import Principal
-from kosh.platform.sql import in_values
+from kosh.platform.sql import in_values, rowcount
 from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayStatus
+from kosh.stay.rules import Direction, PermitKind
+
+# The tables of a person's records, each row with its feed's source_event_id.
+RecordModel = type[BorderEvent] | type[HostNotification] | type[ResidencePermit]
 
 
 def scoped_status(stmt: Select, principal: Principal, region: str | None) -> Select:
+    """Stored statuses in the region the caller chose (if any), within the caller's regions."""
     if region:
         stmt = stmt.where(StayStatus.region_kato.startswith(region))
-    return stmt if principal.all_regions else stmt.where(regions_clause(StayStatus.region_kato, principal))
+    return scope.in_regions(stmt, StayStatus.region_kato, principal)
 
 
-def existing_source_ids(session: Session, table: type, ids: Iterable[str]) -> set[str]:
+def existing_source_ids(session: Session, table: RecordModel, ids: Iterable[str]) -> set[str]:
     ids = list(set(ids))
     if not ids:
         return set()
@@ -46,31 +53,41 @@ def existing_source_ids(session: Session, table: type, ids: Iterable[str]) -> se
     return set(session.execute(select(col).where(in_values(session, col, ids))).scalars())
 
 
-def records_for(session: Session, person_ids: Iterable[str]) -> tuple[dict, dict, dict]:
+# person_id, direction, occurred_on, occurred_at, source_event_id, kato
+CrossingRecord = Row[str, Direction, dt.date, dt.datetime, str, str]
+# person_id, arrival_date, submitted_at, kato, registers
+NotificationRecord = Row[str, dt.date, dt.datetime, str, bool]
+# person_id, kind, valid_from, valid_to
+PermitRecord = Row[str, PermitKind, dt.date, dt.date]
+
+
+def records_for(session: Session, person_ids: Iterable[str]) -> tuple[
+        dict[str, list[CrossingRecord]], dict[str, list[NotificationRecord]], dict[str, list[PermitRecord]]]:
     """Crossings, notifications and permits of many persons in three queries."""
     ids = list(set(person_ids))
-    crossings: dict[str, list] = defaultdict(list)
-    notifications: dict[str, list] = defaultdict(list)
-    permits: dict[str, list] = defaultdict(list)
+    crossings: dict[str, list[CrossingRecord]] = defaultdict(list)
+    notifications: dict[str, list[NotificationRecord]] = defaultdict(list)
+    permits: dict[str, list[PermitRecord]] = defaultdict(list)
     if not ids:
         return crossings, notifications, permits
-    for row in session.execute(select(BorderEvent.person_id, BorderEvent.direction, BorderEvent.occurred_on,
-                                      BorderEvent.occurred_at, BorderEvent.source_event_id, BorderEvent.kato)
-                               .where(in_values(session, BorderEvent.person_id, ids))):
-        crossings[row.person_id].append(row)
-    for row in session.execute(select(HostNotification.person_id, HostNotification.arrival_date,
-                                      HostNotification.submitted_at, HostNotification.kato,
-                                      HostNotification.registers)
-                               .where(in_values(session, HostNotification.person_id, ids))):
-        notifications[row.person_id].append(row)
-    for row in session.execute(select(ResidencePermit.person_id, ResidencePermit.kind, ResidencePermit.valid_from,
-                                      ResidencePermit.valid_to).where(in_values(session, ResidencePermit.person_id, ids))):
-        permits[row.person_id].append(row)
+    for c in session.execute(select(BorderEvent.person_id, BorderEvent.direction, BorderEvent.occurred_on,
+                                    BorderEvent.occurred_at, BorderEvent.source_event_id, BorderEvent.kato)
+                             .where(in_values(session, BorderEvent.person_id, ids))):
+        crossings[c.person_id].append(c)
+    for n in session.execute(select(HostNotification.person_id, HostNotification.arrival_date,
+                                    HostNotification.submitted_at, HostNotification.kato,
+                                    HostNotification.registers)
+                             .where(in_values(session, HostNotification.person_id, ids))):
+        notifications[n.person_id].append(n)
+    for p in session.execute(select(ResidencePermit.person_id, ResidencePermit.kind, ResidencePermit.valid_from,
+                                    ResidencePermit.valid_to)
+                             .where(in_values(session, ResidencePermit.person_id, ids))):
+        permits[p.person_id].append(p)
     return crossings, notifications, permits
 
 
 class CrossingRow(NamedTuple):
-    direction: str
+    direction: Direction
     occurred_on: dt.date
     source_event_id: str
 
@@ -81,7 +98,7 @@ class NotificationRow(NamedTuple):
 
 
 class PermitRow(NamedTuple):
-    kind: str
+    kind: PermitKind
     valid_from: dt.date
     valid_to: dt.date
 
@@ -94,7 +111,7 @@ class StatusInputs(NamedTuple):
     merged_into: str | None = None  # set for a merged person's id (its records moved there)
 
 
-def _kind(k: str):  # noqa: ANN202
+def _kind(k: str) -> ColumnClause[str]:
     return literal_column(f"'{k}'", String)
 
 
@@ -120,7 +137,8 @@ def _build_status_inputs_statement(visible_person: ColumnElement[bool]) -> Compo
     in_scope = exists().where(visible)
     # Typed NULLs, the first branch above all: SQLAlchemy types the result columns from it
     # (SQLite returns dates as text, converted by those types).
-    no_text, no_date, no_time = cast(null(), String), cast(null(), Date), cast(null(), HostNotification.submitted_at.type)
+    no_text, no_date = cast(null(), String), cast(null(), Date)
+    no_time = cast(null(), HostNotification.submitted_at.type)
     return union_all(
         select(_kind("p").label("k"), Person.citizenship.label("t1"), Person.merged_into.label("t2"),
                no_date.label("d1"),
@@ -175,7 +193,7 @@ def timeline(session: Session, principal: Principal, person_id: str, *, granted:
                               .order_by(ResidencePermit.valid_from)).scalars().all()
     readable = {(table, r.id) for table, rows in (("border_events", events), ("host_notifications", notes),
                                                   ("residence_permits", permits))
-                for r in rows if granted or principal.sees_region(r.kato)}
+                for r in rows if granted or scope.sees_region(principal, r.kato)}
     return Timeline(list(events), list(notes), list(permits), readable)
 
 
@@ -184,7 +202,8 @@ def findings_of(session: Session, person_id: str) -> list[DataQualityFinding]:
                                 .order_by(DataQualityFinding.on)).scalars())
 
 
-def _past_day(session: Session, principal: Principal, column, on: dt.date, region: str | None,  # noqa: ANN001
+def _past_day(session: Session, principal: Principal, column: InstrumentedAttribute[dt.date | None], on: dt.date,
+              region: str | None,
               after: tuple[dt.date, str] | None, limit: int, citizenship: str | None) -> list[StayStatus]:
     """Persons in the country whose `column` day (last lawful day, notification due) is before `on`."""
     stmt = scoped_status(select(StayStatus).where(StayStatus.in_country.is_(True), column < on), principal, region)
@@ -238,13 +257,16 @@ def persons_with_records_before(session: Session, day: dt.date, after: str, limi
 
     ids = union(
         select(BorderEvent.person_id.label("pid")).where(BorderEvent.occurred_on < day, BorderEvent.person_id > after),
-        select(HostNotification.person_id).where(HostNotification.arrival_date < day, HostNotification.person_id > after),
+        select(HostNotification.person_id).where(HostNotification.arrival_date < day,
+                                                 HostNotification.person_id > after),
         select(ResidencePermit.person_id).where(ResidencePermit.valid_to < day, ResidencePermit.person_id > after),
     ).subquery()
     return list(session.execute(select(ids.c.pid).order_by(ids.c.pid).limit(limit)).scalars())
 
 
-def retention_rows(session: Session, person_ids: Iterable[str]) -> tuple[list, list, list, dict]:
+def retention_rows(session: Session, person_ids: Iterable[str]) -> tuple[
+        Sequence[Row[str, int, Direction, dt.date]], Sequence[Row[str, int, dt.date, dt.date | None]],
+        Sequence[Row[str, int, dt.date, dt.date]], dict[str, dt.date | None]]:
     """Crossings (in time order), notifications and permits of these persons, with their ids,
     and the last lawful day of those in the country."""
     ids = list(set(person_ids))
@@ -264,13 +286,13 @@ def retention_rows(session: Session, person_ids: Iterable[str]) -> tuple[list, l
     return crossings, notes, permits, lawful
 
 
-def delete_rows(session: Session, table, ids: Iterable[int]) -> int:  # noqa: ANN001 — a mapped class
+def delete_rows(session: Session, table: RecordModel, ids: Iterable[int]) -> int:
     from sqlalchemy import delete
 
     ids = list(ids)
     if not ids:
         return 0
-    return session.execute(delete(table).where(table.id.in_(ids))).rowcount or 0
+    return rowcount(session.execute(delete(table).where(table.id.in_(ids)))) or 0
 
 
 def persons_having_records(session: Session, person_ids: Iterable[str]) -> set[str]:
@@ -292,7 +314,7 @@ def delete_findings_before(session: Session, day: dt.date, limit: int) -> int:
     ids = list(session.execute(pick).scalars())
     if not ids:
         return 0
-    return session.execute(delete(DataQualityFinding).where(DataQualityFinding.id.in_(ids))).rowcount or 0
+    return rowcount(session.execute(delete(DataQualityFinding).where(DataQualityFinding.id.in_(ids)))) or 0
 
 
 def forget_persons(session: Session, person_ids: Iterable[str]) -> None:

@@ -17,14 +17,18 @@ from dateutil.relativedelta import relativedelta
 
 
 class Term(Protocol):
-    years: int
-    months: int
-    days: int
+    @property
+    def years(self) -> int: ...
+    @property
+    def months(self) -> int: ...
+    @property
+    def days(self) -> int: ...
 
 
 def term_end(anchor: dt.date, term: Term) -> dt.date:
     """The last day a record counted from `anchor` is kept."""
-    return anchor + relativedelta(years=term.years, months=term.months) + dt.timedelta(days=term.days)
+    end: dt.date = anchor + relativedelta(years=term.years, months=term.months) + dt.timedelta(days=term.days)
+    return end
 
 
 def past_term(anchor: dt.date, term: Term, on: dt.date) -> bool:
@@ -35,7 +39,7 @@ def past_term(anchor: dt.date, term: Term, on: dt.date) -> bool:
 def first_kept_anchor(term: Term, on: dt.date) -> dt.date:
     """The earliest anchor whose record is still kept on `on`: records anchored before it are
     past their term (term_end never decreases as the anchor grows), so a query can compare."""
-    day = on - relativedelta(years=term.years, months=term.months) - dt.timedelta(days=term.days)
+    day: dt.date = on - relativedelta(years=term.years, months=term.months) - dt.timedelta(days=term.days)
     while past_term(day, term, on):
         day += dt.timedelta(days=1)
     while not past_term(day - dt.timedelta(days=1), term, on):
@@ -133,7 +137,7 @@ def expired_records(crossings: Sequence[CrossingRec], notifications: Sequence[No
     last = len(stays) - 1
     stay_gone = [crossing_terms is not None and stay_expired(s, i == last, authorised_until, crossing_terms, on)
                  for i, s in enumerate(stays)]
-    gone_crossings = tuple(cid for s, gone in zip(stays, stay_gone) if gone for cid in s.crossing_ids)
+    gone_crossings = tuple(cid for s, gone in zip(stays, stay_gone, strict=True) if gone for cid in s.crossing_ids)
 
     gone_notes: list[int] = []
     if notification_terms is not None:

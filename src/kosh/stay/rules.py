@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kosh.jurisdictions.schema import StayRule, StayRules, WorkingCalendar
+from kosh.platform.words import N_
 
 __all__ = [
     "CALCULATOR_LATEST",
@@ -46,6 +47,7 @@ __all__ = [
     "add_working_days",
     "assess",
     "calculate_trips",
+    "rule_code",
     "stays_from_crossings",
 ]
 
@@ -182,6 +184,11 @@ class StayAssessment:
     findings: tuple[Finding, ...]
     violations: tuple[Violation, ...]
     stays: tuple[Stay, ...]
+
+
+def rule_code(rule: StayRule) -> str:
+    """A stable name for the rule version applied, e.g. 'uzbekistan@2023-01-27'."""
+    return f"{rule.group}@{rule.valid_from.isoformat() if rule.valid_from else 'start'}"
 
 
 # --- calendar ----------------------------------------------------------------------------------
@@ -330,9 +337,10 @@ def _counted_days(spans: Sequence[_Span], cover: list[tuple[int, int]]) -> _Days
 
 def _violations(
     spans: Sequence[_Span], cover: list[tuple[int, int]], days: _Days
-) -> list[tuple[str, int, int, _Span]]:
+) -> list[tuple[ViolationKind, int, int, _Span]]:
     """Runs of unlawful days (kind, first, last, span) in each span."""
-    out: list[tuple[str, int, int, _Span]] = []
+    out: list[tuple[ViolationKind, int, int, _Span]] = []
+    kind: ViolationKind | None
     for span in spans:
         rule = span.rule
         pieces = _subtract(span.start, span.end, cover) if cover else [(span.start, span.end)]
@@ -348,9 +356,9 @@ def _violations(
         if limit is not None:
             by_permit = rule.permit_required_after_days == limit and (
                 rule.per_entry_days is None or rule.per_entry_days > limit)
-            limit_kind = "permit_required" if by_permit else "per_entry"
+            limit_kind: ViolationKind = "permit_required" if by_permit else "per_entry"
         for a, b in pieces:
-            first, kind = b + 1, ""
+            first, kind = b + 1, None
             if limit is not None and span.entry is not None and span.entry + limit <= b:
                 first, kind = max(a, span.entry + limit), limit_kind
             if windowed:
@@ -368,6 +376,7 @@ def _violations(
                             lo = mid + 1
                     first, kind = lo, "window"
             if first <= b:
+                assert kind is not None  # `first` moves only together with a kind
                 out.append((kind, first, b, span))
     return out
 
@@ -532,8 +541,9 @@ def _evaluate(
 
     base = [s for s in spans if s is not current and s.start <= on_ord]
     if horizon is not None:
-        extended: _Span | None = _Span(start, horizon, entry, rule, True)
-        sim_spans = [*base, extended]
+        grown = _Span(start, horizon, entry, rule, True)
+        extended: _Span | None = grown
+        sim_spans = [*base, grown]
     else:
         extended = None
         clipped = [_Span(current.start, on_ord, current.entry, current.rule, True)] if current else []
@@ -583,7 +593,7 @@ def _evaluate(
         status = "lawful"
 
     violations = tuple(
-        Violation(k, _d(a), _d(b), _d(s.entry) if s.entry is not None else None)  # type: ignore[arg-type]
+        Violation(k, _d(a), _d(b), _d(s.entry) if s.entry is not None else None)
         for k, a, b, s in sorted(in_scope, key=lambda r: (r[1], r[2]))
     )
     reasons = _reasons(in_scope, deadlines, rule, on, on_ord, current is not None, entry, days_used,
@@ -646,10 +656,6 @@ def _deadlines(
     return out
 
 
-def N_(message: str) -> str:  # noqa: N802 — marks a message for extraction into the catalogs
-    return message
-
-
 class Reason(str):
     """One line of why a status is what it is: the English text, with its message (a catalog
     msgid) and parameters kept so that an interface can say it in the user's language."""
@@ -688,7 +694,7 @@ _RUN_MESSAGES = {"per_entry": PER_ENTRY, "permit_required": PERMIT_REQUIRED, "wi
 
 
 def _reasons(
-    runs: list[tuple[str, int, int, _Span]],
+    runs: list[tuple[ViolationKind, int, int, _Span]],
     deadlines: list[Deadline],
     rule: StayRule,
     on: dt.date,

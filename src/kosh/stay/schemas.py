@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, overload
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
@@ -22,9 +22,12 @@ from kosh.people.schemas import (
     _today,
     validate_host_id,
 )
-from kosh.platform.security import within_regions
+from kosh.platform.clock import utcnow
 from kosh.platform.validation import DisplayLines
-from kosh.stay.rules import CALCULATOR_LATEST
+from kosh.stay.rules import CALCULATOR_LATEST, rule_code
+
+if TYPE_CHECKING:
+    from kosh.stay.rules import StayAssessment
 
 SourceId = Annotated[str, Field(min_length=1, max_length=100)]
 Kato = Annotated[str, Field(pattern=r"^\d{9}$", description="9-digit KATO code")]
@@ -45,7 +48,7 @@ def _ctx(info: ValidationInfo) -> dict:
 
 
 def _now(info: ValidationInfo) -> dt.datetime:
-    return _ctx(info).get("now") or dt.datetime.now(dt.UTC)
+    return _ctx(info).get("now") or utcnow()
 
 
 def _zone(info: ValidationInfo) -> ZoneInfo:
@@ -53,6 +56,10 @@ def _zone(info: ValidationInfo) -> ZoneInfo:
     return ctx.get("zone") or ctx["pack"].zone
 
 
+@overload
+def _not_future_day(value: dt.date, info: ValidationInfo, what: str) -> dt.date: ...
+@overload
+def _not_future_day(value: dt.date | None, info: ValidationInfo, what: str) -> dt.date | None: ...
 def _not_future_day(value: dt.date | None, info: ValidationInfo, what: str) -> dt.date | None:
     if value is None:
         return None
@@ -74,7 +81,11 @@ def _writers_region(kato: str, info: ValidationInfo) -> str:
     """An import row is refused (into the rejects file) when its region is not the importing
     officer's: officers record only in their own regions."""
     regions = (info.context or {}).get("write_regions")
-    if regions is not None and not within_regions(kato, regions):
+    if regions is None:
+        return kato
+    from kosh.platform.scope import within_regions  # here: the calculator's inputs load no SQL layer
+
+    if not within_regions(kato, regions):
         raise ValueError(f"KATO {kato or '(none)'} is outside your regions ({', '.join(regions) or 'none'})")
     return kato
 
@@ -154,7 +165,7 @@ class NotificationIn(IdentityFields):
     @field_validator("arrival_date")
     @classmethod
     def _arrival(cls, v: dt.date, info: ValidationInfo) -> dt.date:
-        return _not_future_day(v, info, "arrival date")  # type: ignore[return-value]
+        return _not_future_day(v, info, "arrival date")
 
     @field_validator("submitted_at")
     @classmethod
@@ -283,6 +294,18 @@ class StayStatusOut(BaseModel):
     deadlines: list[DeadlineOut]
     rule: RuleOut
     reasons: list[str]
+
+
+def assessment_out(result: StayAssessment, on: dt.date, citizenship: str) -> StayStatusOut:
+    """An assessment as the API answers it and the CLI prints it (`kosh stay calc`, `kosh stay status`)."""
+    return StayStatusOut(
+        on=on, citizenship=citizenship, status=result.status, in_country=result.in_country,
+        current_entry=result.current_entry, days_used=result.days_used,
+        days_left=result.days_left if result.days_left is not None else 0,
+        last_lawful_day=result.last_lawful_day, overstay_days=result.overstay_days,
+        deadlines=[DeadlineOut(kind=d.kind, due=d.due, met=d.met) for d in result.deadlines],
+        rule=RuleOut(code=rule_code(result.rule), text=result.rule.text, source=str(result.rule.source)),
+        reasons=list(result.reasons))
 
 
 class ListItemOut(BaseModel):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
@@ -17,11 +18,12 @@ from sqlalchemy.orm import Session
 from kosh.people import service as people
 from kosh.people.countries import normalize_country
 from kosh.people.dates import parse as parse_partial_date
-from kosh.people.errors import InvalidIdentifier
-from kosh.platform import audit, events
+from kosh.platform import audit, events, scope
+from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, Forbidden, KoshError, NotFound, ValidationFailed
-from kosh.platform.security import Permission, Principal, Role, system_principal, utcnow, within_regions
+from kosh.platform.identifiers import InvalidIdentifier
+from kosh.platform.security import Permission, Principal, Role
 from kosh.platform.sql import bulk_insert, reassign
 from kosh.stay import repository, rules
 from kosh.stay.models import (
@@ -34,7 +36,11 @@ from kosh.stay.models import (
 )
 from kosh.stay.schemas import BorderEventIn, NotificationIn, ResidencePermitIn
 
+if TYPE_CHECKING:
+    from kosh.stay.retention_rules import CrossingRec, NotificationRec, PermitRec
+
 HOST_ID_CONTEXT = "host_id"
+In = TypeVar("In", BorderEventIn, NotificationIn, ResidencePermitIn)
 
 
 def zone(ctx: Context) -> ZoneInfo:
@@ -70,10 +76,12 @@ def _earliest(iso: str) -> dt.date | None:
         return None
 
 
-def _dedupe(rows: Sequence, table: type, session: Session) -> tuple[list, int]:
-    seen: set[str] = set()
-    fresh = []
-    existing = repository.existing_source_ids(session, table, [r.source_event_id for r in rows])
+def _dedupe(rows: Sequence[In], table: repository.RecordModel, session: Session) -> tuple[list[In], int]:
+    seen: set[str | None] = set()
+    fresh: list[In] = []
+    # (notifications get their id before this; a missing one would match no stored row anyway)
+    existing = repository.existing_source_ids(session, table,
+                                              [r.source_event_id for r in rows if r.source_event_id is not None])
     for r in rows:
         if r.source_event_id in existing or r.source_event_id in seen:
             continue
@@ -82,7 +90,8 @@ def _dedupe(rows: Sequence, table: type, session: Session) -> tuple[list, int]:
     return fresh, len(rows) - len(fresh)
 
 
-def _link_new_persons(session: Session, ctx: Context, resolved: Sequence, defer_refresh: bool) -> list[str]:
+def _link_new_persons(session: Session, ctx: Context, resolved: Sequence[people.Resolution],
+                      defer_refresh: bool) -> list[str]:
     """Announce the persons these records created (after the records are stored, so that a merge
     the identity capability makes of them moves the records too); returns the persons the records
     belong to now."""
@@ -96,7 +105,7 @@ def _link_new_persons(session: Session, ctx: Context, resolved: Sequence, defer_
     return ids
 
 
-def _reply_ids(principal: Principal, resolved: Sequence, seen_before: set[str]) -> list[str]:
+def _reply_ids(principal: Principal, resolved: Sequence[people.Resolution], seen_before: set[str]) -> list[str]:
     """The person ids a write may name in its reply: those the writer could read before it and
     those it created (a created person later linked to an older one keeps its own id, an alias:
     the link opens nothing). Roles that read no person (hosts, the border feed) get none."""
@@ -118,16 +127,22 @@ def _holders_seen(session: Session, ctx: Context, principal: Principal,
     if not holders:
         return set(), set()
     profile = people.profile_of(session, holders)
-    registered = {pid for pid in holders if principal.sees_region(profile[pid][1])}
+    registered = {pid for pid in holders if scope.sees_region(principal, profile[pid][1])}
     return people.visible_among(session, principal, holders), registered
 
 
 def _require_own_region(principal: Principal, kato: str, what: str) -> None:
     if principal.writes_anywhere:
         return
-    if not kato or not principal.sees_region(kato):
+    if not kato or not scope.sees_region(principal, kato):
         raise Forbidden(f"you may record {what} only in your regions ({', '.join(principal.regions) or 'none'}); "
                         f"KATO {kato or '(none)'} is outside them")
+
+
+def _checkpoint_kato(ctx: Context, code: str) -> str:
+    checkpoint = ctx.pack.checkpoint(code)
+    assert checkpoint is not None, "BorderEventIn admits only the pack's checkpoints"
+    return checkpoint.kato
 
 
 def record_border_events(session: Session, ctx: Context, principal: Principal, events: Sequence[BorderEventIn],
@@ -137,7 +152,7 @@ def record_border_events(session: Session, ctx: Context, principal: Principal, e
     if not fresh:
         return RecordResult(0, dupes, [])
     tz = zone(ctx)
-    kato = {e.checkpoint: ctx.pack.checkpoint(e.checkpoint).kato for e in fresh}
+    kato = {e.checkpoint: _checkpoint_kato(ctx, e.checkpoint) for e in fresh}
     # A feed repeats a traveller's identity at every crossing: resolve each distinct one once.
     slots: dict[tuple, int] = {}
     identities: list[people.IdentityRecord] = []
@@ -160,7 +175,7 @@ def record_border_events(session: Session, ctx: Context, principal: Principal, e
     rows = [{"source_event_id": e.source_event_id, "person_id": r.person_id, "document_id": r.document_id,
              "direction": e.direction, "occurred_at": e.occurred_at, "occurred_on": e.occurred_at.astimezone(tz).date(),
              "checkpoint": e.checkpoint, "kato": kato[e.checkpoint], "batch_id": batch_id}
-            for e, r in zip(fresh, resolved)]
+            for e, r in zip(fresh, resolved, strict=True)]
     bulk_insert(session, BorderEvent.__table__, rows, conflict=["source_event_id"])
     person_ids = _link_new_persons(session, ctx, distinct, defer_refresh)
     audit.append(session, ctx.keyring, principal, [audit.Access(
@@ -182,7 +197,8 @@ def record_notifications(session: Session, ctx: Context, principal: Principal, n
         for n in notes:
             _require_own_region(principal, n.kato, "notifications")
     now = utcnow()
-    notes = [n if n.source_event_id else n.model_copy(update={"source_event_id": f"kosh-{uuid.uuid4()}"}) for n in notes]
+    notes = [n if n.source_event_id else n.model_copy(update={"source_event_id": f"kosh-{uuid.uuid4()}"})
+             for n in notes]
     fresh, dupes = _dedupe(notes, HostNotification, session)
     if not fresh:
         return RecordResult(0, dupes, [])
@@ -204,7 +220,7 @@ def record_notifications(session: Session, ctx: Context, principal: Principal, n
              "host_id_index": ctx.keyring.blind_index(n.host_id, HOST_ID_CONTEXT), "host_name": n.host_name,
              "kato": n.kato, "address": n.address, "arrival_date": n.arrival_date,
              "expected_departure": n.expected_departure, "submitted_at": n.submitted_at or now,
-             "submitted_by": principal.user_id, "batch_id": batch_id} for n, r in zip(fresh, resolved)]
+             "submitted_by": principal.user_id, "batch_id": batch_id} for n, r in zip(fresh, resolved, strict=True)]
     bulk_insert(session, HostNotification.__table__, rows, conflict=["source_event_id"])
     person_ids = _link_new_persons(session, ctx, resolved, defer_refresh)
     audit.append(session, ctx.keyring, principal, [audit.Access(
@@ -227,15 +243,17 @@ def record_residence_permits(session: Session, ctx: Context, principal: Principa
         return RecordResult(0, dupes, [])
     docs = people.find_documents(session, ctx, [(p.issuing_state, p.document_number) for p in fresh])
     seen = people.visible_among(session, principal, sorted({d[0] for d in docs if d}))
-    missing = [p for p, d in zip(fresh, docs) if d is None or d[0] not in seen]
+    missing = [p for p, d in zip(fresh, docs, strict=True) if d is None or d[0] not in seen]
     if missing:
         # A holder in other regions only looks like no holder: the reply reveals no one.
         raise NotFound(f"no person in your regions holds document {missing[0].issuing_state} "
                        f"{missing[0].document_number}; record the person first")
+    held = [d for d in docs if d is not None]  # every one: a permit with no holder was refused above
     rows = [{"source_event_id": p.source_event_id, "person_id": d[0], "kind": p.kind, "purpose": p.purpose,
-             "valid_from": p.valid_from, "valid_to": p.valid_to, "kato": p.kato, } for p, d in zip(fresh, docs)]
+             "valid_from": p.valid_from, "valid_to": p.valid_to, "kato": p.kato, }
+            for p, d in zip(fresh, held, strict=True)]
     bulk_insert(session, ResidencePermit.__table__, rows, conflict=["source_event_id"])
-    people.note_document_regions(session, [(d[1], p.kato) for p, d in zip(fresh, docs)])
+    people.note_document_regions(session, [(d[1], p.kato) for p, d in zip(fresh, held, strict=True)])
     person_ids = sorted({d[0] for d in docs if d})
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "create", "residence_permit", f"batch:{batch_id}" if batch_id else fresh[0].source_event_id,
@@ -246,12 +264,52 @@ def record_residence_permits(session: Session, ctx: Context, principal: Principa
 
 # -- the engine over stored records ----------------------------------------------------------
 
-def rule_code(rule) -> str:  # noqa: ANN001 — jurisdictions StayRule
-    """A stable name for the rule version applied, e.g. 'uzbekistan@2023-01-27'."""
-    return f"{rule.group}@{rule.valid_from.isoformat() if rule.valid_from else 'start'}"
+class StoredCrossing(Protocol):
+    """What the engine reads of a crossing: a BorderEvent, or a row of its columns."""
+
+    @property
+    def direction(self) -> rules.Direction: ...
+    @property
+    def occurred_on(self) -> dt.date: ...
+    @property
+    def source_event_id(self) -> str: ...
 
 
-def _engine_inputs(crossings, notifications, permits):  # noqa: ANN001, ANN202
+class StoredNotification(Protocol):
+    @property
+    def arrival_date(self) -> dt.date: ...
+    @property
+    def submitted_at(self) -> dt.datetime: ...
+
+
+class StoredPermit(Protocol):
+    @property
+    def kind(self) -> rules.PermitKind: ...
+    @property
+    def valid_from(self) -> dt.date: ...
+    @property
+    def valid_to(self) -> dt.date: ...
+
+
+class LocatedCrossing(StoredCrossing, Protocol):
+    """A crossing with where and when exactly it happened (where a person is registered)."""
+
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+    @property
+    def kato(self) -> str: ...
+
+
+class LocatedNotification(StoredNotification, Protocol):
+    @property
+    def registers(self) -> bool: ...
+    @property
+    def kato(self) -> str: ...
+
+
+def _engine_inputs(
+    crossings: Iterable[StoredCrossing], notifications: Iterable[StoredNotification], permits: Iterable[StoredPermit],
+) -> tuple[list[rules.Crossing], list[rules.PermitPeriod], list[rules.NotificationRecord]]:
     return (
         [rules.Crossing(direction=c.direction, on=c.occurred_on, ref=c.source_event_id) for c in crossings],
         [rules.PermitPeriod(kind=p.kind, start=p.valid_from, end=p.valid_to) for p in permits],
@@ -263,8 +321,9 @@ def _as_date(value: dt.datetime | dt.date) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def assess_person(ctx: Context, citizenship: str, crossings, notifications, permits, on: dt.date,  # noqa: ANN001
-                  *, explain: bool = True):  # noqa: ANN201
+def assess_person(ctx: Context, citizenship: str, crossings: Iterable[StoredCrossing],
+                  notifications: Iterable[StoredNotification], permits: Iterable[StoredPermit], on: dt.date,
+                  *, explain: bool = True) -> rules.StayAssessment:
     c, p, n = _engine_inputs(crossings, notifications, permits)
     return rules.assess(citizenship, c, p, n, on, ctx.pack.stay_rules, explain=explain)
 
@@ -285,7 +344,9 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str], *,
     citizenship = {pid: c for pid, (c, _) in profile.items()}
     crossings, notifications, permits = repository.records_for(session, person_ids)
     today = local_today(ctx)
-    statuses, regions, findings = [], {}, []
+    statuses: list[dict[str, Any]] = []
+    regions: dict[str, str] = {}
+    findings: list[dict[str, Any]] = []
     for pid in person_ids:
         cs, ns, ps = crossings.get(pid, []), notifications.get(pid, []), permits.get(pid, [])
         last_record = max([c.occurred_on for c in cs] + [n.arrival_date for n in ns] + [today])
@@ -302,7 +363,7 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str], *,
         statuses.append({"person_id": pid, "citizenship": citizenship[pid], "region_kato": region,
                          "in_country": result.in_country, "current_entry": result.current_entry,
                          "last_lawful_day": result.last_lawful_day if result.in_country else None,
-                         "notification_due": due, "rule": rule_code(result.rule), "updated_at": utcnow()})
+                         "notification_due": due, "rule": rules.rule_code(result.rule), "updated_at": utcnow()})
         findings.extend({"person_id": pid, "code": f.code, "on": f.on, "message": f.message} for f in result.findings)
     bulk_insert(session, StayStatus.__table__, statuses, conflict=["person_id"],
                 update=["citizenship", "region_kato", "in_country", "current_entry", "last_lawful_day",
@@ -312,12 +373,14 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str], *,
     people.set_regions(session, regions)
 
 
-def registered_region(crossings: Sequence, notifications: Sequence) -> str:
+def registered_region(crossings: Sequence[LocatedCrossing], notifications: Sequence[LocatedNotification]) -> str:
     """Where a person is registered (the officers answerable for them): the newest notification
     that registers (the host's own, the national feed's), else the newest crossing (the border
     service's feed), else the newest notification an officer entered, else nowhere. A link made
     by the machine therefore moves no one unless it brings a host's newer notification."""
-    key = lambda n: (n.submitted_at, n.arrival_date)  # noqa: E731
+    def key(n: LocatedNotification) -> tuple[dt.datetime, dt.date]:
+        return n.submitted_at, n.arrival_date
+
     registering = max((n for n in notifications if n.registers), key=key, default=None)
     if registering is not None:
         return registering.kato
@@ -394,7 +457,7 @@ class PersonStay:
     in the caller's regions; the others are only counted."""
 
     person: people.PersonView
-    assessment: object  # rules.StayAssessment
+    assessment: rules.StayAssessment
     events: list[BorderEvent]
     notifications: list[HostNotification]
     permits: list[ResidencePermit]
@@ -403,7 +466,8 @@ class PersonStay:
     hidden_records: int = 0
 
 
-def person_stay(session: Session, ctx: Context, principal: Principal, person_id: str, on: dt.date | None = None) -> PersonStay:
+def person_stay(session: Session, ctx: Context, principal: Principal, person_id: str,
+                on: dt.date | None = None) -> PersonStay:
     principal.require(Permission.STAY_READ)
     view = people.get_person(session, ctx, principal, person_id, audited=False)
     person_id = view.person.id  # a merged person's id leads to the person it went into
@@ -412,18 +476,19 @@ def person_stay(session: Session, ctx: Context, principal: Principal, person_id:
     result = rules.assess(view.person.citizenship, *_engine_inputs(tl.events, tl.notifications, tl.permits), on,
                           ctx.pack.stay_rules)
     findings = repository.findings_of(session, person_id) if view.complete or view.person.region_kato else []
-    shown = [[r for r in rows if (table, r.id) in tl.readable]
-             for table, rows in (("border_events", tl.events), ("host_notifications", tl.notifications),
-                                 ("residence_permits", tl.permits))]
-    hidden = len(tl.events) + len(tl.notifications) + len(tl.permits) - sum(len(rows) for rows in shown)
+    shown_events = [r for r in tl.events if ("border_events", r.id) in tl.readable]
+    shown_notes = [r for r in tl.notifications if ("host_notifications", r.id) in tl.readable]
+    shown_permits = [r for r in tl.permits if ("residence_permits", r.id) in tl.readable]
+    hidden = (len(tl.events) + len(tl.notifications) + len(tl.permits)
+              - len(shown_events) - len(shown_notes) - len(shown_permits))
     # Last: the audit head's row lock is then held only until the commit that follows.
     detail = {"view": "stay", "on": on} | ({"break_glass": True} if view.complete and not principal.all_regions else {})
     audit.append(session, ctx.keyring, principal, [audit.Access("read", "person", person_id, detail)])
-    return PersonStay(view, result, *shown, findings, on, hidden)
+    return PersonStay(view, result, shown_events, shown_notes, shown_permits, findings, on, hidden)
 
 
 def stay_status(session: Session, ctx: Context, principal: Principal, person_id: str,
-                on: dt.date | None = None):  # noqa: ANN201 — (citizenship, rules.StayAssessment)
+                on: dt.date | None = None) -> tuple[str, rules.StayAssessment, dt.date]:
     """The status alone (API): no identity data is loaded, and the scope check and the records
     come in one query — this answers every status call of the API."""
     principal.require(Permission.STAY_READ)
@@ -438,7 +503,8 @@ def stay_status(session: Session, ctx: Context, principal: Principal, person_id:
         raise NotFound(f"no person {person_id} in your regions")
     on = on or local_today(ctx)
     result = assess_person(ctx, found.citizenship, found.crossings, found.notifications, found.permits, on)
-    audit.append(session, ctx.keyring, principal, [audit.Access("read", "person", person_id, {"view": "status", "on": on})])
+    audit.append(session, ctx.keyring, principal,
+                 [audit.Access("read", "person", person_id, {"view": "status", "on": on})])
     return found.citizenship, result, on
 
 
@@ -473,25 +539,31 @@ def _listing(session: Session, ctx: Context, principal: Principal, kind: str, on
             citizenship = normalize_country(citizenship)
         except InvalidIdentifier as exc:
             raise ValidationFailed([FieldError("citizenship", exc.message)]) from None
-    if region and not principal.all_regions and not within_regions(region, principal.regions):
-        raise Forbidden(f"region {region} is outside your regions ({', '.join(principal.regions) or 'none'})")
+    if region:
+        scope.require_region(principal, region)
     after = decode_cursor(cursor)
     query = repository.overstays if kind == "overstay" else repository.overdue_notifications
     rows = query(session, principal, on, region, after, limit + 1, citizenship)
     more = len(rows) > limit
     rows = rows[:limit]
     names = people.display_names(session, principal, [r.person_id for r in rows])
+
+    def day_of(r: StayStatus) -> dt.date:
+        day = r.last_lawful_day if kind == "overstay" else r.notification_due
+        assert day is not None  # the list's query keeps only statuses that have one
+        return day
+
     out = []
     for r in rows:
-        day = r.last_lawful_day if kind == "overstay" else r.notification_due
         surname, given = names.get(r.person_id, ("", ""))
-        out.append(ListRow(r, surname, given, (on - day).days))
+        out.append(ListRow(r, surname, given, (on - day_of(r)).days))
     nxt = None
     if more and rows:
         last = rows[-1]
-        nxt = encode_cursor(last.last_lawful_day if kind == "overstay" else last.notification_due, last.person_id)
+        nxt = encode_cursor(day_of(last), last.person_id)
     audit.append(session, ctx.keyring, principal, [audit.Access(
-        "list", "person", "*", {"list": kind, "on": on, "region": region, "citizenship": citizenship, "persons": [r.person_id for r in rows]})])
+        "list", "person", "*", {"list": kind, "on": on, "region": region, "citizenship": citizenship,
+                                "persons": [r.person_id for r in rows]})])
     return out, nxt
 
 
@@ -520,7 +592,8 @@ def my_notifications(session: Session, ctx: Context, principal: Principal, limit
     return rows
 
 
-def calculate(ctx: Context, citizenship: str, trips: Sequence[tuple[dt.date, dt.date | None]], on: dt.date):  # noqa: ANN201
+def calculate(ctx: Context, citizenship: str, trips: Sequence[tuple[dt.date, dt.date | None]],
+              on: dt.date) -> rules.StayAssessment:
     """The public short-stay calculator: pure, no personal data stored or audited."""
     return rules.calculate_trips(citizenship, list(trips), on, ctx.pack.stay_rules)
 
@@ -529,9 +602,7 @@ def figures(session: Session, ctx: Context, principal: Principal, on: dt.date) -
     """Counts for the start page; no personal data. Officers count their regions; roles that
     read aggregates only (analysts, auditors) count the whole country."""
     principal.require(Permission.AGGREGATES_READ)
-    if principal.role in (Role.ANALYST, Role.AUDITOR):
-        principal = system_principal("aggregates")
-    return repository.figures(session, principal, on)
+    return repository.figures(session, scope.for_aggregates(principal), on)
 
 
 def calculator_countries(ctx: Context, lang: str = "en") -> list[tuple[str, str]]:
@@ -556,13 +627,16 @@ def persons_with_records_before(session: Session, day: dt.date, after: str = "",
     return repository.persons_with_records_before(session, day, after, limit)
 
 
-def retention_records(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[list, list, list, dt.date | None]]:
+RetentionRecords = tuple["list[CrossingRec]", "list[NotificationRec]", "list[PermitRec]", dt.date | None]
+
+
+def retention_records(session: Session, person_ids: Sequence[str]) -> dict[str, RetentionRecords]:
     """Per person: crossings (time order), notifications, permits (retention_rules records) and
     the last lawful day of the current stay when in the country."""
     from kosh.stay.retention_rules import CrossingRec, NotificationRec, PermitRec
 
     crossings, notes, permits, lawful = repository.retention_rows(session, person_ids)
-    out: dict[str, tuple[list, list, list, dt.date | None]] = {pid: ([], [], [], lawful.get(pid)) for pid in person_ids}
+    out: dict[str, RetentionRecords] = {pid: ([], [], [], lawful.get(pid)) for pid in person_ids}
     for pid, rid, direction, on in crossings:
         out[pid][0].append(CrossingRec(rid, direction, on))
     for pid, rid, arrival, departure in notes:

@@ -15,6 +15,7 @@ from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, KoshError, ValidationFailed
 from kosh.platform.http import check_csrf, get_ctx, optional_principal, require_principal
 from kosh.platform.pages import render, request_lang
+from kosh.platform.scope import sees_region
 from kosh.platform.security import Permission
 from kosh.platform.validation import MAX_ID, field_errors
 from kosh.stay import service
@@ -48,7 +49,7 @@ def _list(request: Request, ctx: Context, kind: str, on: str | None, region: str
     with ctx.transaction() as s:
         fn = service.list_overstays if kind == "overstay" else service.list_overdue_notifications
         rows, nxt = fn(s, ctx, principal, day, region, cursor, 50, citizenship=(citizenship or "").strip() or None)
-    regions = [r for r in ctx.pack.regions if principal.sees_region(r.kato.ljust(9, "0"))]
+    regions = [r for r in ctx.pack.regions if sees_region(principal, r.kato.ljust(9, "0"))]
     return render(request, "stay_list.html", kind=kind, rows=rows, next_cursor=nxt, on=day, region=region,
                   regions=regions, citizenship=(citizenship or "").strip())
 
@@ -91,7 +92,7 @@ async def notification_submit(request: Request, ctx: Context = Depends(get_ctx))
         with ctx.transaction() as s:
             result = service.record_notifications(s, ctx, principal, [note])
     except ValidationError as exc:
-        errors = {}
+        errors: dict[str, str] = {}
         for e in field_errors(exc):
             errors.setdefault(e.field or "body", e.message)
         return render(request, "notification_form.html", status_code=422, values=values, errors=errors)
@@ -128,12 +129,15 @@ def my_notifications(request: Request, page: int = 1, ctx: Context = Depends(get
 def calculator(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     optional_principal(request)
     params = request.query_params
+    # a hand-made query may carry more starts than ends: the extra ones are dropped
     starts, ends = params.getlist("start"), params.getlist("end")
-    values = {"citizenship": params.get("citizenship", ""), "on": params.get("on", ""),
-              "trips": [{"start": s, "end": e} for s, e in zip(starts, ends)] or [{"start": "", "end": ""}]}
-    result, errors = None, {}
+    values: dict[str, object] = {
+        "citizenship": params.get("citizenship", ""), "on": params.get("on", ""),
+        "trips": [{"start": s, "end": e} for s, e in zip(starts, ends, strict=False)] or [{"start": "", "end": ""}]}
+    result = None
+    errors: dict[str, str] = {}
     if params.get("citizenship") is not None:
-        trips = [{"start": s, **({"end": e} if e else {})} for s, e in zip(starts, ends) if s or e]
+        trips = [{"start": s, **({"end": e} if e else {})} for s, e in zip(starts, ends, strict=False) if s or e]
         data = {"citizenship": params.get("citizenship", ""), "trips": trips,
                 **({"on": params["on"]} if params.get("on") else {})}
         try:

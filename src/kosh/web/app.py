@@ -20,9 +20,11 @@ from starlette.datastructures import URL, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kosh.jurisdictions import field_path
 from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, KoshError
 from kosh.platform.http import SESSION_COOKIE
+from kosh.platform.validation import error_message
 
 STATIC = Path(__file__).resolve().parent / "static"
 PROBLEM = "application/problem+json"
@@ -51,22 +53,13 @@ def problem_response(request: Request, err: KoshError) -> Response:
 def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     out = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
-        field = ""
-        for part in loc:
-            field += f"[{part}]" if part.isdigit() else ("." if field else "") + part
-        msg = err.get("msg", "is not valid")
-        for prefix in ("Value error, ", "Assertion failed, "):
-            msg = msg.removeprefix(prefix)
         if err.get("type") == "json_invalid":
             detail = (err.get("ctx") or {}).get("error", "")
-            msg = f"the body is not valid JSON ({detail})" if detail else "the body is not valid JSON"
-            field = "body"
-        elif err.get("type") == "missing":
-            msg = "is required"
-        elif err.get("type") == "extra_forbidden":
-            msg = "is not a known field"
-        out.append(FieldError(field or "body", msg))
+            out.append(FieldError("body", f"the body is not valid JSON ({detail})" if detail
+                                  else "the body is not valid JSON"))
+            continue
+        field = field_path((p for p in err.get("loc", ()) if p != "body"), digits_as_index=True)
+        out.append(FieldError(field or "body", error_message(err)))
     return out
 
 
@@ -85,7 +78,7 @@ class BodyLimit:
             return await self._reject(scope, send, limit)
         seen = 0
 
-        async def counted() -> dict:
+        async def counted() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
@@ -209,7 +202,7 @@ class ErrorBoundary:
                                      "character (%00), which no path or query parameter may hold", scope["path"])
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception as exc:  # noqa: BLE001 — the boundary: anything not handled below is a 500
+        except Exception as exc:  # the boundary: anything not handled below is a 500
             # Where it was raised, as file, line and function: not even the source lines, which may
             # spell out a literal.
             frames = "".join(f"  {fr.filename}:{fr.lineno} in {fr.name}\n"
@@ -283,9 +276,18 @@ def create_app(ctx: Context) -> FastAPI:
         # Signed audit checkpoints outside the database (platform/audit.py); cancelled on shutdown.
         checkpoints = (asyncio.get_running_loop().create_task(checkpoint_periodically(ctx))
                        if ctx.settings.audit_checkpoint_seconds > 0 else None)
+        from kosh.flows import jobs as flow_jobs
+        from kosh.platform.jobs import Runner
+
+        # Background jobs (imports started from the page): this process takes its share, and at
+        # start those a restart interrupted (their lease ran out).
+        flow_jobs.register_handlers()
+        runner = Runner(ctx)
+        runner.start()
         try:
             yield
         finally:
+            await anyio.to_thread.run_sync(runner.stop)  # hands back what does not stop in time
             if checkpoints is not None:
                 checkpoints.cancel()
                 await asyncio.gather(checkpoints, return_exceptions=True)  # lets a checkpoint being written finish
@@ -334,7 +336,8 @@ def create_app(ctx: Context) -> FastAPI:
         # Swagger UI from vendored files: the default page loads it from a CDN, which a closed
         # government network does not reach.
         return HTMLResponse("""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Kosh API</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<title>Kosh API</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml">"""
+                            """<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div><script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
 <script src="/static/api-docs.js"></script></body></html>""")
 
@@ -362,5 +365,5 @@ def create_app(ctx: Context) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes, import_limit=ctx.settings.max_import_bytes)
     app.add_middleware(ErrorBoundary)  # added last: the outermost, so it sees every request and error
-    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]  # FastAPI's documented way
     return app

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from pathlib import PurePath
 from typing import Annotated
@@ -13,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from kosh.flows import intake
+from kosh.flows import jobs as flow_jobs
 from kosh.platform.context import Context
 from kosh.platform.errors import KoshError
 from kosh.platform.files import open_private, private_dir
@@ -50,8 +50,9 @@ def _import_refused(request: Request, principal: Principal, exc: KoshError) -> R
 @router.post("/import")
 async def import_upload(request: Request, kind: str = Form(...), csrf_token: str = Form(""),
                         file: UploadFile = File(...), ctx: Context = Depends(get_ctx)) -> Response:
-    """Checks the whole file at once, then imports in the background; the page shows progress.
-    The uploaded copy is owner-only and removed once its import is done, failed or refused."""
+    """Checks the whole file at once, then imports in the background (a job: a restart of the
+    server resumes it); the page shows progress. The uploaded copy is owner-only and removed once
+    its import is done, failed or refused."""
     principal = require_principal(request)
     principal.require(Permission.IMPORT)
     check_csrf(request, csrf_token)
@@ -71,24 +72,19 @@ async def import_upload(request: Request, kind: str = Form(...), csrf_token: str
             prepared.release()
             return render(request, "import.html", kinds=intake.kinds_for(principal),
                           batch=intake.batch(ctx, prepared.batch_id))
-
-        def work() -> None:
-            with prepared:  # holds the file's lock until the import has finished or failed
-                try:
-                    intake.run_import(ctx, principal, prepared)
-                except Exception:  # noqa: BLE001 — recorded on the batch; the file can be imported again to resume
-                    intake.mark_failed(ctx, prepared.batch_id)
-                    raise
-                finally:
-                    path.unlink(missing_ok=True)
-
-        threading.Thread(target=work, name=f"import-{prepared.batch_id}", daemon=True).start()
+        prepared.release()  # the job takes the file's lock again, in whichever server process runs it
+        await run_in_threadpool(_submit, ctx, prepared, path, principal)
         handed_over = True
     finally:
         if not handed_over:
             path.unlink(missing_ok=True)
     return render(request, "import.html", kinds=intake.kinds_for(principal),
                   batch=intake.batch(ctx, prepared.batch_id))
+
+
+def _submit(ctx: Context, prepared: intake.PreparedImport, path: PurePath, principal: Principal) -> None:
+    with ctx.transaction() as s:
+        flow_jobs.submit_import(s, prepared, path, principal)
 
 
 @router.get("/import/batches/{batch_id}")
@@ -98,7 +94,9 @@ def import_progress(batch_id: BatchId, request: Request, ctx: Context = Depends(
     found = intake.batch_for(ctx, principal, batch_id)
     if found is None:
         raise KoshError(f"no import batch {batch_id}", status=404, title="Not found")
-    interrupted = found.status == "running" and not intake.being_imported(ctx, found)
+    # Interrupted: nobody imports it and no job will (its importer died outside the job runner).
+    interrupted = (found.status == "running" and not intake.being_imported(ctx, found)
+                   and not flow_jobs.import_pending(ctx, found.id))
     return render(request, "import_progress.html", batch=found, interrupted=interrupted)
 
 

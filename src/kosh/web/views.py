@@ -19,7 +19,7 @@ from kosh.platform.http import (
     require_principal,
 )
 from kosh.platform.pages import render
-from kosh.platform.security import Permission
+from kosh.platform.security import Permission, Principal
 from kosh.platform.words import N_
 from kosh.stay import service as stay
 
@@ -44,12 +44,12 @@ def home(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/") -> Response:  # noqa: A002
+def login_page(request: Request, next: str = "/") -> Response:
     return render(request, "login.html", next=_safe_next(next))
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),  # noqa: A002
+def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
           ctx: Context = Depends(get_ctx)) -> Response:
     client = request.client.host if request.client else ""
     from kosh.platform.i18n import gettext_for
@@ -110,7 +110,7 @@ ADMIN_ACTIONS = {
 }
 
 
-def _admin(request: Request):  # noqa: ANN202 — Principal
+def _admin(request: Request) -> Principal:
     principal = require_principal(request)
     principal.require(Permission.USERS_MANAGE)
     return principal
@@ -137,7 +137,8 @@ def admin_user(request: Request, username: str, done: str = "", ctx: Context = D
         user = auth.get_user(s, ctx, principal, username)
         tokens = auth.tokens_of(s, ctx, principal, username)
     notice = ADMIN_ACTIONS[done][3] if done in ADMIN_ACTIONS else None
-    live = {t.id for t in tokens if not t.revoked and (t.expires_at is None or auth.aware(t.expires_at) > auth.utcnow())}
+    live = {t.id for t in tokens
+            if not t.revoked and (t.expires_at is None or auth.aware(t.expires_at) > auth.utcnow())}
     return render(request, "admin_user.html", user=user, tokens=tokens, live=live, notice=notice)
 
 

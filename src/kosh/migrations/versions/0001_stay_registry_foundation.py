@@ -1,7 +1,7 @@
 """stay registry foundation
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 02:15:03.451527
 """
 from __future__ import annotations
@@ -125,7 +125,8 @@ def upgrade() -> None:
     sa.Column('on', sa.Date(), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_data_quality_findings_person_id_persons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_data_quality_findings_person_id_persons'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_data_quality_findings')),
     sa.UniqueConstraint('person_id', 'code', 'on', name='uq_findings_person_code_on')
     )
@@ -135,7 +136,8 @@ def upgrade() -> None:
     op.create_table('person_name_tokens',
     sa.Column('person_id', sa.String(length=36), nullable=False),
     sa.Column('token', sa.String(length=100), nullable=False),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_person_name_tokens_person_id_persons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_person_name_tokens_person_id_persons'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('person_id', 'token', name=op.f('pk_person_name_tokens'))
     )
     with op.batch_alter_table('person_name_tokens', schema=None) as batch_op:
@@ -147,7 +149,8 @@ def upgrade() -> None:
     sa.Column('full_name', sa.String(length=400), nullable=False),
     sa.Column('source', sa.String(length=40), nullable=False),
     sa.Column('search_key', sa.String(length=400), nullable=False),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_person_names_person_id_persons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_person_names_person_id_persons'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person_names')),
     sa.UniqueConstraint('person_id', 'full_name', name='uq_person_names_person_full')
     )
@@ -165,7 +168,8 @@ def upgrade() -> None:
     sa.Column('valid_to', sa.Date(), nullable=False),
     sa.Column('kato', sa.String(length=9), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_residence_permits_person_id_persons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_residence_permits_person_id_persons'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_residence_permits')),
     sa.UniqueConstraint('source_event_id', name='uq_residence_permits_source_event_id')
     )
@@ -182,12 +186,15 @@ def upgrade() -> None:
     sa.Column('notification_due', sa.Date(), nullable=True),
     sa.Column('rule', sa.String(length=80), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_stay_status_person_id_persons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_stay_status_person_id_persons'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('person_id', name=op.f('pk_stay_status'))
     )
     with op.batch_alter_table('stay_status', schema=None) as batch_op:
-        batch_op.create_index('ix_stay_status_region_notification', ['region_kato', 'in_country', 'notification_due'], unique=False)
-        batch_op.create_index('ix_stay_status_region_overstay', ['region_kato', 'in_country', 'last_lawful_day'], unique=False)
+        batch_op.create_index('ix_stay_status_region_notification', ['region_kato', 'in_country', 'notification_due'],
+                              unique=False)
+        batch_op.create_index('ix_stay_status_region_overstay', ['region_kato', 'in_country', 'last_lawful_day'],
+                              unique=False)
 
     op.create_table('travel_documents',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -198,7 +205,8 @@ def upgrade() -> None:
     sa.Column('number_index', sa.String(length=64), nullable=False),
     sa.Column('expiry', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_travel_documents_person_id_persons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_travel_documents_person_id_persons'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_travel_documents')),
     sa.UniqueConstraint('issuing_state', 'number_index', name='uq_travel_documents_state_number')
     )
@@ -231,8 +239,11 @@ def upgrade() -> None:
     sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id'], name=op.f('fk_border_events_batch_id_import_batches')),
-    sa.ForeignKeyConstraint(['document_id'], ['travel_documents.id'], name=op.f('fk_border_events_document_id_travel_documents'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_border_events_person_id_persons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['document_id'], ['travel_documents.id'],
+                            name=op.f('fk_border_events_document_id_travel_documents'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_border_events_person_id_persons'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_border_events')),
     sa.UniqueConstraint('source_event_id', name='uq_border_events_source_event_id')
     )
@@ -256,9 +267,13 @@ def upgrade() -> None:
     sa.Column('submitted_by', sa.Integer(), nullable=True),
     sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id'], name=op.f('fk_host_notifications_batch_id_import_batches')),
-    sa.ForeignKeyConstraint(['document_id'], ['travel_documents.id'], name=op.f('fk_host_notifications_document_id_travel_documents'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_host_notifications_person_id_persons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id'],
+                            name=op.f('fk_host_notifications_batch_id_import_batches')),
+    sa.ForeignKeyConstraint(['document_id'], ['travel_documents.id'],
+                            name=op.f('fk_host_notifications_document_id_travel_documents'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_host_notifications_person_id_persons'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['submitted_by'], ['users.id'], name=op.f('fk_host_notifications_submitted_by_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_host_notifications')),
     sa.UniqueConstraint('source_event_id', name='uq_host_notifications_source_event_id')

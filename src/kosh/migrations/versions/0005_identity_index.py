@@ -22,14 +22,18 @@ def upgrade() -> None:
     sa.Column('document_id', sa.Integer(), nullable=True),
     sa.Column('model', sa.String(length=80), nullable=False),
     sa.Column('indexed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['document_id'], ['travel_documents.id'], name=op.f('fk_identity_records_document_id_travel_documents'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_identity_records_person_id_persons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['document_id'], ['travel_documents.id'],
+                            name=op.f('fk_identity_records_document_id_travel_documents'),
+                            ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_identity_records_person_id_persons'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('person_id', name=op.f('pk_identity_records'))
     )
     op.create_table('identity_keys',
     sa.Column('key', sa.String(length=400), nullable=False),
     sa.Column('person_id', sa.String(length=36), nullable=False),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_identity_keys_person_id_persons'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_identity_keys_person_id_persons'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('key', 'person_id', name=op.f('pk_identity_keys'))
     )
     op.create_index(op.f('ix_identity_keys_person_id'), 'identity_keys', ['person_id'], unique=False)

@@ -57,7 +57,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('person_id', 'token', 'kato', name='pk_person_name_tokens_scoped')
     )
     op.execute("INSERT INTO person_name_tokens_scoped (person_id, token, kato) "
-               "SELECT t.person_id, t.token, p.region_kato FROM person_name_tokens t JOIN persons p ON p.id = t.person_id")
+               "SELECT t.person_id, t.token, p.region_kato "
+               "FROM person_name_tokens t JOIN persons p ON p.id = t.person_id")
     op.drop_index('ix_person_name_tokens_token_person', table_name='person_name_tokens')
     op.drop_table('person_name_tokens')
     op.rename_table('person_name_tokens_scoped', 'person_name_tokens')

@@ -12,8 +12,13 @@ Create Date: 2026-12-02 04:00:00
 """
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from alembic import op
+
+if TYPE_CHECKING:
+    from kosh.platform.crypto import Keyring
 
 revision = '0007'
 down_revision = '0006'
@@ -28,8 +33,9 @@ users = sa.table("users", sa.column("id", sa.Integer), sa.column("host_party", s
                  sa.column("host_party_encrypted", sa.LargeBinary), sa.column("host_party_index", sa.String))
 
 
-def _keyring():  # noqa: ANN202 — kosh.platform.crypto.Keyring
-    keyring = op.get_context().config.attributes.get("keyring") if op.get_context().config else None
+def _keyring() -> Keyring:
+    config = op.get_context().config
+    keyring: Keyring | None = config.attributes.get("keyring") if config else None
     if keyring is not None:
         return keyring
     from kosh.platform.config import get_settings

@@ -1,4 +1,6 @@
-"""Errors raised by the pure identity rules; each carries a message fit for a user."""
+"""National identifiers (stdnum-style: one small module each, `is_valid`/`validate`/`format`) and
+the error the pure identity rules raise. In the platform because accounts carry them too: a host
+submits as an IIN or a BIN."""
 
 
 class InvalidIdentifier(ValueError):

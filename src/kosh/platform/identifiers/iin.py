@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kosh.people.errors import InvalidIdentifier
+from kosh.platform.identifiers import InvalidIdentifier
 
 _W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
@@ -25,7 +25,7 @@ def check_digit(first11: str) -> int | None:
     """The check digit for 11 leading digits, or None when no valid number exists."""
     digits = [int(c) for c in first11]
     for weights in (_W1, _W2):
-        rest = sum(d * w for d, w in zip(digits, weights)) % 11
+        rest = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
         if rest != 10:
             return rest
     return None

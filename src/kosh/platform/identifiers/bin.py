@@ -8,8 +8,7 @@ digit computed exactly as for the IIN.
 
 from __future__ import annotations
 
-from kosh.people import iin
-from kosh.people.errors import InvalidIdentifier
+from kosh.platform.identifiers import InvalidIdentifier, iin
 
 ENTITY_TYPES = {"4": "resident legal entity", "5": "non-resident legal entity", "6": "individual entrepreneur"}
 ATTRIBUTES = {"0": "head office", "1": "branch", "2": "representative office", "3": "joint farm"}
