@@ -90,6 +90,9 @@ def check_currency(code: str) -> str:
     return code
 
 
+Currency = Annotated[str, AfterValidator(check_currency)]
+
+
 class FineUnitValue(_Model):
     """The value of one fine unit in force on 1 January of `year`, in the unit's currency."""
 
@@ -104,14 +107,9 @@ class FineUnit(_Model):
 
     code: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    currency: str
+    currency: Currency
     source: SourceRef | None = None
     values: tuple[FineUnitValue, ...] = ()
-
-    @field_validator("currency")
-    @classmethod
-    def _currency(cls, value: str) -> str:
-        return check_currency(value)
 
     @field_validator("values")
     @classmethod
@@ -132,7 +130,7 @@ class PackFile(_Model):
     default_locale: str = Field(pattern=LOCALE_PATTERN)
     # The interface languages, in the order the language menu shows them.
     locales: tuple[str, ...]
-    currency: str
+    currency: Currency
     timezone: str = Field(description="IANA zone of local dates: a crossing's day, 'today'")
     fine_unit: FineUnit | None = None
 
@@ -149,11 +147,6 @@ class PackFile(_Model):
     @classmethod
     def _alpha3(cls, value: str) -> str:
         return check_alpha3(value)
-
-    @field_validator("currency")
-    @classmethod
-    def _currency(cls, value: str) -> str:
-        return check_currency(value)
 
     @field_validator("locales")
     @classmethod

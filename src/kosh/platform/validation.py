@@ -3,6 +3,7 @@ text checks every input shares (no NUL anywhere; names and addresses that displa
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -114,3 +115,13 @@ def validate_model(model: type[M], data: Any, context: dict[str, Any] | None = N
         return model.model_validate(data, context=context)
     except ValidationError as exc:
         raise ValidationFailed(field_errors(exc, prefix)) from None
+
+
+def query_day(value: str | None, name: str) -> dt.date | None:
+    """An optional YYYY-MM-DD query parameter of a page, or a 422 naming the parameter."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed([FieldError(name, f"'{value}' is not a date (YYYY-MM-DD)")]) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 from urllib.parse import quote
@@ -17,7 +16,7 @@ from kosh.platform.http import check_csrf, get_ctx, optional_principal, require_
 from kosh.platform.pages import render, request_lang
 from kosh.platform.scope import sees_region
 from kosh.platform.security import Permission
-from kosh.platform.validation import MAX_ID, field_errors
+from kosh.platform.validation import MAX_ID, field_errors, query_day
 from kosh.stay import service
 from kosh.stay.schemas import CalculatorIn, NotificationIn
 
@@ -30,19 +29,10 @@ NOTIFICATION_FIELDS = ["host_kind", "host_id", "host_name", "surname", "given_na
                        "kato", "address", "arrival_date", "expected_departure"]
 
 
-def _parse_day(value: str | None, name: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed([FieldError(name, f"'{value}' is not a date (YYYY-MM-DD)")]) from None
-
-
 def _list(request: Request, ctx: Context, kind: str, on: str | None, region: str | None, cursor: str | None,
           citizenship: str | None) -> Response:
     principal = require_principal(request)
-    day = _parse_day(on, "on") or service.local_today(ctx)
+    day = query_day(on, "on") or service.local_today(ctx)
     region = (region or "").strip() or None
     if region and not region.isdigit():
         raise ValidationFailed([FieldError("region", "choose a region from the list")])

@@ -13,29 +13,21 @@ from kosh.identity import service as identity
 from kosh.identity.api import MergeId
 from kosh.people import service as people
 from kosh.platform.context import Context
-from kosh.platform.errors import Conflict, FieldError, ValidationFailed
+from kosh.platform.errors import Conflict, ValidationFailed
 from kosh.platform.http import check_csrf, get_ctx, require_principal
 from kosh.platform.i18n import gettext_for
 from kosh.platform.pages import render, request_lang
 from kosh.platform.security import Permission, Principal
+from kosh.platform.validation import query_day
 from kosh.stay import service
 
 router = APIRouter(include_in_schema=False)
 
 
-def _parse_day(value: str | None, name: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed([FieldError(name, f"'{value}' is not a date (YYYY-MM-DD)")]) from None
-
-
 @router.get("/persons/{person_id}")
 def person_page(person_id: str, request: Request, on: str | None = None, ctx: Context = Depends(get_ctx)) -> Response:
     principal = require_principal(request)
-    return person_response(request, ctx, principal, person_id, _parse_day(on, "on"))
+    return person_response(request, ctx, principal, person_id, query_day(on, "on"))
 
 
 def person_response(request: Request, ctx: Context, principal: Principal, person_id: str, on: dt.date | None = None,
