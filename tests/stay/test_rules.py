@@ -84,11 +84,19 @@ def test_uzbek_rule_before_2023_has_no_limit_in_the_sources():
     assert a.days_used == 122 and a.days_left is None and a.last_lawful_day is None
 
 
-def test_rule_version_is_chosen_by_entry_date():
-    # Entered 2023-01-20 (old version): 71 days to 2023-03-31 are lawful.
+def test_a_new_limit_applies_to_a_stay_present_when_it_takes_effect():
+    # Entered 2023-01-20, before the 30-day limit took effect on 2023-01-27: from that day the
+    # limit applies, counted from it — day 30 is Feb 25; Feb 26–28 (3) + Mar 1–31 (31) = 34 days.
     old = assess("UZB", [entry(D(2023, 1, 20)), exit_(D(2023, 3, 31))], [], notified(D(2023, 1, 20)),
                  D(2023, 3, 31), RULES)
-    assert old.status == "lawful" and old.overstay_days == 0
+    assert old.status == "overstay" and old.overstay_days == 34
+    assert old.violations[0].start == D(2023, 2, 26) and old.violations[0].stay_entry == D(2023, 1, 20)
+    assert old.current_entry is None and old.stays[0].entry == D(2023, 1, 20)
+    # Still present on 2026-12-02 (issue: "lawful, days left empty, after 1,413 days"): an overstay
+    # since 2023-02-26, 1,376 days long.
+    still = assess("UZB", [entry(D(2023, 1, 20))], [], notified(D(2023, 1, 20)), D(2026, 12, 2), RULES)
+    assert still.status == "overstay" and still.current_entry == D(2023, 1, 20)
+    assert still.overstay_days == (D(2026, 12, 2) - D(2023, 2, 26)).days + 1 == 1376
     # Entered 2023-01-27 (new version): day 31 is Feb 26; Feb 26–28 (3) + Mar 1–31 (31) = 34 days.
     new = assess("UZB", [entry(D(2023, 1, 27)), exit_(D(2023, 3, 31))], [], notified(D(2023, 1, 27)),
                  D(2023, 3, 31), RULES)
@@ -112,8 +120,9 @@ def test_indian_42_in_180():
     assert a.last_lawful_day is None
     # A planned fourth trip Apr 1–5: the window ending Apr 1 starts 2025-10-04 and holds all 42.
     planned = calculate_trips("IND", [*trips, (D(2026, 4, 1), D(2026, 4, 5))], D(2026, 3, 14), RULES)
-    assert planned.status == "overstay" and planned.overstay_days == 5
-    assert planned.violations[0].kind == "window"
+    # The status is the asked day's (lawful); the planned trip's 5 days in excess are listed.
+    assert planned.status == "lawful" and planned.overstay_days == 0
+    assert [(v.kind, v.start, v.days) for v in planned.violations] == [("window", D(2026, 4, 1), 5)]
     assert planned.reasons[0].startswith("planned: ")
     assert planned.days_used == 42  # planned days never count in days_used
 
@@ -130,10 +139,11 @@ def test_chinese_before_and_after_the_2023_agreement():
     assert after.rule.valid_from == D(2023, 11, 10)
     # Outside: a new entry gets the full 30 per entry (90 − 20 = 70 in the window).
     assert (after.days_used, after.days_left) == (20, 30)
-    # Entered one day before the agreement: the old version follows the whole stay.
+    # Entered one day before the agreement: from its first day the 30 days per entry apply,
+    # counted from that day (Nov 10–28 = 19 days), so the stay is lawful throughout.
     eve = assess("CHN", [entry(D(2023, 11, 9)), exit_(D(2023, 11, 28))], [],
                  notified(D(2023, 11, 9)), D(2023, 11, 28), RULES)
-    assert eve.overstay_days == 6
+    assert eve.status == "lawful" and eve.overstay_days == 0 and eve.violations == ()
 
 
 def test_chinese_before_any_waiver_needed_a_visa():
@@ -181,12 +191,12 @@ def test_uzbek_window_of_90_in_180_with_a_planned_trip():
     # Three 30-day trips: Jan 1–30, Feb 10 – Mar 11 (19 + 11), Mar 20 – Apr 18 (12 + 18) = 90.
     trips = [(D(2026, 1, 1), D(2026, 1, 30)), (D(2026, 2, 10), D(2026, 3, 11)), (D(2026, 3, 20), D(2026, 4, 18))]
     a = calculate_trips("UZB", trips, D(2026, 4, 25), RULES)
-    assert a.status == "lawful" and (a.days_used, a.days_left) == (90, 0)
+    assert a.status == "not_in_country" and (a.days_used, a.days_left) == (90, 0)
     assert a.last_lawful_day is None
     # Planned May 1–5: the window ending May 1 starts 2025-11-03 and still holds all 90 → 5 in excess.
     planned = calculate_trips("UZB", [*trips, (D(2026, 5, 1), D(2026, 5, 5))], D(2026, 4, 25), RULES)
-    assert planned.status == "overstay" and planned.overstay_days == 5
-    assert [v.kind for v in planned.violations] == ["window"]
+    assert planned.status == "not_in_country" and planned.overstay_days == 0
+    assert [(v.kind, v.days) for v in planned.violations] == [("window", 5)]
 
 
 # --- visas and TRPs ----------------------------------------------------------------------------
@@ -211,14 +221,40 @@ def test_visa_required_with_and_without_a_visa():
     assert expired.last_lawful_day == D(2026, 1, 31)
 
 
-def test_overstay_outranks_no_lawful_basis_and_notification():
+def test_past_violations_are_listed_and_do_not_make_todays_status():
     # Visa Jan 1–10; in Jan 5–15 (overstay Jan 11–15), then again Mar 1–3 with no visa.
     visa = [PermitPeriod("visa", D(2026, 1, 1), D(2026, 1, 10))]
     crossings = [entry(D(2026, 1, 5)), exit_(D(2026, 1, 15)), entry(D(2026, 3, 1)), exit_(D(2026, 3, 3))]
     a = assess("AFG", crossings, visa, [], D(2026, 3, 20), RULES)
-    assert a.status == "overstay"
-    assert (a.overstay_days, a.no_basis_days) == (5, 3)
+    assert a.status == "not_in_country" and (a.overstay_days, a.no_basis_days) == (0, 0)
+    assert [(v.kind, v.start, v.end) for v in a.violations] == [
+        ("permit_expired", D(2026, 1, 11), D(2026, 1, 15)), ("no_basis", D(2026, 3, 1), D(2026, 3, 3))]
     assert all(d.overdue for d in a.deadlines)
+    # On Jan 13 the overstay is today's: it outranks the missed notification.
+    during = assess("AFG", crossings, visa, [], D(2026, 1, 13), RULES)
+    assert during.status == "overstay" and during.overstay_days == 3
+
+
+def test_a_past_overstay_does_not_make_a_lawful_day_an_overstay():
+    # Issue example: trips Jul 28 – Sep 2 2025 (37 days, 7 over 30), Oct 28 – Nov 16, and in again
+    # since Dec 18. On Dec 19 the person is lawfully present: day 2 of 30; the window of 180 days
+    # ending Dec 19 holds 37 + 20 + 2 = 59 of 90, so 28 days are left by the per-entry limit.
+    crossings = [entry(D(2025, 7, 28)), exit_(D(2025, 9, 2)), entry(D(2025, 10, 28)), exit_(D(2025, 11, 16)),
+                 entry(D(2025, 12, 18))]
+    a = assess("UZB", crossings, [], notified(D(2025, 7, 28), D(2025, 10, 28), D(2025, 12, 18)),
+               D(2025, 12, 19), RULES)
+    assert a.status == "lawful" and a.overstay_days == 0 and a.days_left == 28
+    assert [(v.kind, v.start, v.end, v.days) for v in a.violations] == [
+        ("per_entry", D(2025, 8, 27), D(2025, 9, 2), 7)]
+
+
+def test_an_overstay_still_going_on_is_counted_whole_from_its_first_day():
+    # China, entered 2026-01-10 and still present on 2026-12-02: 30 days per entry ended on
+    # 2026-02-08; the overstay runs Feb 9 – Dec 2 = 297 days, beyond the 180-day look-back.
+    a = assess("CHN", [entry(D(2026, 1, 10))], [], notified(D(2026, 1, 10)), D(2026, 12, 2), RULES)
+    assert a.status == "overstay" and a.overstay_days == 297
+    assert [(v.start, v.end) for v in a.violations] == [(D(2026, 2, 9), D(2026, 12, 2))]
+    assert a.last_lawful_day == D(2026, 2, 8)
 
 
 def test_kazakh_citizens_are_refused():
@@ -395,8 +431,12 @@ def test_days_used_plus_days_left_within_the_window_maximum(citizenship, crossin
     assert a.window_max_days is not None and a.days_left is not None
     if a.days_used <= a.window_max_days:
         assert a.days_used + a.days_left <= a.window_max_days
-    else:  # already past the window maximum (an overstay): nothing is left
-        assert a.days_left == 0 and a.status == "overstay"
+    else:  # already past the window maximum: nothing is left, and a day present now is an overstay
+        # Present on ON: the last stay is still open, or a stay's recorded exit is ON itself.
+        last = a.stays[-1]
+        present = (last.entry is not None and last.exit is None) or any(
+            s.entry is not None and s.exit == ON for s in a.stays)
+        assert a.days_left == 0 and a.status == ("overstay" if present else "not_in_country")
 
 
 @given(st.sampled_from(WINDOWED), crossing_lists)

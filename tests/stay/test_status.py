@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import factories as f
 from kosh.people import service as people
 from kosh.platform import audit
-from kosh.platform.errors import Forbidden, NotFound
+from kosh.platform.errors import Forbidden, NotFound, ValidationFailed
 from kosh.platform.models import AuditRecord
 from kosh.platform.security import Principal, Role, system_principal
 from kosh.platform.validation import validate_model
@@ -117,3 +117,16 @@ def test_every_read_is_audited_once_and_the_chain_holds(ctx, traveller):
         ("officer.almaty", "officer", "case 7", "read", "person", traveller)
     assert last.detail == '{"on": "2026-06-02", "view": "status"}'
     assert recs[-2].at <= last.at and last.prev_mac == recs[-2].mac
+
+
+@pytest.mark.parametrize("on", [dt.date(9999, 12, 31), dt.date(2100, 1, 1), dt.date(1999, 12, 31)])
+def test_a_day_outside_the_accepted_range_is_refused_by_name(ctx, traveller, on):
+    """Not "year 10000 is out of range": the day asked and the range Kosh accepts."""
+    with ctx.transaction() as s:
+        with pytest.raises(ValidationFailed) as caught:
+            service.stay_status(s, ctx, ADMIN, traveller, on)
+        with pytest.raises(ValidationFailed):
+            service.person_stay(s, ctx, ADMIN, traveller, on)
+    (error,) = caught.value.errors
+    assert error.field == "on"
+    assert error.message == f"{on.isoformat()} is outside the dates Kosh accepts (2000-01-01 to 2099-12-31)"

@@ -171,7 +171,7 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     notification = stay.host_notification
     applies_to = notification.applies_to if notification.applies_to is not None else tuple(stay.bases)
     stay_rules = StayRules(
-        [group.expanded(stay.lists) for group in stay.group],
+        [group.expanded(stay.lists, stay.transition.rule if stay.transition else None) for group in stay.group],
         HostNotificationRule(
             working_days=notification.working_days,
             applies_to=frozenset(applies_to),

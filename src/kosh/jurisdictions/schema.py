@@ -271,8 +271,21 @@ class CalendarFile(_Model):
 # --- stay.toml ---------------------------------------------------------------------------------
 
 
+Transition = Literal["applies_to_present", "new_entries_only"]
+
+
+class TransitionFile(_Model):
+    """How a new rule version meets people already in the country when it takes effect:
+    "applies_to_present" counts its per-entry term from the later of the entry and the day it
+    takes effect; "new_entries_only" leaves a stay under the version of its entry day."""
+
+    rule: Transition
+    source: SourceRef
+    note: str | None = None
+
+
 class StayRuleVersion(_Model):
-    """One version of a group's stay rule, in force for entries from valid_from to valid_to."""
+    """One version of a group's stay rule, in force from valid_from to valid_to."""
 
     valid_from: dt.date | None = None  # unset: start not found in the sources, applies to earlier dates
     valid_to: dt.date | None = None  # inclusive; unset: still in force
@@ -285,6 +298,7 @@ class StayRuleVersion(_Model):
     members: tuple[str, ...] = ()
     source: SourceRef
     note: str | None = None
+    transition: Transition | None = None  # unset: the pack's [transition]
 
     @field_validator("valid_to")
     @classmethod
@@ -357,9 +371,11 @@ class CitizenshipGroupFile(CitizenshipGroup):
 
     version: tuple[StayRuleVersionFile, ...] = ()
 
-    def expanded(self, lists: Mapping[str, tuple[str, ...]]) -> CitizenshipGroup:
-        return CitizenshipGroup(code=self.code, name=self.name, default=self.default,
-                                version=tuple(v.expanded(lists) for v in self.version))
+    def expanded(self, lists: Mapping[str, tuple[str, ...]], transition: Transition | None = None) -> CitizenshipGroup:
+        versions = [v.expanded(lists) for v in self.version]
+        return CitizenshipGroup(code=self.code, name=self.name, default=self.default, version=tuple(
+            v if v.transition is not None or transition is None else v.model_copy(update={"transition": transition})
+            for v in versions))
 
 
 class HostNotificationFile(_Model):
@@ -376,6 +392,8 @@ class StayFile(_Model):
     # Named member lists (ISO alpha-3 codes) that rule versions refer to with `lists = [...]`.
     lists: dict[str, tuple[Alpha3, ...]] = Field(default_factory=dict)
     host_notification: HostNotificationFile
+    # How a new version applies to people present when it takes effect (versions may override).
+    transition: TransitionFile | None = None
     group: tuple[CitizenshipGroupFile, ...] = ()
 
     @field_validator("bases")
@@ -600,6 +618,7 @@ class StayRule:
     to_ord: int
     entry_limit_days: int | None  # continuous days allowed from a crossing: per-entry and TRP limits
     window_limited: bool  # False when the window's maximum equals its length: never exceeded
+    transition: Transition = "applies_to_present"
 
     @classmethod
     def build(cls, group: CitizenshipGroup, index: int) -> StayRule:
@@ -625,6 +644,7 @@ class StayRule:
             entry_limit_days=min(limits) if limits else None,
             window_limited=(v.window_days is not None and v.window_max_days is not None
                             and v.window_max_days < v.window_days),
+            transition=v.transition or "applies_to_present",
         )
 
 

@@ -53,13 +53,14 @@ __all__ = [
 
 Direction = Literal["entry", "exit"]
 PermitKind = Literal["trp", "visa"]
-Status = Literal["lawful", "notification_overdue", "overstay", "no_lawful_basis"]
+Status = Literal["lawful", "notification_overdue", "overstay", "no_lawful_basis", "not_in_country"]
 ViolationKind = Literal["per_entry", "window", "permit_required", "permit_expired", "no_basis"]
 FindingCode = Literal["exit_without_entry", "entry_without_exit", "overlapping_stays"]
 
 # The last day the calculator takes: windows, permits and working-day deadlines run on from the days
 # it is given, and must stay inside the calendar (which ends on 9999-12-31).
 CALCULATOR_LATEST = dt.date(2099, 12, 31)
+EARLIEST = dt.date(2000, 1, 1)  # the first day Kosh accepts: no record or question before it
 
 _OVERSTAY_KINDS = frozenset({"per_entry", "window", "permit_required", "permit_expired"})
 
@@ -256,16 +257,36 @@ def _ref_key(crossing: Crossing) -> str:
 
 
 class _Span:
-    """A stay as ordinals, with the rule version in force on its entry."""
+    """A stay, or the part of it under one rule version, as ordinals. `entry` is where that
+    version's per-entry term counts from; `stay_start` the day the stay itself was entered."""
 
-    __slots__ = ("start", "end", "entry", "rule", "open")
+    __slots__ = ("start", "end", "entry", "rule", "open", "stay_start")
 
-    def __init__(self, start: int, end: int, entry: int | None, rule: StayRule, open_: bool) -> None:
+    def __init__(self, start: int, end: int, entry: int | None, rule: StayRule, open_: bool,
+                 stay_start: int | None = None) -> None:
         self.start = start
         self.end = end
         self.entry = entry
         self.rule = rule
         self.open = open_
+        self.stay_start = start if stay_start is None else stay_start
+
+
+def _segments(code: str, start: int, end: int, open_: bool, rules: StayRules) -> list[_Span]:
+    """A stay cut where a rule version takes effect during it: from that day the new version
+    governs, its per-entry term counted from the day it took effect (transition
+    "applies_to_present"), unless the new version leaves present stays under the old one."""
+    rule = rules.rule_for_ordinal(code, start)
+    out: list[_Span] = []
+    seg_start = start
+    while rule.to_ord < end:
+        following = rules.rule_for_ordinal(code, rule.to_ord + 1)
+        if following.transition == "new_entries_only":
+            break
+        out.append(_Span(seg_start, rule.to_ord, seg_start, rule, False, start))
+        seg_start, rule = rule.to_ord + 1, following
+    out.append(_Span(seg_start, end, seg_start, rule, open_, start))
+    return out
 
 
 def _merge(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -346,7 +367,7 @@ def _violations(
         pieces = _subtract(span.start, span.end, cover) if cover else [(span.start, span.end)]
         if rule.basis == "visa_required":
             for a, b in pieces:
-                expired = bool(cover) and _overlaps(span.start, a - 1, cover)
+                expired = bool(cover) and _overlaps(span.stay_start, a - 1, cover)
                 out.append(("permit_expired" if expired else "no_basis", a, b, span))
             continue
         limit = rule.entry_limit_days
@@ -381,8 +402,17 @@ def _violations(
     return out
 
 
-def _union_length(intervals: list[tuple[int, int]]) -> int:
-    return sum(b - a + 1 for a, b in _merge(intervals))
+def _joined(runs: list[tuple[ViolationKind, int, int, _Span]]) -> list[tuple[ViolationKind, int, int, _Span]]:
+    """Runs of one stay that meet end to end (its parts under successive rule versions) as one
+    run, of the kind of its first day, in order."""
+    out: list[tuple[ViolationKind, int, int, _Span]] = []
+    for kind, a, b, span in sorted(runs, key=lambda r: (r[1], r[2])):
+        if out and out[-1][3].stay_start == span.stay_start and out[-1][2] + 1 == a:
+            first_kind, first, _, first_span = out[-1]
+            out[-1] = (first_kind, first, b, first_span)
+        else:
+            out.append((kind, a, b, span))
+    return out
 
 
 def _check_citizenship(citizenship: str, rules: StayRules) -> str:
@@ -419,6 +449,8 @@ def assess(
     needs no sentences, and writing them is a third of the engine's time).
     """
     code = _check_citizenship(citizenship, rules)
+    if on > CALCULATOR_LATEST:
+        raise ValueError(f"the assessment day {on} is after {CALCULATOR_LATEST}, the last day Kosh accepts")
     on_ord = on.toordinal()
     stays, findings = stays_from_crossings(c for c in crossings if c.on <= on)
     spans: list[_Span] = []
@@ -436,7 +468,7 @@ def assess(
             following = stays[i + 1].entry
             assert following is not None
             end, open_ = max(e, following.toordinal() - 1), False
-        spans.append(_Span(e, end, e, rules.rule_for_ordinal(code, e), open_))
+        spans.extend(_segments(code, e, end, open_, rules))
     return _evaluate(code, spans, list(permits), list(notifications), on, rules,
                      stays=stays, findings=findings, track_notifications=True, explain=explain)
 
@@ -493,9 +525,8 @@ def calculate_trips(
                 merged[-1][1], merged[-1][2] = end, open_
             continue
         merged.append([start, end, open_])
-    spans = [_Span(int(s), int(e), int(s), rules.rule_for_ordinal(code, int(s)), bool(o))
-             for s, e, o in merged]
-    stays = [Stay(_d(sp.start), None if sp.open else _d(sp.end)) for sp in spans]
+    spans = [seg for s, e, o in merged for seg in _segments(code, int(s), int(e), bool(o), rules)]
+    stays = [Stay(_d(int(s)), None if o else _d(int(e))) for s, e, o in merged]
     return _evaluate(code, spans, list(permits), [], on, rules,
                      stays=stays, findings=findings, track_notifications=False)
 
@@ -516,9 +547,11 @@ def _evaluate(
     on_ord = on.toordinal()
     cover = _merge((p.start.toordinal(), p.end.toordinal()) for p in permits)
 
+    # A stay continues past `on` if any of its parts (rule versions) does.
+    continues = {span.stay_start for span in spans if span.open or span.end > on_ord}
     current: _Span | None = None
     for span in spans:
-        if span.start <= on_ord and (span.open or span.end > on_ord):
+        if span.start <= on_ord <= span.end and span.stay_start in continues:
             current = span
     in_country = current is not None
     planned = any(span.end > on_ord for span in spans)
@@ -541,12 +574,13 @@ def _evaluate(
 
     base = [s for s in spans if s is not current and s.start <= on_ord]
     if horizon is not None:
-        grown = _Span(start, horizon, entry, rule, True)
+        grown = _Span(start, horizon, entry, rule, True, current.stay_start if current is not None else start)
         extended: _Span | None = grown
         sim_spans = [*base, grown]
     else:
         extended = None
-        clipped = [_Span(current.start, on_ord, current.entry, current.rule, True)] if current else []
+        clipped = ([_Span(current.start, on_ord, current.entry, current.rule, True, current.stay_start)]
+                   if current else [])
         sim_spans = [*base, *clipped]
     sim_days = _counted_days(sim_spans, cover)
     sim_runs = _violations(sim_spans, cover, sim_days)
@@ -564,10 +598,14 @@ def _evaluate(
         runs = [(k, a, min(b, on_ord), s) for k, a, b, s in sim_runs if a <= on_ord]
 
     lookback_start = on_ord - rules.lookback_days + 1
-    in_scope = [(k, max(a, lookback_start), b, s) for k, a, b, s in runs if b >= lookback_start]
-    overstay_days = _union_length([(a, b) for k, a, b, _ in in_scope if k in _OVERSTAY_KINDS])
-    no_basis_days = _union_length([(a, b) for k, a, b, _ in in_scope if k == "no_basis"])
-
+    # One run per stay and kind of unlawfulness, whole: the parts of a stay under successive
+    # rule versions meet end to end, and a run's length is never cut by the look-back (which only
+    # bounds how far back past violations are listed).
+    runs = _joined(runs)
+    in_scope = [r for r in runs if r[2] >= lookback_start]
+    today = [r for r in runs if r[1] <= on_ord <= r[2]]
+    overstay_days = sum(on_ord - a + 1 for k, a, _, _ in today if k in _OVERSTAY_KINDS)
+    no_basis_days = sum(on_ord - a + 1 for k, a, _, _ in today if k == "no_basis")
     window_days = rule.window_days or rules.lookback_days
     days_used = sim_days.count(on_ord - window_days + 1, on_ord)
     days_left: int | None = None
@@ -583,27 +621,34 @@ def _evaluate(
     deadlines = _deadlines(spans, notifications, on_ord, lookback_start, current, rules,
                            track_notifications)
 
-    if overstay_days:
-        status: Status = "overstay"
+    # The status says where the person stands on the asked day; past violations are listed, not judged.
+    # Present on `on` includes the day of an exit: that day counts, and may be unlawful.
+    here = next((sp for sp in spans if sp.start <= on_ord <= sp.end), None)
+    status: Status
+    if here is None:
+        status = "not_in_country"
+    elif overstay_days:
+        status = "overstay"
     elif no_basis_days:
         status = "no_lawful_basis"
-    elif any(d.overdue for d in deadlines):
+    elif any(d.overdue and d.entry.toordinal() == here.stay_start for d in deadlines):
         status = "notification_overdue"
     else:
         status = "lawful"
 
     violations = tuple(
-        Violation(k, _d(a), _d(b), _d(s.entry) if s.entry is not None else None)
+        Violation(k, _d(a), _d(b), _d(s.stay_start))
         for k, a, b, s in sorted(in_scope, key=lambda r: (r[1], r[2]))
     )
-    reasons = _reasons(in_scope, deadlines, rule, on, on_ord, current is not None, entry, days_used,
+    reasons = _reasons(in_scope, deadlines, rule, on, on_ord, current is not None,
+                       current.stay_start if current is not None else entry, days_used,
                        days_left, window_days, last_lawful, cover, status) if explain else []
     return StayAssessment(
         citizenship=citizenship,
         on=on,
         status=status,
         in_country=in_country,
-        current_entry=_d(current.start) if current is not None else None,
+        current_entry=_d(current.stay_start) if current is not None else None,
         days_used=days_used,
         days_left=days_left,
         window_days=window_days,
@@ -631,20 +676,28 @@ def _deadlines(
 ) -> list[Deadline]:
     rule_n = rules.host_notification
     out: list[Deadline] = []
+    stay_ends: dict[int, int] = {}
     for span in spans:
-        if span.entry is None or span.rule.basis not in rule_n.applies_to:
+        stay_ends[span.stay_start] = max(span.end, stay_ends.get(span.stay_start, span.end))
+    current_stay = current.stay_start if current is not None else None
+    for span in spans:
+        if span.start != span.stay_start:
+            continue  # one deadline per stay: its entry, not a rule version taking effect
+        if span.rule.basis not in rule_n.applies_to:
             continue
-        if span.entry < lookback_start and span is not current:
+        if span.stay_start < lookback_start and span.stay_start != current_stay:
             continue
-        entry = _d(span.entry)
+        entry = _d(span.stay_start)
         due = rules.calendar.add_working_days(entry, rule_n.working_days)
         if not track:
             out.append(Deadline("host_notification", due, None, entry))
             continue
-        stay_end = max(span.end, on_ord) if span is current else span.end
+        stay_end = stay_ends[span.stay_start]
+        if span.stay_start == current_stay:
+            stay_end = max(stay_end, on_ord)
         submitted = min(
             (n.submitted for n in notifications
-             if span.entry <= n.arrival.toordinal() <= stay_end and n.submitted.toordinal() <= on_ord),
+             if span.stay_start <= n.arrival.toordinal() <= stay_end and n.submitted.toordinal() <= on_ord),
             default=None,
         )
         if submitted is not None:
@@ -687,6 +740,8 @@ PERMIT_COVERS = N_("a visa or TRP covers %(on)s: its days do not count against v
 IN_COUNTRY_SINCE = N_("in the country since %(entry)s (day %(day)s)")
 DAYS_USED_OF = N_("%(used)s of %(max)s days used in the %(window)s days ending %(on)s; %(left)s left")
 DAYS_USED = N_("%(used)s days used in the %(window)s days ending %(on)s; %(left)s left")
+DAYS_PRESENT_OVER_LIMIT = N_("%(used)s days present in the %(window)s days ending %(on)s; the limit is %(max)s")
+COVERED_UNTIL = N_("a visa or TRP covers the stay until %(until)s")
 LAWFUL_UNTIL = N_("continuous presence lawful until %(until)s")
 LAWFUL_UNTIL_IF_ENTERING = N_("continuous presence lawful until %(until)s if entering on %(entering)s")
 _RUN_MESSAGES = {"per_entry": PER_ENTRY, "permit_required": PERMIT_REQUIRED, "window": WINDOW,
@@ -711,7 +766,7 @@ def _reasons(
     reasons: list[Reason] = []
     for kind, first, last, span in sorted(runs, key=lambda r: (r[1], r[2])):
         r = span.rule
-        common = {"entry": _d(span.entry if span.entry is not None else span.start), "n": last - first + 1,
+        common = {"entry": _d(span.stay_start), "n": last - first + 1,
                   "first": _d(first), "last": _d(last)}
         if kind in _RUN_MESSAGES:
             reason = Reason(_RUN_MESSAGES[kind], **common, ended=_d(first - 1), limit=r.entry_limit_days,
@@ -726,8 +781,14 @@ def _reasons(
         reasons.append(Reason(PERMIT_COVERS, on=on))
     if in_country and entry is not None:
         reasons.append(Reason(IN_COUNTRY_SINCE, entry=_d(entry), day=on_ord - entry + 1))
+    covering = [d for c, d in cover if c <= on_ord <= d]
+    if days_left is None and covering:
+        reasons.append(Reason(COVERED_UNTIL, until=_d(covering[0])))
     if days_left is not None:
-        if rule.window_max_days is not None:
+        if rule.window_max_days is not None and days_used > rule.window_max_days:
+            reasons.append(Reason(DAYS_PRESENT_OVER_LIMIT, used=days_used, window=window_days, on=on,
+                                  max=rule.window_max_days))
+        elif rule.window_max_days is not None:
             reasons.append(Reason(DAYS_USED_OF, used=days_used, max=rule.window_max_days, window=window_days,
                                   on=on, left=days_left))
         else:

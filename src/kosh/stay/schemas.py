@@ -24,14 +24,13 @@ from kosh.people.schemas import (
 )
 from kosh.platform.clock import utcnow
 from kosh.platform.validation import DisplayLines
-from kosh.stay.rules import CALCULATOR_LATEST, rule_code
+from kosh.stay.rules import CALCULATOR_LATEST, EARLIEST, rule_code
 
 if TYPE_CHECKING:
     from kosh.stay.rules import StayAssessment
 
 SourceId = Annotated[str, Field(min_length=1, max_length=100)]
 Kato = Annotated[str, Field(pattern=r"^\d{9}$", description="9-digit KATO code")]
-EARLIEST = dt.date(2000, 1, 1)
 
 
 def _ctx(info: ValidationInfo) -> dict:

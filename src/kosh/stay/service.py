@@ -471,7 +471,7 @@ def person_stay(session: Session, ctx: Context, principal: Principal, person_id:
     principal.require(Permission.STAY_READ)
     view = people.get_person(session, ctx, principal, person_id, audited=False)
     person_id = view.person.id  # a merged person's id leads to the person it went into
-    on = on or local_today(ctx)
+    on = asked_day(on or local_today(ctx))
     tl = repository.timeline(session, principal, person_id, granted=view.complete)
     result = rules.assess(view.person.citizenship, *_engine_inputs(tl.events, tl.notifications, tl.permits), on,
                           ctx.pack.stay_rules)
@@ -501,7 +501,7 @@ def stay_status(session: Session, ctx: Context, principal: Principal, person_id:
     if found is None:
         # Out-of-scope and absent look the same, so scope does not leak existence.
         raise NotFound(f"no person {person_id} in your regions")
-    on = on or local_today(ctx)
+    on = asked_day(on or local_today(ctx))
     result = assess_person(ctx, found.citizenship, found.crossings, found.notifications, found.permits, on)
     audit.append(session, ctx.keyring, principal,
                  [audit.Access("read", "person", person_id, {"view": "status", "on": on})])
@@ -529,6 +529,15 @@ class ListRow:
     surname: str
     given_names: str
     days: int
+
+
+def asked_day(on: dt.date) -> dt.date:
+    """The day a status is asked for, inside the dates Kosh accepts (windows and deadlines run on
+    from it and must stay inside the calendar); else a 422 naming the day."""
+    if not rules.EARLIEST <= on <= rules.CALCULATOR_LATEST:
+        accepted = f"{rules.EARLIEST.isoformat()} to {rules.CALCULATOR_LATEST.isoformat()}"
+        raise ValidationFailed([FieldError("on", f"{on.isoformat()} is outside the dates Kosh accepts ({accepted})")])
+    return on
 
 
 def _listing(session: Session, ctx: Context, principal: Principal, kind: str, on: dt.date, region: str | None,
