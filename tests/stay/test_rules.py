@@ -81,7 +81,10 @@ def test_uzbek_rule_before_2023_has_no_limit_in_the_sources():
                D(2022, 9, 30), RULES)
     assert a.status == "lawful"
     assert a.rule.valid_to == D(2023, 1, 26) and a.rule.per_entry_days is None
-    assert a.days_used == 122 and a.days_left is None and a.last_lawful_day is None
+    assert a.days_used == 122 and a.days_left is None
+    # Entering the next day and staying on: the 90-in-180 limit that takes effect on 2023-01-27
+    # meets 118 days present (Oct 1 – Jan 26), so Jan 26 is the last lawful day.
+    assert a.last_lawful_day == D(2023, 1, 26)
 
 
 def test_a_new_limit_applies_to_a_stay_present_when_it_takes_effect():

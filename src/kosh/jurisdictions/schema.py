@@ -718,6 +718,13 @@ class StayRules:
                 return rule
         raise LookupError(f"no stay rule for {citizenship} on {dt.date.fromordinal(day)}")
 
+    def changes(self, citizenship: str, start: int, end: int) -> list[int]:
+        """The days in (start, end] (ordinals) on which the version in force for a citizenship may
+        change: a version's first day, or the day after its last, in its group or the default."""
+        days = {d for rule in (*self._by_member.get(citizenship, ()), *self._default)
+                for d in (rule.from_ord, rule.to_ord + 1) if start < d <= end}
+        return sorted(days)
+
     def rule_for(self, citizenship: str, day: dt.date) -> StayRule:
         """The rule version in force on `day` for a citizenship (the default group otherwise)."""
         return self.rule_for_ordinal(citizenship, day.toordinal())

@@ -279,12 +279,15 @@ def _segments(code: str, start: int, end: int, open_: bool, rules: StayRules) ->
     rule = rules.rule_for_ordinal(code, start)
     out: list[_Span] = []
     seg_start = start
-    while rule.to_ord < end:
-        following = rules.rule_for_ordinal(code, rule.to_ord + 1)
+    # A citizenship's version changes within its group, or when it joins or leaves a group.
+    for day in rules.changes(code, start, end):
+        following = rules.rule_for_ordinal(code, day)
+        if following is rule or following == rule:
+            continue
         if following.transition == "new_entries_only":
             break
-        out.append(_Span(seg_start, rule.to_ord, seg_start, rule, False, start))
-        seg_start, rule = rule.to_ord + 1, following
+        out.append(_Span(seg_start, day - 1, seg_start, rule, False, start))
+        seg_start, rule = day, following
     out.append(_Span(seg_start, end, seg_start, rule, open_, start))
     return out
 
@@ -400,6 +403,13 @@ def _violations(
                 assert kind is not None  # `first` moves only together with a kind
                 out.append((kind, first, b, span))
     return out
+
+
+def _reach(rule: StayRule) -> int:
+    """Days of continuous presence (past any permit) within which this version's limits bite."""
+    if rule.basis == "visa_required":
+        return 0
+    return (rule.entry_limit_days or 0) + ((rule.window_max_days or 0) + 1 if rule.window_limited else 0)
 
 
 def _joined(runs: list[tuple[ViolationKind, int, int, _Span]]) -> list[tuple[ViolationKind, int, int, _Span]]:
@@ -558,27 +568,30 @@ def _evaluate(
 
     # The stay whose continuation decides last_lawful_day: the current one, or one entered on+1.
     if current is not None:
-        start, rule, entry = current.start, current.rule, current.entry
+        start, rule, entry, stay_start = current.start, current.rule, current.entry, current.stay_start
     else:
         start = on_ord + 1
         rule = rules.rule_for_ordinal(citizenship, start)
-        entry = start
+        entry = stay_start = start
     limit = rule.entry_limit_days
     horizon_base = max(on_ord, start, cover[-1][1] if cover else on_ord)
-    if rule.basis == "visa_required":
-        horizon: int | None = horizon_base + 1
-    else:
-        # Past the last permit, continuous presence breaks a limit within these many days.
-        reach = (limit or 0) + ((rule.window_max_days or 0) + 1 if rule.window_limited else 0)
-        horizon = horizon_base + reach + 1 if reach else None
+    # Continuous presence past the last permit breaks a limit within a version's reach; versions
+    # that take effect later (within ten years) may set one where today's sets none.
+    changes = rules.changes(citizenship, start, horizon_base + 3660)
+    ahead = [rule, *(rules.rule_for_ordinal(citizenship, d) for d in changes)]
+    reach = max(_reach(r) for r in ahead)
+    horizon: int | None = None
+    if reach or any(r.basis == "visa_required" for r in ahead):
+        horizon = max([horizon_base, *changes]) + reach + 1
 
     base = [s for s in spans if s is not current and s.start <= on_ord]
     if horizon is not None:
-        grown = _Span(start, horizon, entry, rule, True, current.stay_start if current is not None else start)
-        extended: _Span | None = grown
-        sim_spans = [*base, grown]
+        grown = _segments(citizenship, start, horizon, True, rules)
+        grown[0].entry = entry  # the current part goes on counting from where it counts
+        for part in grown:
+            part.stay_start = stay_start
+        sim_spans = [*base, *grown]
     else:
-        extended = None
         clipped = ([_Span(current.start, on_ord, current.entry, current.rule, True, current.stay_start)]
                    if current else [])
         sim_spans = [*base, *clipped]
@@ -586,9 +599,9 @@ def _evaluate(
     sim_runs = _violations(sim_spans, cover, sim_days)
 
     last_lawful: int | None = None
-    if extended is not None:
-        first_bad = min((a for _, a, _, s in sim_runs if s is extended), default=None)
-        if first_bad is not None and first_bad > start:
+    if horizon is not None:
+        first_bad = min((a for _, a, _, s in sim_runs if s.stay_start == stay_start), default=None)
+        if first_bad is not None and first_bad > stay_start:
             last_lawful = first_bad - 1
 
     if planned:
@@ -601,11 +614,19 @@ def _evaluate(
     # One run per stay and kind of unlawfulness, whole: the parts of a stay under successive
     # rule versions meet end to end, and a run's length is never cut by the look-back (which only
     # bounds how far back past violations are listed).
+    # What makes the asked day itself unlawful, before runs are joined: the day's own kind.
+    day_kinds = [(k, sp) for k, a, b, sp in runs if a <= on_ord <= b]
     runs = _joined(runs)
     in_scope = [r for r in runs if r[2] >= lookback_start]
-    today = [r for r in runs if r[1] <= on_ord <= r[2]]
-    overstay_days = sum(on_ord - a + 1 for k, a, _, _ in today if k in _OVERSTAY_KINDS)
-    no_basis_days = sum(on_ord - a + 1 for k, a, _, _ in today if k == "no_basis")
+    # Present on `on` includes the day of an exit: that day counts, and may be unlawful. With a
+    # same-day exit and re-entry, the day belongs to the stay entered on it.
+    here = max((sp for sp in spans if sp.start <= on_ord <= sp.end), key=lambda sp: sp.stay_start, default=None)
+    kinds_here = {k for k, sp in day_kinds if here is not None and sp.stay_start == here.stay_start}
+    # Unlawful presence today counts from the first day of the earliest run reaching `on`, of
+    # whatever kind it began (a same-day exit and re-entry does not end it either).
+    unlawful_for = max((on_ord - a + 1 for _, a, b, _ in runs if a <= on_ord <= b), default=0)
+    overstay_days = unlawful_for if kinds_here & _OVERSTAY_KINDS else 0
+    no_basis_days = unlawful_for if not overstay_days and "no_basis" in kinds_here else 0
     window_days = rule.window_days or rules.lookback_days
     days_used = sim_days.count(on_ord - window_days + 1, on_ord)
     days_left: int | None = None
@@ -618,12 +639,10 @@ def _evaluate(
             remaining.append(limit - used_in_entry)
         days_left = max(0, min(remaining))
 
-    deadlines = _deadlines(spans, notifications, on_ord, lookback_start, current, rules,
+    deadlines = _deadlines(spans, notifications, on_ord, lookback_start, here, rules,
                            track_notifications)
 
     # The status says where the person stands on the asked day; past violations are listed, not judged.
-    # Present on `on` includes the day of an exit: that day counts, and may be unlawful.
-    here = next((sp for sp in spans if sp.start <= on_ord <= sp.end), None)
     status: Status
     if here is None:
         status = "not_in_country"
@@ -670,7 +689,7 @@ def _deadlines(
     notifications: list[NotificationRecord],
     on_ord: int,
     lookback_start: int,
-    current: _Span | None,
+    here: _Span | None,
     rules: StayRules,
     track: bool,
 ) -> list[Deadline]:
@@ -679,7 +698,7 @@ def _deadlines(
     stay_ends: dict[int, int] = {}
     for span in spans:
         stay_ends[span.stay_start] = max(span.end, stay_ends.get(span.stay_start, span.end))
-    current_stay = current.stay_start if current is not None else None
+    current_stay = here.stay_start if here is not None else None  # the stay the asked day belongs to
     for span in spans:
         if span.start != span.stay_start:
             continue  # one deadline per stay: its entry, not a rule version taking effect
