@@ -32,7 +32,7 @@ def test_status_answer_headers_and_audit(client, users, ctx):
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     body = r.json()
     assert set(body) == {"on", "citizenship", "status", "in_country", "current_entry", "days_used", "days_left",
-                         "last_lawful_day", "overstay_days", "deadlines", "rule", "reasons"}
+                         "last_lawful_day", "overstay_days", "deadlines", "violations", "rule", "reasons"}
     assert body["on"] == "2026-03-10" and body["citizenship"] == "UZB"
     assert r.headers["cache-control"] == "no-store" and r.headers["x-frame-options"] == "DENY"
     assert "default-src 'self'" in r.headers["content-security-policy"]
@@ -63,3 +63,21 @@ def test_api_docs_page_allows_its_inline_styles_only(client):
     csp = client.get("/api/v1/docs").headers["content-security-policy"]
     assert "style-src 'self' 'unsafe-inline'" in csp and "script-src 'self';" in csp
     assert client.get("/calculator").headers.get("cache-control") is None
+
+
+def test_a_past_overstay_is_a_violation_not_todays_status(client, users, ctx):
+    """Entered 2026-03-02, left 2026-04-15 (44 days; day 31 is Apr 1, so Apr 1–15 is 15 days past
+    30 per entry), back on 2026-06-01: on 2026-06-03 the migrant is lawfully present, and the past
+    overstay is listed with its first and last day."""
+    admin = token_for(client, "admin")
+    for direction, day in (("entry", "2026-03-02"), ("exit", "2026-04-15"), ("entry", "2026-06-01")):
+        r = client.post("/api/v1/border-events", headers=admin,
+                        json=f.border_event(direction=direction, occurred_at=f"{day}T09:00:00+05:00"))
+        assert r.status_code == 201, r.text
+    pid = _person(client, admin)
+    body = client.get(f"/api/v1/persons/{pid}/stay", params={"on": "2026-06-03"}, headers=admin).json()
+    assert body["status"] in ("lawful", "notification_overdue") and body["overstay_days"] == 0
+    assert body["violations"] == [{"kind": "per_entry", "first_day": "2026-04-01", "last_day": "2026-04-15",
+                                   "days": 15, "stay_entry": "2026-03-02", "planned": False}]
+    page = client.get(f"/persons/{pid}", params={"on": "2026-06-03", "lang": "ru"}, headers=admin)
+    assert "Нарушения" in page.text and "превышен срок на один въезд" in page.text

@@ -55,7 +55,7 @@ def stay_calc(citizenship: str = typer.Option(..., help="ISO 3166-1 alpha-3, e.g
 
 # What --json prints, in this order: the API's answer without current_entry.
 _JSON_FIELDS = ("on", "citizenship", "status", "days_used", "days_left", "last_lawful_day", "overstay_days",
-                "in_country", "rule", "reasons", "deadlines")
+                "in_country", "rule", "reasons", "deadlines", "violations")
 
 
 def _assessment_dict(result: StayAssessment, day: dt.date, citizenship: str) -> dict[str, object]:

@@ -280,6 +280,17 @@ class RuleOut(BaseModel):
     source: str
 
 
+class ViolationOut(BaseModel):
+    """A run of unlawful presence: past (within the look-back), today's, or planned (calculator)."""
+
+    kind: str
+    first_day: dt.date
+    last_day: dt.date
+    days: int
+    stay_entry: dt.date | None
+    planned: bool
+
+
 class StayStatusOut(BaseModel):
     on: dt.date
     citizenship: str
@@ -291,6 +302,7 @@ class StayStatusOut(BaseModel):
     last_lawful_day: dt.date | None
     overstay_days: int
     deadlines: list[DeadlineOut]
+    violations: list[ViolationOut]
     rule: RuleOut
     reasons: list[str]
 
@@ -303,6 +315,8 @@ def assessment_out(result: StayAssessment, on: dt.date, citizenship: str) -> Sta
         days_left=result.days_left if result.days_left is not None else 0,
         last_lawful_day=result.last_lawful_day, overstay_days=result.overstay_days,
         deadlines=[DeadlineOut(kind=d.kind, due=d.due, met=d.met) for d in result.deadlines],
+        violations=[ViolationOut(kind=v.kind, first_day=v.start, last_day=v.end, days=v.days, stay_entry=v.stay_entry,
+                                 planned=v.start > on) for v in result.violations],
         rule=RuleOut(code=rule_code(result.rule), text=result.rule.text, source=str(result.rule.source)),
         reasons=list(result.reasons))
 
