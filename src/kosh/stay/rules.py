@@ -531,7 +531,8 @@ def calculate_trips(
                 "overlapping_stays", _d(start),
                 f"trip entering {_d(start)} overlaps the trip entering {_d(int(merged[-1][0]))}; "
                 f"counted as one stay"))
-            if end >= merged[-1][1]:
+            # The later end wins; on the same day, "still here" wins over a trip leaving that day.
+            if end > merged[-1][1] or (end == merged[-1][1] and open_):
                 merged[-1][1], merged[-1][2] = end, open_
             continue
         merged.append([start, end, open_])
