@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -231,7 +232,7 @@ def test_an_import_waiting_for_a_runner_is_not_interrupted_and_the_next_server_s
         (job,) = _job_rows(ctx)
         assert (job.kind, job.state) == ("import", "queued")
         assert set(job.payload) == {"batch_id", "path", "kind", "username", "purpose", "system"}
-        assert job.payload["username"] == "almaty" and job.payload["path"] == str(_uploads(ctx)[0])
+        assert job.payload["username"] == "almaty" and Path(job.payload["path"]).parent == _uploads(ctx)[0]
         page = almaty.get(f"/import/batches/{job.payload['batch_id']}").text
         assert 'data-batch-status="running"' in page and "hx-get" in page
     ctx.settings.job_workers = 1
@@ -345,3 +346,19 @@ def test_a_failed_import_job_records_its_error_class_and_fails_the_batch(app, ct
         time.sleep(0.05)
     (job,) = _job_rows(ctx)
     assert (job.state, job.attempts, job.last_error) == ("failed", 1, "RuntimeError")
+
+
+def test_the_batch_and_its_page_name_the_users_file_not_the_servers_copy(app, ctx, users, tmp_path):
+    almaty = _signed_in(app, "almaty", users)
+    r = _upload(almaty, _feed(tmp_path), name="../Almaty notifications 03.CSV")
+    assert r.status_code == 200
+    batch = _finished(ctx)
+    assert batch.filename == "Almaty notifications 03.CSV"
+    page = almaty.get(f"/import/batches/{batch.id}")
+    assert "Almaty notifications 03.CSV" in page.text
+    deadline = time.monotonic() + 10
+    while _uploads(ctx) and time.monotonic() < deadline:  # the copy and its own folder both go
+        time.sleep(0.05)
+    assert _uploads(ctx) == []
+    refused = _upload(almaty, b"a,b\n1,2\n", name="notes.txt")
+    assert "notes.txt" in refused.text and _uploads(ctx) == []

@@ -14,6 +14,7 @@ from kosh.flows import intake
 from kosh.platform import auth, jobs
 from kosh.platform.context import Context
 from kosh.platform.errors import Conflict
+from kosh.platform.files import discard_upload
 from kosh.platform.security import Principal, system_principal
 
 IMPORT = "import"
@@ -68,7 +69,7 @@ def run_import_job(ctx: Context, payload: dict[str, Any]) -> None:
     path, batch_id = Path(payload["path"]), payload["batch_id"]
     found = intake.batch(ctx, batch_id)
     if found is not None and found.status == "done":  # finished by another importer, or before a crash
-        path.unlink(missing_ok=True)
+        discard_upload(path)
         return
     try:
         principal = _principal(ctx, payload)
@@ -76,15 +77,15 @@ def run_import_job(ctx: Context, payload: dict[str, Any]) -> None:
             intake.run_import(ctx, principal, prepared, progress=_stop_point, refresh_progress=_stop_point)
     except Exception:
         intake.mark_failed(ctx, batch_id)  # recorded on the batch; the file can be imported again to resume
-        path.unlink(missing_ok=True)
+        discard_upload(path)
         raise
-    path.unlink(missing_ok=True)
+    discard_upload(path)
 
 
 def give_up_import(ctx: Context, payload: dict[str, Any]) -> None:
     """An import whose every run took its server down: failed, its upload removed."""
     intake.mark_failed(ctx, payload["batch_id"])
-    Path(payload["path"]).unlink(missing_ok=True)
+    discard_upload(Path(payload["path"]))
 
 
 def register_handlers() -> None:

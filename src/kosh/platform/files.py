@@ -32,3 +32,20 @@ def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:  # kwar
     except BaseException:
         os.close(fd)
         raise
+
+
+def upload_path(uploads: Path, filename: str | None) -> Path:
+    """Where an uploaded file is kept: a private directory of its own (a random name), holding the
+    file under the name its user gave it, so every message and the import history name the user's
+    file, never the server's copy. Directory parts and control characters are dropped."""
+    name = "".join(c for c in Path(filename or "").name if c.isprintable()).strip()[-200:]
+    if name in ("", ".", ".."):
+        name = "upload"
+    return private_dir(uploads / os.urandom(16).hex()) / name
+
+
+def discard_upload(path: Path) -> None:
+    """Remove an uploaded file and the private directory `upload_path` made for it."""
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty or gone already: nothing more to remove
+        path.parent.rmdir()

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import PurePath
 from typing import Annotated
 
@@ -15,7 +14,7 @@ from kosh.flows import intake
 from kosh.flows import jobs as flow_jobs
 from kosh.platform.context import Context
 from kosh.platform.errors import KoshError
-from kosh.platform.files import open_private, private_dir
+from kosh.platform.files import discard_upload, open_private, private_dir, upload_path
 from kosh.platform.http import check_csrf, get_ctx, require_principal
 from kosh.platform.i18n import say
 from kosh.platform.pages import render, request_lang
@@ -56,9 +55,8 @@ async def import_upload(request: Request, kind: str = Form(...), csrf_token: str
     principal = require_principal(request)
     principal.require(Permission.IMPORT)
     check_csrf(request, csrf_token)
-    name = PurePath(file.filename or "upload").name
     uploads = private_dir(private_dir(ctx.settings.home) / "uploads")
-    path = uploads / f"{uuid.uuid4().hex}{PurePath(name).suffix.lower()}"
+    path = upload_path(uploads, file.filename)
     handed_over = False
     try:
         with open_private(path, "wb") as fh:
@@ -77,7 +75,7 @@ async def import_upload(request: Request, kind: str = Form(...), csrf_token: str
         handed_over = True
     finally:
         if not handed_over:
-            path.unlink(missing_ok=True)
+            discard_upload(path)
     return render(request, "import.html", kinds=intake.kinds_for(principal),
                   batch=intake.batch(ctx, prepared.batch_id))
 
