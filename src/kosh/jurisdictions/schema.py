@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -678,7 +679,7 @@ class StayRules:
     """All stay rule versions of a pack, indexed by citizenship for fast selection by date."""
 
     __slots__ = ("groups", "host_notification", "calendar", "own_citizenship", "lookback_days",
-                 "bases", "_by_member", "_default")
+                 "bases", "_by_member", "_default", "_changes")
 
     def __init__(
         self,
@@ -708,6 +709,8 @@ class StayRules:
                     by_member.setdefault(code, []).append(rule)
         self._by_member = {k: tuple(sorted(v, key=lambda r: r.from_ord)) for k, v in by_member.items()}
         self._default = tuple(sorted(default, key=lambda r: r.from_ord))
+        # Per citizenship, every day its version may change (sorted): asked for each stay assessed.
+        self._changes: dict[str, list[int]] = {}
 
     def rule_for_ordinal(self, citizenship: str, day: int) -> StayRule:
         for rule in self._by_member.get(citizenship, ()):
@@ -721,9 +724,12 @@ class StayRules:
     def changes(self, citizenship: str, start: int, end: int) -> list[int]:
         """The days in (start, end] (ordinals) on which the version in force for a citizenship may
         change: a version's first day, or the day after its last, in its group or the default."""
-        days = {d for rule in (*self._by_member.get(citizenship, ()), *self._default)
-                for d in (rule.from_ord, rule.to_ord + 1) if start < d <= end}
-        return sorted(days)
+        days = self._changes.get(citizenship)
+        if days is None:
+            days = sorted({d for rule in (*self._by_member.get(citizenship, ()), *self._default)
+                           for d in (rule.from_ord, rule.to_ord + 1) if MIN_ORD < d <= MAX_ORD})
+            self._changes[citizenship] = days
+        return days[bisect_right(days, start):bisect_right(days, end)]
 
     def rule_for(self, citizenship: str, day: dt.date) -> StayRule:
         """The rule version in force on `day` for a citizenship (the default group otherwise)."""

@@ -272,23 +272,28 @@ class _Span:
         self.stay_start = start if stay_start is None else stay_start
 
 
-def _segments(code: str, start: int, end: int, open_: bool, rules: StayRules) -> list[_Span]:
-    """A stay cut where a rule version takes effect during it: from that day the new version
-    governs, its per-entry term counted from the day it took effect (transition
-    "applies_to_present"), unless the new version leaves present stays under the old one."""
+def _segments(code: str, start: int, end: int, open_: bool, rules: StayRules, *,
+              entry: int | None = None, stay_start: int | None = None) -> list[_Span]:
+    """A stay (or its part from `start`) cut where a rule version takes effect during it: from
+    that day the new version governs, its per-entry term counted from the day it took effect
+    (transition "applies_to_present"), unless the new version leaves present stays under the old
+    one. The first part counts from `entry` (default `start`); all belong to the stay entered on
+    `stay_start` (default `start`)."""
+    stay_start = start if stay_start is None else stay_start
     rule = rules.rule_for_ordinal(code, start)
     out: list[_Span] = []
-    seg_start = start
+    seg_start, count_from = start, start if entry is None else entry
     # A citizenship's version changes within its group, or when it joins or leaves a group.
     for day in rules.changes(code, start, end):
         following = rules.rule_for_ordinal(code, day)
-        if following is rule or following == rule:
+        if following == rule:
             continue
         if following.transition == "new_entries_only":
             break
-        out.append(_Span(seg_start, day - 1, seg_start, rule, False, start))
-        seg_start, rule = day, following
-    out.append(_Span(seg_start, end, seg_start, rule, open_, start))
+        out.append(_Span(seg_start, day - 1, count_from, rule, False, stay_start))
+        seg_start = count_from = day
+        rule = following
+    out.append(_Span(seg_start, end, count_from, rule, open_, stay_start))
     return out
 
 
@@ -587,10 +592,8 @@ def _evaluate(
 
     base = [s for s in spans if s is not current and s.start <= on_ord]
     if horizon is not None:
-        grown = _segments(citizenship, start, horizon, True, rules)
-        grown[0].entry = entry  # the current part goes on counting from where it counts
-        for part in grown:
-            part.stay_start = stay_start
+        # The current part goes on counting from where it counts.
+        grown = _segments(citizenship, start, horizon, True, rules, entry=entry, stay_start=stay_start)
         sim_spans = [*base, *grown]
     else:
         clipped = ([_Span(current.start, on_ord, current.entry, current.rule, True, current.stay_start)]
