@@ -62,6 +62,15 @@ FindingCode = Literal["exit_without_entry", "entry_without_exit", "overlapping_s
 CALCULATOR_LATEST = dt.date(2099, 12, 31)
 EARLIEST = dt.date(2000, 1, 1)  # the first day Kosh accepts: no record or question before it
 
+
+def outside_accepted(day: dt.date) -> str | None:
+    """Why a day cannot be asked about (windows and working-day deadlines run on from it and must
+    stay inside the calendar), or None when it can."""
+    if EARLIEST <= day <= CALCULATOR_LATEST:
+        return None
+    return (f"{day.isoformat()} is outside the dates Kosh accepts "
+            f"({EARLIEST.isoformat()} to {CALCULATOR_LATEST.isoformat()})")
+
 _OVERSTAY_KINDS = frozenset({"per_entry", "window", "permit_required", "permit_expired"})
 
 

@@ -24,7 +24,7 @@ from kosh.people.schemas import (
 )
 from kosh.platform.clock import utcnow
 from kosh.platform.validation import DisplayLines
-from kosh.stay.rules import CALCULATOR_LATEST, EARLIEST, rule_code
+from kosh.stay.rules import EARLIEST, outside_accepted, rule_code
 
 if TYPE_CHECKING:
     from kosh.stay.rules import StayAssessment
@@ -218,9 +218,8 @@ class BulkBorderEvents(Strict):
 
 def _calculator_day(value: dt.date | None, info: ValidationInfo) -> dt.date | None:
     # The engine counts windows and working-day deadlines past these days: keep them in the calendar.
-    if value is not None and not EARLIEST <= value <= CALCULATOR_LATEST:
-        raise ValueError(f"{info.field_name} {value.isoformat()} is outside {EARLIEST.isoformat()} "
-                         f"to {CALCULATOR_LATEST.isoformat()}")
+    if value is not None and (refused := outside_accepted(value)) is not None:
+        raise ValueError(f"{info.field_name} {refused}")
     return value
 
 

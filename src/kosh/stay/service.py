@@ -534,9 +534,8 @@ class ListRow:
 def asked_day(on: dt.date) -> dt.date:
     """The day a status is asked for, inside the dates Kosh accepts (windows and deadlines run on
     from it and must stay inside the calendar); else a 422 naming the day."""
-    if not rules.EARLIEST <= on <= rules.CALCULATOR_LATEST:
-        accepted = f"{rules.EARLIEST.isoformat()} to {rules.CALCULATOR_LATEST.isoformat()}"
-        raise ValidationFailed([FieldError("on", f"{on.isoformat()} is outside the dates Kosh accepts ({accepted})")])
+    if (refused := rules.outside_accepted(on)) is not None:
+        raise ValidationFailed([FieldError("on", refused)])
     return on
 
 
