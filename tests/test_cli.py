@@ -25,15 +25,16 @@ def test_stay_calc_json():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--citizenship", "XYZ", "--trip", "2026-01-05:"], "unknown country"),
+    (["--citizenship", "XYZ", "--trip", "2026-01-05:"], "citizenship: XYZ is not a known country code"),
     (["--citizenship", "UZB", "--trip", "2026-01-05"], "must be ENTRY:EXIT"),
     (["--citizenship", "UZB", "--trip", "2026-02-30:"], "trips[0].start"),
-    (["--citizenship", "KAZ", "--trip", "2026-01-05:"], "KAZ"),
+    (["--citizenship", "KAZ", "--trip", "2026-01-05:"],
+     "citizenship: Citizens of this country are not foreigners here: stay limits do not apply."),
 ])
 def test_stay_calc_bad_input(args, message):
     r = runner.invoke(app, ["stay", "calc", *args])
     assert r.exit_code == 2
-    assert message in r.output
+    assert message in " ".join(r.output.split())  # the console wraps long lines
 
 
 def test_init_demo_import_and_audit_verify(home):
@@ -113,10 +114,13 @@ def test_users_add(home):
     assert again.exit_code == 2 and "exists" in again.output
     bad = runner.invoke(app, ["users", "add", "x", "--role", "boss", "--password", "short"])
     assert bad.exit_code == 2
-    assert "unknown role 'boss'" in bad.output and "at least 10 characters" in bad.output
+    said = " ".join(bad.output.split())  # the console wraps long lines
+    assert "role: must be one of: admin, officer, host, analyst, auditor, border" in said
+    assert "password: must be at least 10 character(s) long" in said
     no_region = runner.invoke(app, ["users", "add", "nurlan", "--role", "officer", "--regions", "99",
                                     "--password", "long-enough-password"])
-    assert no_region.exit_code == 2 and "'99' is not a KATO prefix" in no_region.output
+    assert no_region.exit_code == 2
+    assert "regions: 99 is not the code of a known region" in " ".join(no_region.output.split())
 
 
 def _feed(path, event_id: str, document: str):

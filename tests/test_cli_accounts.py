@@ -58,6 +58,6 @@ def test_deactivate_list_tokens_revoke_and_activate(home):
 
 def test_unknown_user_or_token_is_a_clear_error(home):
     r = _run("users", "deactivate", "ghost")
-    assert r.exit_code == 2 and "no user 'ghost'" in r.output
+    assert r.exit_code == 2 and "There is no user named ghost." in r.output
     r = _run("users", "revoke-token", "99999999999")
     assert r.exit_code == 2 and "no API token" in r.output

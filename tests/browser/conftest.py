@@ -102,9 +102,16 @@ def page(browser, live_server, request):
     context.close()
 
 
-def sign_in(page, username: str) -> None:
+def sign_in(page, username: str, purpose: str | None = "Browser tests, case 1/2026") -> None:
+    """Sign in; with `purpose`, state it for the session when the role states one (a person's
+    page opens only with a purpose: kosh.platform.purpose)."""
     page.goto("/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
+    if purpose and page.locator("#purpose-now").count():
+        page.goto("/purpose")
+        page.locator("#f-purpose").fill(purpose)
+        page.locator("#purpose-save").click()
+        page.locator("#purpose-saved").wait_for()

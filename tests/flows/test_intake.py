@@ -68,7 +68,7 @@ def test_rejects_file_names_row_and_reason_and_stores_nothing_of_them(ctx, tmp_p
     assert by_row[2]["field"] == "nationality" and "XYZ" in by_row[2]["reason"]
     assert by_row[4]["field"] == "birth_date" and "does not exist" in by_row[4]["reason"]
     assert "future" in by_row[5]["reason"]
-    assert "unknown checkpoint 'NOWHERE'" in by_row[6]["reason"]
+    assert by_row[6]["field"] == "checkpoint" and "NOWHERE is not a known checkpoint" in by_row[6]["reason"]
     with ctx.transaction() as s:
         stored = set(s.execute(sa.select(BorderEvent.source_event_id)).scalars())
     assert stored == {rows[0]["source_event_id"], rows[2]["source_event_id"]}
@@ -426,3 +426,22 @@ def test_one_person_under_many_documents_across_chunks_is_linked_into_one(ctx, t
     with ctx.transaction() as s:
         people = s.execute(sa.select(HostNotification.person_id).distinct()).scalars().all()
     assert len(people) == 1
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_rejects_are_said_in_the_importers_language_with_the_fields_label(ctx, tmp_path, lang):
+    from kosh.platform.i18n import translations
+
+    rows = _rows(3)
+    rows[1]["checkpoint"] = "NOWHERE"
+    rows[2]["birth_date"] = "1990-02-30"
+    path = _write(tmp_path / "feed.csv", rows, "csv")
+    report = intake.import_file(ctx, ADMIN, path, "border_events", rejects_dir=tmp_path / "rej", lang=lang)
+    with open(report.rejects_path, newline="", encoding="utf8") as fh:
+        by_row = {int(r["row"]): r for r in csv.DictReader(fh)}
+    words = translations(lang).gettext
+    assert by_row[2]["field"] == "checkpoint"  # the code stays, for a program reading the file
+    assert by_row[2]["reason"].startswith(words("Checkpoint") + ": ") and "NOWHERE" in by_row[2]["reason"]
+    assert words("%(code)s is not a known checkpoint") != "%(code)s is not a known checkpoint"
+    assert "known checkpoint" not in by_row[2]["reason"]
+    assert by_row[3]["reason"].startswith(words("Date of birth") + ": ") and "does not exist" not in by_row[3]["reason"]

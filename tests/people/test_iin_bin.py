@@ -46,13 +46,13 @@ def test_iin_is_compacted() -> None:
 @pytest.mark.parametrize(
     ("number", "message"),
     [
-        ("90051730123", "must have 12 digits, got 11"),
-        ("9005173012355", "must have 12 digits, got 13"),
+        ("90051730123", "must have 12 digits, not 11"),
+        ("9005173012355", "must have 12 digits, not 13"),
         ("90051730123A", "must contain digits only"),
-        ("900517301236", "check digit is 6, expected 5"),
+        ("900517301236", "has a wrong check digit (6); check the number"),
         ("850704300420", "is not a number that can be issued (no valid check digit)"),
-        ("900517001236", "7th digit 0 is not a century/sex code (1–6)"),
-        ("901317301230", "first six digits 901317 are not a valid birth date"),
+        ("900517001236", "the 7th digit (0) must be 1–6 (century and sex)"),
+        ("901317301230", "the first six digits (901317) are not a date of birth"),
     ],
 )
 def test_invalid_iins_say_why(number: str, message: str) -> None:
@@ -147,12 +147,12 @@ def test_valid_bins(number: str) -> None:
 @pytest.mark.parametrize(
     ("number", "message"),
     [
-        ("15034012345", "must have 12 digits, got 11"),
+        ("15034012345", "must have 12 digits, not 11"),
         ("15034012345X", "must contain digits only"),
-        ("150340123452", "check digit is 2, expected 1"),
+        ("150340123452", "has a wrong check digit (2); check the number"),
         ("151340123454", "digits 3–4 (13) are not a registration month"),
-        ("150370123455", "5th digit 7 is not an entity type (4, 5 or 6)"),
-        ("150348123455", "6th digit 8 is not an attribute (0–3)"),
+        ("150370123455", "the 5th digit (7) is not an entity type (4, 5 or 6)"),
+        ("150348123455", "the 6th digit (8) is not an attribute (0–3)"),
     ],
 )
 def test_invalid_bins_say_why(number: str, message: str) -> None:

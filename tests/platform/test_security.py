@@ -17,7 +17,7 @@ def test_every_permission_has_a_phrase():
 
 
 def test_refusal_names_role_and_action():
-    with pytest.raises(Forbidden, match="role 'analyst' may not read persons' records"):
+    with pytest.raises(Forbidden, match=r"^The role analyst may not read persons' records\.$"):
         Principal("a", Role.ANALYST).require(Permission.PERSON_READ)
 
 

@@ -17,7 +17,15 @@ The rules, as written in the spec the engine must meet:
   permit_required_after_days) ("permit_required" when the TRP limit is the smaller, else
   "per_entry"); or with more than window_max_days counted days in the window_days ending on d
   ("window"; the entry limit wins);
-- runs: maximal consecutive unlawful days of one stay, of the kind of their first day.
+- runs: maximal consecutive unlawful days of one stay, of the kind of their first day;
+- host notifications (not in the calculator): an arrival is an entry day (two entries on one day are
+  one arrival, its stay lasting to the later of their last days) whose version in force that day has a
+  basis the pack's host_notification applies to; it is due on the `working_days`-th working day after
+  the entry day. A notification is for the arrival when the day it reports is a day of that stay and it
+  was submitted by `on`. A day of the stay is without notification when it is after the due day and no
+  such notification was submitted before it; those days form the run, "notification_late" when such a
+  notification exists, else "notification_missed", carrying the due day;
+- violations listed: runs whose last day is within the pack's lookback ending on `on`.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ class Answer:
     in_country: bool
     status: str  # not_in_country | overstay | no_lawful_basis | notification_overdue | lawful
     overstay_days: int
-    violations: tuple[tuple[str, dt.date, dt.date], ...]  # (kind, first, last), sorted
+    violations: tuple[tuple[str, dt.date, dt.date, dt.date | None], ...]  # (kind, first, last, due), sorted
     last_lawful_day: dt.date | None
     days_used: int
 
@@ -256,8 +264,11 @@ def _answer(citizenship: str, stays: list[_Stay], permits: Iterable[Any], notifi
             on_kind = dict(verdicts)[on]
     on_run_first = min(firsts, default=None)
 
+    listed: list[tuple[str, dt.date, dt.date, dt.date | None]] = [(*r, None) for r in runs]
+    if notifications is not None:
+        listed.extend(_notification_runs(citizenship, stays, list(notifications), on, pack_rules))
     lookback_start = on - (pack_rules.lookback_days - 1) * ONE
-    violations = tuple(sorted((r for r in runs if r[2] >= lookback_start), key=lambda r: (r[1], r[2], r[0])))
+    violations = tuple(sorted((r for r in listed if r[2] >= lookback_start), key=lambda r: (r[1], r[2], r[0])))
 
     # Status of the asked day only; past violations never make it.
     if here is None:
@@ -290,16 +301,40 @@ def _answer(citizenship: str, stays: list[_Stay], permits: Iterable[Any], notifi
     return Answer(in_country, status, overstay_days, violations, last_lawful, days_used)
 
 
+def _due_day(entry: dt.date, pack_rules: Any) -> dt.date:
+    due, left = entry, pack_rules.host_notification.working_days
+    while left:  # `working_days` working days after the entry, the entry day not counted
+        due += ONE
+        if pack_rules.calendar.is_working_day(due):
+            left -= 1
+    return due
+
+
+def _notification_runs(citizenship: str, stays: list[_Stay], notifications: list[Any], on: dt.date,
+                       pack_rules: Any) -> list[tuple[str, dt.date, dt.date, dt.date | None]]:
+    last_of: dict[dt.date, dt.date] = {}  # arrival (entry day) -> last day of its stay
+    for stay in stays:
+        last_of[stay.entry] = max(stay.last, last_of.get(stay.entry, stay.last))
+    out: list[tuple[str, dt.date, dt.date, dt.date | None]] = []
+    for entry, last in sorted(last_of.items()):
+        if version_on(citizenship, entry, pack_rules).basis not in pack_rules.host_notification.applies_to:
+            continue
+        due = _due_day(entry, pack_rules)
+        for_it = [n for n in notifications if entry <= n.arrival <= last and n.submitted <= on]
+        kind = "notification_late" if for_it else "notification_missed"
+        without = [d for d in _days(due + ONE, last) if not any(n.submitted < d for n in for_it)]
+        if without:
+            assert (without[-1] - without[0]).days + 1 == len(without)  # once submitted, it stays so
+            out.append((kind, without[0], without[-1], due))
+    return out
+
+
 def _notification_overdue(citizenship: str, stay: _Stay, notifications: list[Any], on: dt.date,
                           pack_rules: Any) -> bool:
     rule = pack_rules.host_notification
     if version_on(citizenship, stay.entry, pack_rules).basis not in rule.applies_to:
         return False
-    due, left = stay.entry, rule.working_days
-    while left:  # `working_days` working days after the entry, the entry day not counted
-        due += ONE
-        if pack_rules.calendar.is_working_day(due):
-            left -= 1
+    due = _due_day(stay.entry, pack_rules)
     submitted = any(stay.entry <= n.arrival <= on and n.submitted <= on for n in notifications)
     return on > due and not submitted
 

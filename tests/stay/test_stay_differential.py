@@ -61,6 +61,7 @@ _LENGTH = st.one_of(st.integers(1, 14), st.integers(15, 45), st.integers(46, 120
 _GAP = st.one_of(st.just(0), st.just(1), st.integers(2, 60), st.integers(61, 400))
 _PERMIT_DAYS = st.integers(0, 400)
 _STAYS = st.integers(0, 6)
+_LATE = st.integers(0, 200)  # days from the arrival to the notification
 
 
 def _clip(day: dt.date) -> dt.date:
@@ -101,10 +102,16 @@ def histories(draw: Any, citizenship: str) -> dict[str, Any]:
         s = _near(draw, marks if draw(_CHOICE[2]) == 0 else changes, 60)
         permits.append(PermitPeriod(("trp", "visa")[draw(_CHOICE[2])], s, s + dt.timedelta(days=draw(_PERMIT_DAYS))))
     notifications: list[NotificationRecord] = []
-    for e, _ in stays:  # a host notification for some entries, on time or late
-        if draw(_CHOICE[2]) == 0:
-            arrival = e + dt.timedelta(days=draw(_CHOICE[2]))
-            notifications.append(NotificationRecord(arrival, arrival + dt.timedelta(days=draw(_CHOICE[9]))))
+    for e, _ in stays:  # per entry: none, on time or a little late, late (maybe after the stay or `on`)
+        how_notified = draw(_CHOICE[4])
+        if how_notified == 0:
+            continue
+        arrival = e + dt.timedelta(days=draw(_CHOICE[2]))
+        late = draw(_CHOICE[9]) if how_notified <= 2 else draw(_LATE)
+        notifications.append(NotificationRecord(arrival, arrival + dt.timedelta(days=late)))
+    if draw(_CHOICE[3]) == 0:  # 1 in 3: one reporting another day (an earlier stay, a gap, before an entry)
+        arrival = _near(draw, marks, 60)
+        notifications.append(NotificationRecord(arrival, arrival + dt.timedelta(days=draw(_LATE))))
     return {"stays": stays, "open_last": open_last, "on": on, "permits": permits,
             "notifications": notifications}
 
@@ -133,7 +140,8 @@ def _trips(draw: Any, h: dict[str, Any]) -> list[tuple[dt.date, dt.date | None]]
 
 def engine_answer(a: Any) -> Answer:
     return Answer(a.in_country, a.status, a.overstay_days,
-                  tuple(sorted(((v.kind, v.start, v.end) for v in a.violations), key=lambda r: (r[1], r[2], r[0]))),
+                  tuple(sorted(((v.kind, v.start, v.end, v.due) for v in a.violations),
+                               key=lambda r: (r[1], r[2], r[0]))),
                   a.last_lawful_day, a.days_used)
 
 
@@ -212,7 +220,7 @@ def test_a_past_overstay_does_not_make_today_an_overstay():
     # (Jul 21–Jan 16) holds 37 + 20 + 30 = 87 ≤ 90 → last lawful day 2026-01-16.
     # The Aug 27–Sep 2 run ends inside the 180-day look-back (from Jun 23): a past violation.
     trips = [(D(2025, 7, 28), D(2025, 9, 2)), (D(2025, 10, 28), D(2025, 11, 16)), (D(2025, 12, 18), None)]
-    expected = Answer(True, "lawful", 0, (("per_entry", D(2025, 8, 27), D(2025, 9, 2)),), D(2026, 1, 16), 59)
+    expected = Answer(True, "lawful", 0, (("per_entry", D(2025, 8, 27), D(2025, 9, 2), None),), D(2026, 1, 16), 59)
     a = calculate_trips("UZB", trips, D(2025, 12, 19), RULES)
     assert reference_calculate("UZB", trips, D(2025, 12, 19), RULES) == expected
     assert engine_answer(a) == expected
@@ -226,7 +234,8 @@ def test_a_limit_applies_to_people_present_when_it_takes_effect():
     # 1,413 − 37 = 1,376 days; all of the last 180 days counted.
     args = ("UZB", [Crossing("entry", D(2023, 1, 20))], [], [NotificationRecord(D(2023, 1, 20), D(2023, 1, 20))],
             D(2026, 12, 2), RULES)
-    expected = Answer(True, "overstay", 1376, (("per_entry", D(2023, 2, 26), D(2026, 12, 2)),), D(2023, 2, 25), 180)
+    expected = Answer(True, "overstay", 1376, (("per_entry", D(2023, 2, 26), D(2026, 12, 2), None),),
+                      D(2023, 2, 25), 180)
     assert reference_assess(*args) == expected
     assert engine_answer(assess(*args)) == expected
 
@@ -237,7 +246,7 @@ def test_an_overstay_is_counted_whole_from_its_true_first_day():
     # + Dec 2 = 297 days, not cut at the 180-day look-back.
     args = ("CHN", [Crossing("entry", D(2026, 1, 10))], [], [NotificationRecord(D(2026, 1, 10), D(2026, 1, 10))],
             D(2026, 12, 2), RULES)
-    expected = Answer(True, "overstay", 297, (("per_entry", D(2026, 2, 9), D(2026, 12, 2)),), D(2026, 2, 8), 180)
+    expected = Answer(True, "overstay", 297, (("per_entry", D(2026, 2, 9), D(2026, 12, 2), None),), D(2026, 2, 8), 180)
     assert reference_assess(*args) == expected
     assert engine_answer(assess(*args)) == expected
 

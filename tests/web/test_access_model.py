@@ -81,7 +81,7 @@ def test_officer_notification_for_a_person_of_another_region_opens_nothing(clien
 def test_officers_record_only_in_their_own_regions(client, users, ctx, turkistan_person):
     almaty = token_for(client, "almaty")
     r = client.post("/api/v1/notifications", json=f.notification(kato=TURKISTAN_KATO), headers=almaty)
-    assert r.status_code == 403 and "only in your regions" in r.json()["detail"]
+    assert r.status_code == 403 and r.json()["detail"] == "Turkistan Region is outside your regions (Almaty)."
     r = client.post("/api/v1/border-events", json=f.border_event(), headers=almaty)
     assert r.status_code == 403 and "record border crossings" in r.json()["detail"]
     permit = {"source_event_id": "P-1", "document_number": REAL_PASSPORT, "issuing_state": "UZB", "kind": "trp",
@@ -269,11 +269,12 @@ def test_an_officers_import_rejects_rows_outside_their_regions(ctx, tmp_path):
     assert (report.accepted, report.rejected) == (1, 1)
     rejects = (tmp_path / "rejects").glob("*")
     text = "".join(p.read_text(encoding="utf-8") for p in rejects)
-    assert "611010000 is outside your regions (75)" in text
+    # the row, its field and why, the regions by their names
+    assert "kato,Settlement: Turkistan Region is outside your regions (Almaty)." in text
     with ctx.transaction() as s:
         assert s.execute(sa.select(HostNotification.kato)).scalars().all() == ["751710000"]
     border = Principal("feed", Role.BORDER, user_id=None)
-    with pytest.raises(Forbidden, match="role 'border' may not submit arrival notifications"):
+    with pytest.raises(Forbidden, match=r"^The role border may not submit arrival notifications\.$"):
         intake.import_file(ctx, border, path, "notifications", rejects_dir=tmp_path / "r2")
 
 

@@ -51,7 +51,7 @@ def test_throttled_sign_in_is_a_429_problem_with_retry_after_and_spares_other_cl
     # fixed clock in tests/platform/test_accounts.py).
     wait = body["retry_after"]
     assert 1 <= wait <= _first_delay(client) and r.headers["retry-after"] == str(wait)
-    assert f"try again in {wait} second" in body["detail"]
+    assert f"Try again in {wait} second" in body["detail"]
     assert other.post("/api/v1/auth/tokens", json={"username": "admin", "password": users}).status_code == 201
 
 

@@ -231,7 +231,8 @@ def test_an_import_waiting_for_a_runner_is_not_interrupted_and_the_next_server_s
         assert _upload(almaty, _feed(tmp_path)).status_code == 200
         (job,) = _job_rows(ctx)
         assert (job.kind, job.state) == ("import", "queued")
-        assert set(job.payload) == {"batch_id", "path", "kind", "username", "purpose", "system"}
+        assert set(job.payload) == {"batch_id", "path", "kind", "username", "purpose", "system", "lang"}
+        assert job.payload["lang"] == "en"  # the importer's language, for the reasons of the rejects
         assert job.payload["username"] == "almaty" and Path(job.payload["path"]).parent == _uploads(ctx)[0]
         page = almaty.get(f"/import/batches/{job.payload['batch_id']}").text
         assert 'data-batch-status="running"' in page and "hx-get" in page

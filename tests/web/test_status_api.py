@@ -77,7 +77,9 @@ def test_a_past_overstay_is_a_violation_not_todays_status(client, users, ctx):
     pid = _person(client, admin)
     body = client.get(f"/api/v1/persons/{pid}/stay", params={"on": "2026-06-03"}, headers=admin).json()
     assert body["status"] in ("lawful", "notification_overdue") and body["overstay_days"] == 0
-    assert body["violations"] == [{"kind": "per_entry", "first_day": "2026-04-01", "last_day": "2026-04-15",
-                                   "days": 15, "stay_entry": "2026-03-02", "planned": False}]
+    assert body["violations"] == [{"kind": "per_entry", "kind_text": "past the limit per entry",
+                                   "first_day": "2026-04-01", "last_day": "2026-04-15", "days": 15,
+                                   "stay_entry": "2026-03-02", "planned": False, "due": None, "filed": None,
+                                   "text": None}]
     page = client.get(f"/persons/{pid}", params={"on": "2026-06-03", "lang": "ru"}, headers=admin)
     assert "Нарушения" in page.text and "превышен срок на один въезд" in page.text

@@ -35,8 +35,9 @@ from kosh.people import service as people
 from kosh.platform import db
 from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
-from kosh.platform.errors import Conflict, KoshError
+from kosh.platform.errors import Conflict, FieldError, KoshError, NotFound
 from kosh.platform.files import private_dir
+from kosh.platform.i18n import say
 from kosh.platform.rejects import trim_rejects, write_rejects
 from kosh.platform.security import Permission, Principal, Role
 from kosh.platform.validation import field_errors
@@ -64,6 +65,9 @@ UNKNOWN_FORMAT = N_("unknown format '%(fmt)s': use csv, jsonl or parquet")
 FORMAT_UNKNOWN = N_("cannot tell the format of %(name)s from its extension: use .csv, .jsonl or .parquet, "
                     "or pass the format")
 NO_FILE = N_("no file %(name)s")
+NO_BATCH = N_("There is no import batch %(id)s.")
+NO_HOLDER = N_("no person holds the document %(state)s %(number)s")
+NOT_OF_BATCH = N_("Import batch %(id)s is not of this file.")
 UNREADABLE = N_("%(name)s could not be read as %(fmt)s: %(error)s")
 MISSING_COLUMNS = N_("the %(kind)s file lacks required column(s): %(columns)s")
 NESTED_COLUMNS = N_("%(name)s: column(s) %(columns)s hold objects or lists; every value must be text, a number "
@@ -520,7 +524,7 @@ def _resumed_batch(ctx: Context, batch_id: int) -> ImportBatch:
         if batch is not None and batch.status == "failed":
             batch.status = "running"  # as a rerun of the file would: resume where it stopped
     if batch is None:
-        raise KoshError(f"no import batch {batch_id}", status=404, title="Not found")
+        raise NotFound(Reason(NO_BATCH, id=batch_id))
     return batch
 
 
@@ -540,7 +544,7 @@ def reopen_import(ctx: Context, principal: Principal, path: Path, kind: str, bat
     found = batch(ctx, batch_id)
     digest = file_digest(path)
     if found is None or found.kind != kind or found.content_sha256 != digest:
-        raise KoshError(f"import batch {batch_id} is not of this file", status=409, title="Conflict")
+        raise Conflict(Reason(NOT_OF_BATCH, id=batch_id))
     source = Source(path, detect_format(path, fmt), [], found.rows_total)
     source.columns = _columns(path, source.fmt, model)
     source.used = _check_columns(source.columns, model, kind)
@@ -550,17 +554,18 @@ def reopen_import(ctx: Context, principal: Principal, path: Path, kind: str, bat
 def import_file(ctx: Context, principal: Principal, path: Path, kind: str, *, fmt: str | None = None,
                 rejects_dir: Path | None = None, chunk_rows: int | None = None,
                 progress: Callable[[int, int], None] | None = None,
-                refresh_progress: Callable[[int, int], None] | None = None) -> ImportReport:
+                refresh_progress: Callable[[int, int], None] | None = None, lang: str = "en") -> ImportReport:
     with prepare_import(ctx, principal, path, kind, fmt=fmt, rejects_dir=rejects_dir) as prepared:
         return run_import(ctx, principal, prepared, chunk_rows=chunk_rows, progress=progress,
-                          refresh_progress=refresh_progress)
+                          refresh_progress=refresh_progress, lang=lang)
 
 
 def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, chunk_rows: int | None = None,
                progress: Callable[[int, int], None] | None = None,
-               refresh_progress: Callable[[int, int], None] | None = None) -> ImportReport:
+               refresh_progress: Callable[[int, int], None] | None = None, lang: str = "en") -> ImportReport:
     """Store the rows chunk by chunk, then recompute the stay status of every person they touched
-    (`progress` reports rows stored, `refresh_progress` persons recomputed)."""
+    (`progress` reports rows stored, `refresh_progress` persons recomputed). The rejects file
+    gives each reason, with the field's label, in the importer's language `lang`."""
     model, record = KINDS[prepared.kind]
     kind, report = prepared.kind, prepared.report
     rejects_path, total = prepared.rejects_path, prepared.source.rows
@@ -580,14 +585,16 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
         for offset, raw in enumerate(part):
             row_no = done + offset + 1
             if isinstance(raw, BadRow):
-                rejects.append({"row": row_no, "source_event_id": "", "field": raw.field, "reason": raw.reason})
+                rejects.append({"row": row_no, "source_event_id": "", "field": raw.field,
+                                "reason": FieldError(raw.field, raw.reason).said(lang) if raw.field
+                                else say(raw.reason, lang)})
                 continue
             data = {k: v for k, v in raw.items() if v is not None and v != ""}
             try:
                 valid.append((row_no, model.model_validate(data, context=vctx)))
             except ValidationError as exc:
                 rejects.extend({"row": row_no, "source_event_id": raw.get("source_event_id") or "",
-                                "field": e.field, "reason": e.message} for e in field_errors(exc))
+                                "field": e.field, "reason": e.said(lang)} for e in field_errors(exc))
         if kind == "residence_permits" and valid:
             permits = [(row_no, p) for row_no, p in valid if isinstance(p, ResidencePermitIn)]  # all of them
             with ctx.transaction() as s:
@@ -596,7 +603,8 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
             for (row_no, p), d in zip(permits, docs, strict=True):
                 if d is None:
                     rejects.append({"row": row_no, "source_event_id": p.source_event_id, "field": "document_number",
-                                    "reason": f"no person holds document {p.issuing_state} {p.document_number}"})
+                                    "reason": FieldError("document_number", Reason(NO_HOLDER, state=p.issuing_state,
+                                                         number=p.document_number)).said(lang)})
                 else:
                     keep.append((row_no, p))
             valid = keep

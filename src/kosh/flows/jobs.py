@@ -20,11 +20,13 @@ from kosh.platform.security import Principal, system_principal
 IMPORT = "import"
 
 
-def submit_import(session: Session, prepared: intake.PreparedImport, path: PurePath, principal: Principal) -> int:
+def submit_import(session: Session, prepared: intake.PreparedImport, path: PurePath, principal: Principal,
+                  lang: str = "en") -> int:
     """Queue the import of an uploaded file that `prepare_import` checked (its lock released):
-    the upload's private path, the batch, and who imports it — nothing from the file."""
+    the upload's private path, the batch, who imports it and in which language they read the
+    rejects — nothing from the file."""
     return jobs.submit(session, IMPORT, {
-        "batch_id": prepared.batch_id, "path": str(path), "kind": prepared.kind,
+        "batch_id": prepared.batch_id, "path": str(path), "kind": prepared.kind, "lang": lang,
         "username": principal.username, "purpose": principal.purpose, "system": principal.user_id is None})
 
 
@@ -74,7 +76,8 @@ def run_import_job(ctx: Context, payload: dict[str, Any]) -> None:
     try:
         principal = _principal(ctx, payload)
         with _reopen(ctx, principal, payload) as prepared:  # holds the file's lock until the import ends
-            intake.run_import(ctx, principal, prepared, progress=_stop_point, refresh_progress=_stop_point)
+            intake.run_import(ctx, principal, prepared, progress=_stop_point, refresh_progress=_stop_point,
+                              lang=str(payload.get("lang") or "en"))
     except Exception:
         intake.mark_failed(ctx, batch_id)  # recorded on the batch; the file can be imported again to resume
         discard_upload(path)

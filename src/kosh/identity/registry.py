@@ -213,13 +213,19 @@ def apply_links(session: Session, ctx: Context, model: Model, rows: dict[str, Ro
                 continue
             # The merge keeps the older person (service.kept_of), whichever is passed first.
             kept = service.merge(session, ctx, principal, kept, other,
-                                 f"linked automatically: match weight {weight_of[root]:.1f} ≥ {link_w:g} "
-                                 f"({scorer_name(model)})", defer_refresh=defer_refresh).kept_id
+                                 automatic_reason(weight_of[root], link_w, scorer_name(model)),
+                                 defer_refresh=defer_refresh).kept_id
             joined.add(other)
             out.merges += 1
             out.merged_ids.append(other)
     _queue(session, model, rows, [(a, b, w, ev) for a, b, w, ev in scored if review_w <= w < link_w], out)
     return out
+
+
+def automatic_reason(weight: float, threshold: float, scorer: str) -> str:
+    """The reason stored on a merge the linker makes (pages say it in the reader's language:
+    identity.page_words)."""
+    return f"linked automatically: match weight {weight:.1f} ≥ {threshold:g} ({scorer})"
 
 
 def _queue(session: Session, model: Model, rows: dict[str, Row], pairs: Sequence[tuple[str, str, float, list]],

@@ -25,14 +25,16 @@ from kosh.platform.context import Context
 from kosh.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from kosh.platform.security import Permission, Principal
 from kosh.platform.sql import rowcount
+from kosh.platform.words import N_, Msg
 
 
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed([FieldError("reason", "give the reason for this decision")])
+        raise ValidationFailed([FieldError("reason", Msg(N_("give the reason for this decision")))])
     if len(reason) > 2000:
-        raise ValidationFailed([FieldError("reason", "the reason is longer than 2000 characters")])
+        raise ValidationFailed([FieldError("reason", Msg(N_("must be at most %(max_length)s characters long"),
+                                                         max_length=2000))])
     return reason
 
 
@@ -68,11 +70,12 @@ def merge(session: Session, ctx: Context, principal: Principal, first_id: str, s
     principal.require(Permission.IDENTITY_MERGE)
     reason = _reason(reason)
     if first_id == second_id:
-        raise Conflict("a person cannot be merged with itself")
+        raise Conflict(Msg(N_("A person cannot be merged with itself.")))
     a, b = _visible(session, principal, first_id), _visible(session, principal, second_id)
     for p in (a, b):
         if p.merged_into:
-            raise Conflict(f"person {p.id} was merged into {p.merged_into} already")
+            raise Conflict(Msg(N_("Person %(person)s was merged into %(into)s already."), person=p.id,
+                               into=p.merged_into))
     kept = kept_of(a, b)
     merged = b if kept is a else a
     moved = people.move_identity(session, merged.id, kept.id)
@@ -95,7 +98,7 @@ def unmerge(session: Session, ctx: Context, principal: Principal, merge_id: int,
     reason = _reason(reason)
     record = session.get(PersonMerge, merge_id, with_for_update=True)
     if record is None:
-        raise NotFound(f"no merge {merge_id}")
+        raise NotFound(Msg(N_("There is no merge %(id)s."), id=merge_id))
     # Both persons must be the officer's: the restored person is registered where they were when
     # merged, and the undo would otherwise hand the officer a person of another region. A merge
     # out of reach answers like a missing one, naming no person.
@@ -103,13 +106,15 @@ def unmerge(session: Session, ctx: Context, principal: Principal, merge_id: int,
         _visible(session, principal, record.kept_id)
         _visible(session, principal, record.merged_id)
     except NotFound:
-        raise NotFound(f"no merge {merge_id}") from None
+        raise NotFound(Msg(N_("There is no merge %(id)s."), id=merge_id)) from None
     if record.undone_at is not None:
-        raise AlreadyUndone(f"merge {merge_id} was undone on {record.undone_at:%Y-%m-%d %H:%M} UTC already")
+        raise AlreadyUndone(Msg(N_("Merge %(id)s was undone on %(day)s already."), id=merge_id,
+                                day=record.undone_at.date()))
     later = session.execute(select(PersonMerge.id).where(PersonMerge.merged_id == record.kept_id,
                                                          PersonMerge.undone_at.is_(None))).scalar()
     if later is not None:
-        raise Conflict(f"person {record.kept_id} was itself merged later (merge {later}): undo that merge first")
+        raise Conflict(Msg(N_("Person %(person)s was itself merged later (merge %(later)s): undo that merge first."),
+                           person=record.kept_id, later=later))
     moved = json.loads(record.moved)
     people.restore_identity(session, moved, record.kept_id, record.merged_id)
     events.publish(session, ctx, events.PersonsUnmerged(record.kept_id, record.merged_id, moved))
@@ -153,7 +158,8 @@ def review_queue(session: Session, ctx: Context, principal: Principal, status: s
     """Candidates of one status, strongest first; an officer sees pairs of their regions only."""
     principal.require(Permission.IDENTITY_MERGE)
     if status not in STATUSES:
-        raise ValidationFailed([FieldError("status", f"status must be one of {', '.join(STATUSES)}")])
+        raise ValidationFailed([FieldError("status", Msg(N_("must be one of: %(expected)s"),
+                                                         expected=[str(s.value) for s in STATUSES]))])
     visible = people.registered_ids(principal)
     rows = list(session.execute(select(IdentityCandidate).where(
         IdentityCandidate.status == status, IdentityCandidate.person_a.in_(visible),
@@ -167,12 +173,12 @@ def review_queue(session: Session, ctx: Context, principal: Principal, status: s
 def _candidate(session: Session, principal: Principal, candidate_id: int, *, lock: bool = False) -> IdentityCandidate:
     found = session.get(IdentityCandidate, candidate_id, with_for_update=lock)
     if found is None:
-        raise NotFound(f"no review candidate {candidate_id}")
+        raise NotFound(Msg(N_("There is no review candidate %(id)s."), id=candidate_id))
     try:
         _visible(session, principal, found.person_a)
         _visible(session, principal, found.person_b)
     except NotFound:
-        raise NotFound(f"no review candidate {candidate_id}") from None  # names no person
+        raise NotFound(Msg(N_("There is no review candidate %(id)s."), id=candidate_id)) from None  # names no person
     return found
 
 
@@ -196,11 +202,13 @@ def decide(session: Session, ctx: Context, principal: Principal, candidate_id: i
     """Accept (merge the two), reject, or defer a candidate pair."""
     principal.require(Permission.IDENTITY_MERGE)
     if decision not in DECISIONS:
-        raise ValidationFailed([FieldError("decision", f"decision must be one of {', '.join(DECISIONS)}")])
+        raise ValidationFailed([FieldError("decision", Msg(N_("must be one of: %(expected)s"),
+                                                           expected=list(DECISIONS)))])
     reason = _reason(reason)
     found = _candidate(session, principal, candidate_id, lock=True)
     if found.status not in UNDECIDED:
-        raise Conflict(f"candidate {candidate_id} was {found.status} already")
+        raise Conflict(Msg(N_("Candidate %(id)s was %(status)s already."), id=candidate_id,
+                           status=Msg(str(found.status))))
     if decision == "accept":
         found.merge_id = merge(session, ctx, principal, found.person_a, found.person_b, reason).id
     found.status, found.decided_by, found.decided_at = DECISIONS[decision], principal.username, utcnow()

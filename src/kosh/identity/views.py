@@ -6,7 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kosh.identity import registry, service
+from kosh.identity import (
+    page_words,  # noqa: F401  (registers the identity filters of the templates)
+    registry,
+    service,
+)
 from kosh.identity.api import CandidateId
 from kosh.identity.models import UNDECIDED, ReviewStatus
 from kosh.people import service as people

@@ -33,11 +33,13 @@ from kosh.jurisdictions.schema import (
     JurisdictionPack,
     NamesFile,
     PackFile,
+    PublicFile,
     Region,
     RegionsFile,
     RetentionFile,
     RetentionPolicy,
     RetentionRule,
+    SettlementsFile,
     SourceRef,
     StayFile,
     StayRule,
@@ -66,6 +68,7 @@ __all__ = [
     "load_pack",
     "load_pack_from_dir",
     "passport_romanisation",
+    "public_locales",
 ]
 
 PACKS_ROOT = Path(__file__).resolve().parent
@@ -121,6 +124,18 @@ def _interface_locales(code: str) -> tuple[str, ...]:
     return _read_one(code, "pack.toml", PackFile).locales
 
 
+def public_locales(code: str = DEFAULT_PACK) -> tuple[str, ...]:
+    """The languages of the public pages (pack.toml `public_locales`, else its `locales`), in
+    menu order (reads that file only, once per process)."""
+    return _public_locales(code)
+
+
+@cache
+def _public_locales(code: str) -> tuple[str, ...]:
+    meta = _read_one(code, "pack.toml", PackFile)
+    return meta.public_locales or meta.locales
+
+
 def passport_romanisation(code: str = DEFAULT_PACK) -> Mapping[str, str]:
     """Citizenship (alpha-3) → the romanisation its passports write names in, from names.toml
     (reads that file only, once per process; empty when the pack has none)."""
@@ -134,8 +149,8 @@ def _passport_romanisation(code: str) -> Mapping[str, str]:
 
 def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     """Read and validate the pack in `path` (pack.toml, regions.toml, checkpoints.toml,
-    calendar.toml, stay.toml, and retention.toml and names.toml when present); every problem
-    found is reported in one PackError."""
+    calendar.toml, stay.toml, and retention.toml, names.toml, settlements.toml and public.toml
+    when present); every problem found is reported in one PackError."""
     folder = Path(path)
     loader = _Loader(folder)
     meta = loader.read("pack.toml", PackFile)
@@ -145,14 +160,22 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     stay = loader.read("stay.toml", StayFile)
     retention = loader.read("retention.toml", RetentionFile, optional=True)
     names = loader.read("names.toml", NamesFile, optional=True)
+    settlements = loader.read("settlements.toml", SettlementsFile, optional=True)
+    public = loader.read("public.toml", PublicFile, optional=True)
     if meta is not None and meta.code != folder.name:
         loader.problem("pack.toml", "code", f"must match the folder name {folder.name!r} (got {meta.code!r})")
     if meta is not None and not meta.locales:
         loader.problem("pack.toml", "locales", "must list at least one locale")
+    if meta is not None and meta.public_locales and meta.default_locale not in meta.public_locales:
+        loader.problem("pack.toml", "public_locales", f"must hold default_locale {meta.default_locale!r}")
+    if public is not None and meta is not None:
+        _check_public(loader, public, meta)
     if regions is not None:
         _check_regions(loader, regions, meta)
     if regions is not None and checkpoints is not None:
         _check_checkpoints(loader, regions, checkpoints, meta)
+    if regions is not None and settlements is not None:
+        _check_settlements(loader, regions, settlements, meta)
     if calendar is not None:
         _check_calendar(loader, calendar)
     if stay is not None:
@@ -161,7 +184,7 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
         _check_retention(loader, retention)
     if loader.problems:
         raise PackError(loader.problems)
-    assert meta and regions and calendar and stay and retention and names  # all read without problems
+    assert meta and regions and calendar and stay and retention and names and public  # all read without problems
     working_calendar = WorkingCalendar.from_provider(
         calendar.holidays_provider,
         weekend=[WEEKDAY_INDEX[d] for d in calendar.weekend],
@@ -199,6 +222,10 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
         retention=RetentionPolicy(retention.rule),
         fine_unit=meta.fine_unit,
         passport_romanisation=dict(names.passport_romanisation),
+        public_locales=meta.public_locales or meta.locales,
+        penalties=public.penalty,
+        contacts=public.contact,
+        settlements=settlements.settlement if settlements else (),
     )
 
 
@@ -269,6 +296,18 @@ def _describe(error: Any) -> str:
     return f"{error['msg'][0].lower()}{error['msg'][1:]}{shown}"
 
 
+def _check_public(loader: _Loader, public: PublicFile, meta: PackFile) -> None:
+    """Every text of the public page is given in every public language."""
+    languages = meta.public_locales or meta.locales
+    texts = [(f"penalty[{i}].law", p.law) for i, p in enumerate(public.penalty)]
+    texts += [(f"contact[{i}].names", c.names) for i, c in enumerate(public.contact)]
+    for path, given in texts:
+        for locale in languages:
+            if locale not in given:
+                loader.problem("public.toml", path, f"no text in {locale!r}, a public language of the pack "
+                                                    "(pack.toml public_locales)")
+
+
 def _check_regions(loader: _Loader, regions: RegionsFile, meta: PackFile | None) -> None:
     if not regions.region:
         loader.problem("regions.toml", "region", "must list at least one region")
@@ -305,6 +344,24 @@ def _check_checkpoints(
         if meta is not None and point.neighbour == meta.citizenship:
             loader.problem("checkpoints.toml", f"checkpoint[{i}].neighbour",
                            f"is the pack's own country {meta.citizenship!r}")
+
+
+def _check_settlements(loader: _Loader, regions: RegionsFile, settlements: SettlementsFile,
+                       meta: PackFile | None) -> None:
+    prefixes = {r.kato for r in regions.region}
+    seen: dict[str, int] = {}
+    for i, place in enumerate(settlements.settlement):
+        if place.kato in seen:
+            loader.problem("settlements.toml", f"settlement[{i}].kato",
+                           f"{place.kato!r} already used by settlement[{seen[place.kato]}]")
+        seen.setdefault(place.kato, i)
+        if place.kato[:2] not in prefixes:
+            loader.problem("settlements.toml", f"settlement[{i}].kato",
+                           f"{place.kato!r}: its first two digits name no region of regions.toml")
+        for locale in meta.locales if meta is not None else ():
+            if locale not in place.names:
+                loader.problem("settlements.toml", f"settlement[{i}].names",
+                               f"no name in {locale!r}, an interface language of the pack (pack.toml locales)")
 
 
 def _check_calendar(loader: _Loader, calendar: CalendarFile) -> None:

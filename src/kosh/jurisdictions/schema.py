@@ -131,6 +131,8 @@ class PackFile(_Model):
     default_locale: str = Field(pattern=LOCALE_PATTERN)
     # The interface languages, in the order the language menu shows them.
     locales: tuple[str, ...]
+    # The languages of the public pages (no account), in menu order; empty: the same as `locales`.
+    public_locales: tuple[str, ...] = ()
     currency: Currency
     timezone: str = Field(description="IANA zone of local dates: a crossing's day, 'today'")
     fine_unit: FineUnit | None = None
@@ -149,7 +151,7 @@ class PackFile(_Model):
     def _alpha3(cls, value: str) -> str:
         return check_alpha3(value)
 
-    @field_validator("locales")
+    @field_validator("locales", "public_locales")
     @classmethod
     def _locale_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for code in value:
@@ -227,6 +229,30 @@ class Checkpoint(_Model):
         return None if value is None else check_alpha3(value)
 
 
+class Settlement(_Model):
+    """A settlement (city, town) with its 9-digit KATO code (AB CD EF HHH) and its name by locale;
+    `code_status` says how far the code has been checked (the file's `source` explains)."""
+
+    kato: str = Field(pattern=r"^\d{9}$")
+    names: dict[str, str]
+    kind: Literal["city_republican", "regional_centre", "town", "village"] = "town"
+    code_status: Literal["official", "listed", "derived", "assumed"] = "assumed"
+
+    _names = field_validator("names")(Region._names.__func__)  # type: ignore[attr-defined]  # same rule as regions
+
+    def __hash__(self) -> int:  # the names dict would make the generated hash fail
+        return hash((self.kato, tuple(self.names.items())))
+
+    def name(self, locale: str = "en") -> str:
+        found = self.names.get(locale) or self.names.get("en")
+        return found if found is not None else next(iter(self.names.values()))
+
+
+class SettlementsFile(_Model):
+    source: SourceRef | None = None
+    settlement: tuple[Settlement, ...] = ()
+
+
 class CheckpointsFile(_Model):
     source: str | None = None
     checkpoint: tuple[Checkpoint, ...] = ()
@@ -292,6 +318,8 @@ class StayRuleVersion(_Model):
     valid_to: dt.date | None = None  # inclusive; unset: still in force
     basis: str = Field(pattern=CODE_PATTERN)  # one of the pack's declared bases (checked by the loader)
     legal_basis: str = Field(min_length=1)
+    # The legal basis in each interface language (by locale; English is `legal_basis`).
+    legal_basis_names: dict[str, str] = Field(default_factory=dict)
     per_entry_days: int | None = Field(default=None, ge=1)
     window_days: int | None = Field(default=None, ge=1)
     window_max_days: int | None = Field(default=None, ge=1)
@@ -363,6 +391,7 @@ class StayRuleVersionFile(StayRuleVersion):
 class CitizenshipGroup(_Model):
     code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(min_length=1)
+    names: dict[str, str] = Field(default_factory=dict)  # the name in each interface language, by locale
     default: bool = False  # the group for every citizenship no other group lists
     version: tuple[StayRuleVersion, ...] = ()
 
@@ -374,7 +403,7 @@ class CitizenshipGroupFile(CitizenshipGroup):
 
     def expanded(self, lists: Mapping[str, tuple[str, ...]], transition: Transition | None = None) -> CitizenshipGroup:
         versions = [v.expanded(lists) for v in self.version]
-        return CitizenshipGroup(code=self.code, name=self.name, default=self.default, version=tuple(
+        return CitizenshipGroup(code=self.code, name=self.name, names=self.names, default=self.default, version=tuple(
             v if v.transition is not None or transition is None else v.model_copy(update={"transition": transition})
             for v in versions))
 
@@ -516,6 +545,93 @@ class RetentionPolicy:
         return next((r for r in self.rules if r.what == what), None)
 
 
+# --- public.toml -------------------------------------------------------------------------------
+
+
+def _localized(value: dict[str, str]) -> dict[str, str]:
+    if not value:
+        raise _custom("must give at least one text")
+    for locale, text in value.items():
+        if re.fullmatch(LOCALE_PATTERN, locale) is None:
+            raise _custom(f"a locale is 2–3 lower-case letters (got {locale!r})")
+        if not text.strip():
+            raise _custom(f"the {locale!r} text is empty")
+    return value
+
+
+Localized = Annotated[dict[str, str], AfterValidator(_localized)]
+
+
+def in_locale(texts: Mapping[str, str], locale: str) -> str:
+    """A text given by locale: in `locale`, else English, else the first one given."""
+    found = texts.get(locale) or texts.get("en")
+    return found if found is not None else next(iter(texts.values()))
+
+
+class PenaltyBand(_Model):
+    """One line of a penalty: for overstays, the length it applies to (days, inclusive; open
+    ends unset); a fine from `min_units` to `max_units` of the pack's fine unit (both 0: a
+    warning); `repeated`: for a repeated offence."""
+
+    from_days: int | None = Field(default=None, ge=1)
+    to_days: int | None = Field(default=None, ge=1)
+    repeated: bool = False
+    min_units: int = Field(ge=0)
+    max_units: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PenaltyBand:
+        if self.max_units < self.min_units:
+            raise _custom(f"max_units must be ≥ min_units (got {self.max_units} < {self.min_units})")
+        if self.from_days is not None and self.to_days is not None and self.to_days < self.from_days:
+            raise _custom(f"to_days must be ≥ from_days (got {self.to_days} < {self.from_days})")
+        return self
+
+
+class Penalty(_Model):
+    """The penalty for an offence the public status page reports: who is liable (the migrant, or
+    the receiving party for a late host notification), the law and article, and its bands."""
+
+    offence: Literal["overstay", "host_notification"]
+    liable: Literal["migrant", "host"]
+    law: Localized  # the law's name by locale, e.g. the Code of Administrative Offences
+    article: str = Field(min_length=1)  # as the law numbers it, e.g. "517(3)"
+    bands: tuple[PenaltyBand, ...]
+    note: str | None = None
+    source: SourceRef
+
+
+class Contact(_Model):
+    """Where a migrant can get help: a name by locale, and a phone number and/or web address,
+    each from a source that can be checked."""
+
+    names: Localized
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ]{1,19}$")
+    url: str | None = Field(default=None, pattern=r"^https://[^\s]+$")
+    source: SourceRef
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Contact:
+        if self.phone is None and self.url is None:
+            raise _custom("needs a phone number or a web address")
+        return self
+
+
+class PublicFile(_Model):
+    """What the public status page says beyond a person's record: penalties and where to get help."""
+
+    penalty: tuple[Penalty, ...] = ()
+    contact: tuple[Contact, ...] = ()
+
+    @field_validator("penalty")
+    @classmethod
+    def _offence_once(cls, value: tuple[Penalty, ...]) -> tuple[Penalty, ...]:
+        offences = [p.offence for p in value]
+        if len(offences) != len(set(offences)):
+            raise _custom("an offence is listed twice")
+        return value
+
+
 # --- runtime objects ---------------------------------------------------------------------------
 
 
@@ -620,6 +736,9 @@ class StayRule:
     entry_limit_days: int | None  # continuous days allowed from a crossing: per-entry and TRP limits
     window_limited: bool  # False when the window's maximum equals its length: never exceeded
     transition: Transition = "applies_to_present"
+    # The group's name and the legal basis in each interface language: (locale, text) pairs.
+    group_names: tuple[tuple[str, str], ...] = ()
+    legal_basis_names: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def build(cls, group: CitizenshipGroup, index: int) -> StayRule:
@@ -646,6 +765,8 @@ class StayRule:
             window_limited=(v.window_days is not None and v.window_max_days is not None
                             and v.window_max_days < v.window_days),
             transition=v.transition or "applies_to_present",
+            group_names=tuple(sorted({"en": group.name, **group.names}.items())),
+            legal_basis_names=tuple(sorted({"en": v.legal_basis, **v.legal_basis_names}.items())),
         )
 
 
@@ -739,6 +860,11 @@ class StayRules:
         return [StayRule.build(g, i) for g in self.groups for i in range(len(g.version))]
 
 
+def _fold(text: str) -> str:
+    """A name as compared when searching: case, ё/е and spacing differences ignored."""
+    return " ".join(text.casefold().replace("ё", "е").split())
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: the pack holds dicts
 class JurisdictionPack:
     """A country's rules as validated data."""
@@ -759,12 +885,42 @@ class JurisdictionPack:
     fine_unit: FineUnit | None = None
     # citizenship (alpha-3) → the romanisation its passports use (names.toml)
     passport_romanisation: dict[str, str] = field(default_factory=dict)
+    # the languages of the public pages (pack.toml public_locales, else `locales`)
+    public_locales: tuple[str, ...] = ()
+    # penalties and help contacts shown on the public status page (public.toml)
+    penalties: tuple[Penalty, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    settlements: tuple[Settlement, ...] = ()  # settlements.toml, in file order
     _regions_by_kato: dict[str, Region] = field(default_factory=dict, repr=False)
     _checkpoints_by_code: dict[str, Checkpoint] = field(default_factory=dict, repr=False)
+    _settlements_by_kato: dict[str, Settlement] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._regions_by_kato.update({r.kato: r for r in self.regions})
         self._checkpoints_by_code.update({c.code: c for c in self.checkpoints})
+        self._settlements_by_kato.update({s.kato: s for s in self.settlements})
+
+    def settlement(self, kato: str) -> Settlement | None:
+        return self._settlements_by_kato.get(kato)
+
+    def find_settlements(self, text: str, locale: str = "en", limit: int = 20) -> list[Settlement]:
+        """Settlements whose name in any language (or a word of it) starts with `text`, those whose
+        name in `locale` does first, then alphabetically; every settlement for an empty text."""
+        needle = _fold(text)
+        by_name = sorted(self.settlements, key=lambda s: _fold(s.name(locale)))
+        if not needle:
+            return by_name[:limit]
+
+        def rank(s: Settlement) -> int | None:
+            if _fold(s.name(locale)).startswith(needle):
+                return 0
+            words = [w for n in s.names.values() for w in re.split(r"[\s-]+", _fold(n))]
+            if any(_fold(n).startswith(needle) for n in s.names.values()) or any(w.startswith(needle) for w in words):
+                return 1
+            return None
+
+        ranked = [(r, i, s) for i, s in enumerate(by_name) if (r := rank(s)) is not None]
+        return [s for _, _, s in sorted(ranked, key=lambda t: (t[0], t[1]))][:limit]
 
     @property
     def zone(self) -> ZoneInfo:
@@ -782,6 +938,9 @@ class JurisdictionPack:
 
     def checkpoint(self, code: str) -> Checkpoint | None:
         return self._checkpoints_by_code.get(code)
+
+    def penalty(self, offence: str) -> Penalty | None:
+        return next((p for p in self.penalties if p.offence == offence), None)
 
     def mci_value(self, year: int) -> int | None:
         """The fine unit's value (MCI) in force on 1 January of `year`; None when the pack does

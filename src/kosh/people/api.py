@@ -37,14 +37,17 @@ def create_person(body: PersonIn, request: Request, ctx: Context = Depends(get_c
         return detail_out(service.get_person(s, ctx, principal, pid, audited=False)).model_copy(update={"id": pid})
 
 
-@router.post("/search", response_model=PersonPageOut, summary="Search persons by name (any script) or document number",
+@router.post("/search", response_model=PersonPageOut,
+             summary="Search persons by name (any script), document number or part of it, date of birth",
              description="A POST with a JSON body, so that the query (often a document number) stays out of URLs, "
-                         "server logs and browser history; there is no GET search.")
+                         "server logs and browser history; there is no GET search. Every criterion given must "
+                         "match, in records made in the caller's regions.")
 def search_persons(body: PersonSearchIn, request: Request, ctx: Context = Depends(get_ctx),
                    principal: Principal = Depends(require_principal)) -> PersonPageOut:
     check_csrf(request, None)
     with ctx.transaction() as s:
         page = service.search_persons(s, ctx, principal, body.q, citizenship=body.citizenship, limit=body.limit,
+                                      birth_date=body.birth_date, document_part=body.document_part, sort=body.sort,
                                       offset=body.offset)
         return PersonPageOut(items=[person_out(p) for p in page.items], total=page.total, limit=body.limit,
                              offset=body.offset)

@@ -15,6 +15,7 @@ from functools import lru_cache
 import pycountry
 
 from kosh.platform.identifiers import InvalidIdentifier
+from kosh.platform.words import N_, Msg
 
 # ICAO codes that can stand for a person's nationality.
 ICAO_NATIONALITY_CODES: dict[str, str] = {
@@ -136,18 +137,18 @@ def normalize_country(value: str, field: str = "citizenship") -> str:
             if country:
                 return country.alpha_3
         if len(code) <= 3:
-            raise InvalidIdentifier(field, f"unknown country code '{text}'")
+            raise InvalidIdentifier(field, Msg(N_("%(value)s is not a known country code"), value=text))
     elif code.isdigit() and len(code) <= 3:
         country = pycountry.countries.get(numeric=code.zfill(3))
         if country:
             return country.alpha_3
-        raise InvalidIdentifier(field, f"unknown country code '{text}'")
+        raise InvalidIdentifier(field, Msg(N_("%(value)s is not a known country code"), value=text))
     if not text:
-        raise InvalidIdentifier(field, "country is empty")
+        raise InvalidIdentifier(field, Msg(N_("is required")))
     found = _name_index().get(text.casefold())
     if found:
         return found
-    raise InvalidIdentifier(field, f"unknown country '{text}'")
+    raise InvalidIdentifier(field, Msg(N_("%(value)s is not a known country"), value=text))
 
 
 def from_mrz_code(code: str, field: str = "mrz", label: str = "country") -> str:
@@ -159,7 +160,7 @@ def from_mrz_code(code: str, field: str = "mrz", label: str = "country") -> str:
         _iso_alpha3(stripped) or stripped in ICAO_NATIONALITY_CODES or stripped in ICAO_MRZ_ONLY_CODES
     ):
         return stripped
-    raise InvalidIdentifier(field, f"unknown {label} code '{code}'")
+    raise InvalidIdentifier(field, Msg(N_("%(value)s is not a known country code"), value=code))
 
 
 def to_mrz_code(alpha3: str, field: str = "mrz") -> str:
@@ -179,7 +180,7 @@ def country_name(alpha3: str, locale: str = "en") -> str:
         return ICAO_NAME_TRANSLATIONS.get(language, {}).get(code, english)
     country = pycountry.countries.get(alpha_3=code)
     if country is None:
-        raise InvalidIdentifier("citizenship", f"unknown country code '{alpha3}'")
+        raise InvalidIdentifier("citizenship", Msg(N_("%(value)s is not a known country code"), value=alpha3))
     if language == "en":
         return country.name
     return _translation(language).gettext(country.name)

@@ -20,18 +20,12 @@ from dataclasses import field as dataclass_field
 from functools import lru_cache
 
 from kosh.platform.identifiers import InvalidIdentifier
+from kosh.platform.words import N_, Msg
 
 MAX_AGE_YEARS = 130
 
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-# Our own English names: calendar.month_name follows the process locale.
-_MONTH_NAMES = (
-    "", "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)
-
-
 @dataclass(frozen=True, order=True)
 class PartialDate:
     """A date whose month and day may be unknown; a known day needs a known month.
@@ -84,19 +78,20 @@ class PartialDate:
 
 def _check_parts(year: int, month: int | None, day: int | None, field_name: str) -> None:
     if not 1 <= year <= 9999:
-        raise InvalidIdentifier(field_name, f"year {year} is not 1–9999")
+        raise InvalidIdentifier(field_name, Msg(N_("the year %(year)s is not 1–9999"), year=year))
     if month is None:
         if day is not None:
-            raise InvalidIdentifier(field_name, f"day {day} is given but the month is unknown")
+            raise InvalidIdentifier(field_name, Msg(N_("a day (%(day)s) is given but the month is not"), day=day))
         return
     if not 1 <= month <= 12:
-        raise InvalidIdentifier(field_name, f"month {month} is not 1–12")
+        raise InvalidIdentifier(field_name, Msg(N_("the month %(month)s is not 1–12"), month=month))
     if day is None:
         return
     if not 1 <= day <= 31:
-        raise InvalidIdentifier(field_name, f"day {day} is not 1–31")
+        raise InvalidIdentifier(field_name, Msg(N_("the day %(day)s is not 1–31"), day=day))
     if day > calendar.monthrange(year, month)[1]:
-        raise InvalidIdentifier(field_name, f"{day} {_MONTH_NAMES[month]} {year} does not exist")
+        raise InvalidIdentifier(field_name, Msg(N_("%(date)s does not exist"),
+                                            date=f"{year:04d}-{month:02d}-{day:02d}"))
 
 
 def _unknown_as_none(part: str | None) -> int | None:
@@ -118,8 +113,7 @@ def parse(value: str, field: str = "birth_date") -> PartialDate:
         day_s, month_s, year_s = dotted.group(1), dotted.group(2), dotted.group(3)
     else:
         raise InvalidIdentifier(
-            field, f"'{text}' is not a date (expected YYYY-MM-DD, YYYY-MM, YYYY or DD.MM.YYYY)"
-        )
+            field, Msg(N_("'%(value)s' is not a date (write YYYY-MM-DD, YYYY-MM, YYYY or DD.MM.YYYY)"), value=text))
     year, month, day = int(year_s), _unknown_as_none(month_s), _unknown_as_none(day_s)
     try:
         return PartialDate(year, month, day)
@@ -156,10 +150,10 @@ def validate_birth_date(
     today = today or dt.date.today()
     born = _as_partial(value, field)
     if born.earliest() > today:
-        raise InvalidIdentifier(field, f"birth date {born.isoformat()} is in the future")
+        raise InvalidIdentifier(field, Msg(N_("%(date)s is in the future"), date=born.isoformat()))
     age = _years_between(born.latest(), today)
     if age > MAX_AGE_YEARS:
         raise InvalidIdentifier(
-            field, f"birth date {born.isoformat()} gives an age of {age}, above {MAX_AGE_YEARS}"
-        )
+            field, Msg(N_("%(date)s gives an age of %(age)s, above %(max)s"), date=born.isoformat(), age=age,
+                       max=MAX_AGE_YEARS))
     return born

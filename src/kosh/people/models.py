@@ -95,3 +95,18 @@ class DocumentRegion(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("travel_documents.id", ondelete="CASCADE"),
                                              primary_key=True)
     kato: Mapped[str] = mapped_column(String(9), primary_key=True)
+
+
+class TravelDocumentPart(Base):
+    """A keyed hash of every run of 4 or more consecutive characters of a document's normalised
+    number, for search by part of a number. The number itself stays encrypted: the table holds
+    no characters, only HMACs (under the index key, in a context of their own) that match the
+    same keyed hash of what an officer types. A run is one exact lookup, so a part finds its
+    documents through an index, with a total and pages in SQL, and nothing is decrypted to search."""
+
+    __tablename__ = "travel_document_parts"
+    __table_args__ = (Index("ix_travel_document_parts_document_id", "document_id"),)
+
+    part_index: Mapped[str] = mapped_column(String(32), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("travel_documents.id", ondelete="CASCADE"),
+                                             primary_key=True)

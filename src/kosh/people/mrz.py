@@ -28,6 +28,7 @@ from kosh.people.countries import from_mrz_code, to_mrz_code
 from kosh.people.dates import PartialDate
 from kosh.people.names import romanize
 from kosh.platform.identifiers import InvalidIdentifier
+from kosh.platform.words import N_, Msg
 
 LINE_LENGTH = 44
 NAME_LENGTH = 39
@@ -62,7 +63,8 @@ def _value(char: str) -> int:
         return ord(char) - ord("A") + 10
     if char == FILLER:
         return 0
-    raise InvalidIdentifier("mrz", f"character '{char}' is not allowed in an MRZ (A–Z, 0–9 and <)")
+    raise InvalidIdentifier("mrz", Msg(N_("the character '%(char)s' is not allowed in an MRZ (A–Z, 0–9 and <)"),
+                                       char=char))
 
 
 def check_digit(s: str) -> int:
@@ -92,19 +94,19 @@ class MRZ:
         return self.expiry < on
 
 
-def _fail(message: str) -> InvalidIdentifier:
+def _fail(message: str) -> InvalidIdentifier:  # a Msg where the text can reach a user (parsing)
     return InvalidIdentifier("mrz", message)
 
 
 def _check_line(line: str, number: int) -> str:
     line = line.strip()
     if len(line) != LINE_LENGTH:
-        raise _fail(f"line {number} must have {LINE_LENGTH} characters, got {len(line)}")
+        raise _fail(Msg(N_("line %(line)s must have %(length)s characters, not %(n)s"), line=number,
+                        length=LINE_LENGTH, n=len(line)))
     for position, char in enumerate(line, start=1):
         if char not in MRZ_CHARACTERS:
-            raise _fail(
-                f"line {number} has '{char}' at position {position}; only A–Z, 0–9 and < are allowed"
-            )
+            raise _fail(Msg(N_("line %(line)s has '%(char)s' at position %(position)s; only A–Z, 0–9 and < "
+                               "are allowed"), line=number, char=char, position=position))
     return line
 
 
@@ -113,9 +115,10 @@ def _verify(label: str, data: str, check_char: str, filler_allowed: bool = False
     if check_char == FILLER and filler_allowed:
         check_char = "0"  # ICAO allows '<' for the check digit of an empty personal number
     if not check_char.isdigit():
-        raise _fail(f"{label} check digit '{check_char}' is not a digit")
+        raise _fail(Msg(N_("the check digit of the %(part)s ('%(char)s') is not a digit"), part=Msg(label),
+                        char=check_char))
     if int(check_char) != expected:
-        raise _fail(f"{label} check digit is {check_char}, expected {expected}")
+        raise _fail(Msg(N_("the check digit of the %(part)s is wrong: check the lines"), part=Msg(label)))
 
 
 def _century_birth(yy: int, month: int | None, day: int | None, today: dt.date) -> PartialDate | None:
@@ -136,20 +139,20 @@ def _parse_birth_date(field: str, today: dt.date) -> PartialDate:
     match = re.fullmatch(r"(\d{2})(?:(\d{2})(\d{2}|<<)|<<<<)", field)
     if not match:
         if field == FILLER * 6:
-            raise _fail("birth date is missing (all fillers)")
-        raise _fail(f"birth date {field} is not a date")
+            raise _fail(Msg(N_("the date of birth is missing (all fillers)")))
+        raise _fail(Msg(N_("the date of birth %(value)s is not a date"), value=field))
     yy, mm, dd = match.group(1), match.group(2), match.group(3)
     month = int(mm) if mm else None
     day = int(dd) if dd and dd != "<<" else None
     born = _century_birth(int(yy), month, day, today)
     if born is None:
-        raise _fail(f"birth date {field} is not a date")
+        raise _fail(Msg(N_("the date of birth %(value)s is not a date"), value=field))
     return born
 
 
 def _parse_expiry(field: str, today: dt.date) -> dt.date:
     if not field.isdigit():
-        raise _fail(f"expiry date {field} is not a date")
+        raise _fail(Msg(N_("the expiry date %(value)s is not a date"), value=field))
     yy, month, day = int(field[:2]), int(field[2:4]), int(field[4:6])
     year = today.year // 100 * 100 + yy
     if year > today.year + 50:
@@ -159,17 +162,17 @@ def _parse_expiry(field: str, today: dt.date) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise _fail(f"expiry date {field} is not a date") from None
+        raise _fail(Msg(N_("the expiry date %(value)s is not a date"), value=field)) from None
 
 
 def _parse_name(field: str) -> tuple[str, str]:
     if any(c.isdigit() for c in field):
-        raise _fail("name field must not contain digits")
+        raise _fail(Msg(N_("the name must not contain digits")))
     body = field.rstrip(FILLER)
     surname, _, given = body.partition(FILLER * 2)
     surname_words = [w for w in surname.split(FILLER) if w]
     if not surname_words:
-        raise _fail("surname is empty")
+        raise _fail(Msg(N_("the surname is empty")))
     given_words = [w for w in given.split(FILLER) if w]
     return " ".join(surname_words), " ".join(given_words)
 
@@ -181,22 +184,22 @@ def parse_td3(line1: str, line2: str, today: dt.date | None = None) -> MRZ:
     line2 = _check_line(line2, 2)
 
     if line1[0] != "P":
-        raise _fail(f"document type must start with P for a passport, got '{line1[:2]}'")
+        raise _fail(Msg(N_("the document type must start with P for a passport, not '%(value)s'"), value=line1[:2]))
     document_type = line1[:2].rstrip(FILLER)
 
-    _verify("document number", line2[0:9], line2[9])
-    _verify("birth date", line2[13:19], line2[19])
-    _verify("expiry date", line2[21:27], line2[27])
+    _verify(N_("document number"), line2[0:9], line2[9])
+    _verify(N_("date of birth"), line2[13:19], line2[19])
+    _verify(N_("expiry date"), line2[21:27], line2[27])
     personal_field = line2[28:42]
-    _verify("personal number", personal_field, line2[42], filler_allowed=personal_field == FILLER * 14)
-    _verify("composite", line2[0:10] + line2[13:20] + line2[21:43], line2[43])
+    _verify(N_("personal number"), personal_field, line2[42], filler_allowed=personal_field == FILLER * 14)
+    _verify(N_("whole second line"), line2[0:10] + line2[13:20] + line2[21:43], line2[43])
 
     document_number = line2[0:9].rstrip(FILLER)
     if not document_number:
-        raise _fail("document number is empty")
+        raise _fail(Msg(N_("the document number is empty")))
     sex_char = line2[20]
     if sex_char not in SEX_CODES:
-        raise _fail(f"sex '{sex_char}' is not M, F, X or <")
+        raise _fail(Msg(N_("the sex '%(value)s' is not M, F, X or <"), value=sex_char))
     surname, given_names = _parse_name(line1[5:44])
     return MRZ(
         document_type=document_type,

@@ -7,10 +7,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
-from kosh.people.models import DocumentRegion, Person, PersonName, PersonNameToken, TravelDocument
+from kosh.people.models import (
+    DocumentRegion,
+    Person,
+    PersonName,
+    PersonNameToken,
+    TravelDocument,
+    TravelDocumentPart,
+)
 from kosh.platform import scope
 from kosh.platform.scope import granted_person_ids, prefix_clause, record_clause, regions_clause
 from kosh.platform.security import Principal
@@ -61,6 +68,16 @@ def documents_by_index(session: Session, indexes: Iterable[str]) -> list:
     return list(session.execute(select(TravelDocument.id, TravelDocument.person_id, TravelDocument.issuing_state,
                                        TravelDocument.number_index)
                                 .where(in_values(session, TravelDocument.number_index, indexes))))
+
+
+def holders_matching(session: Session, number_index: str, citizenship: str, birth_date: str) -> list[str]:
+    """Ids of the (unmerged) persons holding a document with this number index whose citizenship
+    and recorded date of birth are exactly these; at most two (enough to tell one from many)."""
+    stmt = (select(Person.id).join(TravelDocument, TravelDocument.person_id == Person.id)
+            .where(TravelDocument.number_index == number_index, Person.citizenship == citizenship,
+                   Person.birth_date == birth_date, Person.merged_into.is_(None))
+            .distinct().limit(2))
+    return list(session.execute(stmt).scalars())
 
 
 def names_of(session: Session, person_ids: Iterable[str]) -> set[tuple[str, str, str]]:
@@ -114,14 +131,24 @@ def citizenship_in_scope(session: Session, principal: Principal, person_id: str)
 
 
 def search(session: Session, principal: Principal, *, tokens: Sequence[str], document_index: str | None,
-           citizenship: str | None, limit: int, offset: int) -> tuple[list[Person], int]:
-    """Persons whose document or spellings *recorded in the caller's regions* match: a spelling
-    or number recorded only elsewhere finds no one, so search reveals no other region's record."""
+           citizenship: str | None, limit: int, offset: int, document_part_index: str | None = None,
+           birth_dates: Sequence[str] = (), birth_prefix: str | None = None,
+           sort: str = "name") -> tuple[list[Person], int]:
+    """Persons whose document, part of a document number, date of birth or spellings *recorded
+    in the caller's regions* match (every criterion given): a spelling, number or identity
+    recorded only elsewhere finds no one, so search reveals no other region's record.
+    `birth_dates`: stored dates that match exactly; `birth_prefix`: stored dates that start so."""
     stmt = select(Person)
     conditions: list[ColumnElement[bool]] = []
     if document_index:
         conditions.append(Person.id.in_(select(TravelDocument.person_id).where(
             TravelDocument.number_index == document_index, _document_readable(principal))))
+    if document_part_index:
+        holding = TravelDocumentPart.document_id == TravelDocument.id
+        conditions.append(Person.id.in_(select(TravelDocument.person_id).join(TravelDocumentPart, holding).where(
+            TravelDocumentPart.part_index == document_part_index, _document_readable(principal))))
+    if birth_dates or birth_prefix:
+        conditions.append(_born(principal, birth_dates, birth_prefix))
     for i, token in enumerate(tokens):
         # Whole-word match on every token but the last, which may be a prefix (type-ahead).
         match = PersonNameToken.token.startswith(token) if i == len(tokens) - 1 else PersonNameToken.token == token
@@ -129,13 +156,43 @@ def search(session: Session, principal: Principal, *, tokens: Sequence[str], doc
             match, record_clause(PersonNameToken.kato, PersonNameToken.person_id, principal))))
     if citizenship:
         conditions.append(Person.citizenship == citizenship)
-    if not conditions or not (document_index or tokens):
+    if not conditions or not (document_index or tokens or document_part_index or birth_dates or birth_prefix):
         return [], 0
     stmt = stmt.where(and_(*conditions))
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(stmt.order_by(Person.surname_latin, Person.given_names_latin, Person.id)
-                           .limit(limit).offset(offset)).scalars().all()
+    rows = session.execute(stmt.order_by(*_search_order(principal, sort)).limit(limit).offset(offset)).scalars().all()
     return list(rows), total
+
+
+SEARCH_SORTS = ("name", "-name", "born", "-born", "citizenship")
+
+
+def _search_order(principal: Principal, sort: str) -> list[ColumnElement[Any]]:
+    """The order of search results (a key of SEARCH_SORTS; every order ends on the id, so that
+    pages never overlap). A date of birth first recorded in another region is not the caller's
+    to read: it sorts as unknown, so that the order tells nothing of it."""
+    name: list[ColumnElement[Any]] = [Person.surname_latin.expression, Person.given_names_latin.expression]
+    born: ColumnElement[Any] = Person.birth_date.expression if principal.all_regions else case(
+        (or_(regions_clause(Person.origin_kato, principal), Person.id.in_(granted_person_ids(principal))),
+         Person.birth_date), else_="")
+    orders: dict[str, list[ColumnElement[Any]]] = {
+        "name": name, "-name": [c.desc() for c in name], "born": [born, *name], "-born": [born.desc(), *name],
+        "citizenship": [Person.citizenship.expression, *name]}
+    last = Person.id.desc() if sort == "-name" else Person.id.expression
+    return [*orders.get(sort, name), last]
+
+
+def _born(principal: Principal, exact: Sequence[str], prefix: str | None) -> ColumnElement[bool]:
+    """The person (not merged away) has a date of birth that matches, as recorded by a record the
+    caller reads: the person's own first record or one merged into it, first recorded in the
+    caller's regions (the identity is read there, see `identity_row`), or any under a grant."""
+    row = aliased(Person)
+    match = or_(*([row.birth_date.in_(list(exact))] if exact else []),
+                *([row.birth_date.startswith(prefix, autoescape=True)] if prefix else []))
+    readable = true() if principal.all_regions else or_(regions_clause(row.origin_kato, principal),
+                                                        Person.id.in_(granted_person_ids(principal)))
+    return and_(Person.merged_into.is_(None),
+                exists().where(or_(row.id == Person.id, row.merged_into == Person.id), match, readable))
 
 
 def _document_readable(principal: Principal) -> ColumnElement[bool]:

@@ -12,6 +12,7 @@ from kosh.people import countries, dates, mrz
 from kosh.platform.identifiers import InvalidIdentifier, iin
 from kosh.platform.identifiers import bin as bin_rules
 from kosh.platform.validation import DisplayText, TextInput
+from kosh.platform.words import N_, Msg, field_labels
 
 if TYPE_CHECKING:
     from kosh.people.service import PersonFacts, PersonView
@@ -49,7 +50,7 @@ def _sex(value: str) -> str:
     v = str(value).strip().upper()
     v = {"<": "X", "": "X", "М": "M", "Ж": "F", "MALE": "M", "FEMALE": "F"}.get(v, v)
     if v not in ("M", "F", "X"):
-        raise ValueError(f"sex must be M, F or X, got '{value}'")
+        raise ValueError(Msg(N_("must be M (male), F (female) or X (not stated)")))
     return v
 
 
@@ -68,13 +69,25 @@ RequiredName = Annotated[DisplayText, Field(min_length=1, max_length=200)]
 OptionalDate = Annotated[dt.date | None, BeforeValidator(_empty_to_none)]
 DocumentNumber = Annotated[str, Field(min_length=3, max_length=20, pattern=r"^[A-Za-z0-9 \-]+$")]
 
+# Each input field by the name a user knows it by, shown beside its error in every language.
+field_labels({
+    "surname": N_("Surname"), "given_names": N_("Given names"), "patronymic": N_("Patronymic"),
+    "surname_latin": N_("Surname in Latin letters"), "given_names_latin": N_("Given names in Latin letters"),
+    "sex": N_("Sex"), "birth_date": N_("Date of birth"), "citizenship": N_("Citizenship"),
+    "nationality": N_("Citizenship"), "documents": N_("Documents"), "document_type": N_("Document type"),
+    "number": N_("Travel document number"), "document_number": N_("Travel document number"),
+    "issuing_state": N_("Issuing state"), "expiry": N_("Expires"), "document_expiry": N_("Expires"),
+    "mrz": N_("Machine-readable zone (MRZ)"), "region": N_("Region"), "q": N_("Name in any script, or document number"),
+    "limit": N_("Rows per page"), "offset": N_("Rows to skip"), "person_id": N_("Person id"), "person": N_("Person"),
+    "purpose": N_("Purpose"), "hours": N_("Hours"), "iin": N_("IIN"),
+})
+
 
 def validate_host_id(kind: str, value: str) -> str:
     try:
         return iin.validate(value, "host_id") if kind == "individual" else bin_rules.validate(value, "host_id")
     except InvalidIdentifier as exc:
-        label = "IIN" if kind == "individual" else "BIN"
-        raise ValueError(f"{label} {exc.message}") from None
+        raise ValueError(exc.message) from None
 
 
 class Strict(TextInput):
@@ -92,18 +105,19 @@ class DocumentIn(Strict):
     def _from_mrz(self, info: ValidationInfo) -> DocumentIn:
         if self.mrz is not None:
             if len(self.mrz) != 2:
-                raise ValueError("mrz must have exactly two lines")
+                raise ValueError(Msg(N_("the MRZ must have exactly two lines")))
             try:
                 parsed = mrz.parse_td3(self.mrz[0], self.mrz[1], today=_today(info))
             except InvalidIdentifier as exc:
                 raise ValueError(exc.message) from None
             if self.number and self.number.replace(" ", "").upper() != parsed.document_number:
-                raise ValueError(f"number {self.number} does not match the MRZ ({parsed.document_number})")
+                raise ValueError(Msg(N_("the number %(number)s does not match the MRZ (%(mrz)s)"), number=self.number,
+                                     mrz=parsed.document_number))
             self.number = parsed.document_number
             self.issuing_state = parsed.issuing_state
             self.expiry = self.expiry or parsed.expiry
         if not self.number or not self.issuing_state:
-            raise ValueError("give the document number and issuing state, or the MRZ")
+            raise ValueError(Msg(N_("give the document number and issuing state, or the MRZ")))
         return self
 
     @property
@@ -132,13 +146,28 @@ class PersonIn(IdentityFields):
     region: Annotated[str | None, Field(pattern=r"^\d{9}$", description="9-digit KATO code")] = None
 
 
+field_labels({"document_part": N_("Part of a document number")})
+
+
 class PersonSearchIn(Strict):
     """A person search, sent in a body so that a document number never stands in a URL."""
 
-    q: str = Field(min_length=2, max_length=200, description="a name in any script, or a document number")
-    citizenship: str | None = Field(None, max_length=3, description="ISO 3166-1 alpha-3 code")
+    q: str = Field("", max_length=200, description="a name in any script, or a whole document number")
+    birth_date: str | None = Field(None, max_length=10, description="date of birth: YYYY-MM-DD, YYYY-MM or YYYY")
+    document_part: str | None = Field(None, max_length=20, description="at least 4 consecutive characters of a "
+                                                                       "document number")
+    citizenship: str | None = Field(None, max_length=60, description="ISO 3166-1 code or name")
+    sort: str = Field("name", max_length=20, description="name, -name, born, -born or citizenship ('-' reverses)")
     limit: int = Field(25, ge=1, le=200)
     offset: int = Field(0, ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _something_asked(self) -> PersonSearchIn:
+        if len(self.q) == 1:
+            raise ValueError(Msg(N_("Give at least 2 characters of the name.")))
+        if not (self.q or self.birth_date or self.document_part):
+            raise ValueError(Msg(N_("Give a name, a date of birth or part of a document number.")))
+        return self
 
 
 class PersonOut(BaseModel):

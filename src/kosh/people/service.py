@@ -15,17 +15,28 @@ from sqlalchemy import ColumnElement, Select, delete, exists, insert, select, up
 from sqlalchemy.orm import Session
 
 from kosh.people import names, repository
+from kosh.people.countries import normalize_country
 from kosh.people.dates import parse as parse_partial_date
-from kosh.people.models import DocumentRegion, Person, PersonName, PersonNameToken, TravelDocument, new_person_id
+from kosh.people.models import (
+    DocumentRegion,
+    Person,
+    PersonName,
+    PersonNameToken,
+    TravelDocument,
+    TravelDocumentPart,
+    new_person_id,
+)
 from kosh.people.mrz import normalize_document_number
 from kosh.platform import audit, events
 from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
 from kosh.platform.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from kosh.platform.identifiers import InvalidIdentifier
 from kosh.platform.models import BreakGlassGrant
-from kosh.platform.scope import sees_region
+from kosh.platform.scope import outside_regions, sees_region
 from kosh.platform.security import Permission, Principal
 from kosh.platform.sql import bulk_insert, bulk_update, reassign
+from kosh.platform.words import N_, Msg
 
 if TYPE_CHECKING:
     from kosh.people.schemas import PersonIn
@@ -33,6 +44,35 @@ if TYPE_CHECKING:
 _DOC_CONTEXT = "travel_document"
 def document_index(ctx: Context, number: str) -> str:
     return ctx.keyring.blind_index(normalize_document_number(number), _DOC_CONTEXT)
+
+
+# Search by part of a number. Numbers stay encrypted; each run of MIN_DOCUMENT_PART or more
+# consecutive characters of a normalised number is kept as a keyed hash (travel_document_parts),
+# in a context of its own so that no part's hash equals a whole number's. A part typed is then one
+# exact index lookup (a total and pages in SQL, nothing decrypted to search), at the cost of about
+# 20 short rows per passport number; no character of a number is stored in clear. Shorter parts
+# are refused: they would match too many documents to narrow anything, and their hashes would be
+# too few to hide much.
+MIN_DOCUMENT_PART = 4
+SEARCH_SORTS = repository.SEARCH_SORTS
+_PART_CONTEXT = "travel_document_part"
+
+
+def document_part_index(ctx: Context, part: str) -> str:
+    return ctx.keyring.blind_index(part, _PART_CONTEXT)[:32]
+
+
+def _document_parts(ctx: Context, number: str) -> set[str]:
+    n = normalize_document_number(number)
+    return {document_part_index(ctx, n[i:j]) for i in range(len(n)) for j in range(i + MIN_DOCUMENT_PART, len(n) + 1)}
+
+
+def _index_document_parts(session: Session, ctx: Context, documents: Iterable[tuple[int, str]]) -> None:
+    """Index the parts of these (document id, number) of new documents."""
+    rows = [{"part_index": idx, "document_id": doc_id} for doc_id, number in documents
+            for idx in sorted(_document_parts(ctx, number))]
+    if rows:
+        bulk_insert(session, TravelDocumentPart.__table__, rows, conflict=["part_index", "document_id"])
 
 
 @dataclass(frozen=True)
@@ -113,12 +153,17 @@ def resolve_identities(session: Session, ctx: Context, records: Sequence[Identit
         by_person = {p.person["id"]: p for p in pending.values()}
         for doc_id, pid in returned:  # each new person holds exactly one new document
             by_person[pid].document["id"] = doc_id
+        numbers = {key: rec.document_number for rec, key in
+                   ((rec, (rec.issuing_state, idx)) for rec, idx in zip(records, indexes, strict=True))}
+        _index_document_parts(session, ctx, [(p.document["id"], numbers[key]) for key, p in pending.items()
+                                             if "id" in p.document])
         lost = [key for key, p in pending.items() if "id" not in p.document]
         if lost:  # a concurrent writer recorded these documents first: the records join its person, ours goes
             known.update(((d.issuing_state, d.number_index), d)
                          for d in repository.documents_by_index(session, [idx for _, idx in lost]))
             if any(key not in known for key in lost):
-                raise Conflict("a document of this record was changed by another request at the same time")
+                raise Conflict(Msg(N_("A document of this record was changed by another request at the same time. "
+                                      "Send it again.")))
             orphans = [pending.pop(key).person["id"] for key in lost]
             session.execute(delete(Person.__table__).where(Person.id.in_(orphans)))
     results: list[Resolution] = []
@@ -262,17 +307,63 @@ class SearchPage:
     offset: int
 
 
-def search_persons(session: Session, ctx: Context, principal: Principal, query: str, *, citizenship: str | None = None,
-                   limit: int = 25, offset: int = 0) -> SearchPage:
+def search_persons(session: Session, ctx: Context, principal: Principal, query: str = "", *,
+                   citizenship: str | None = None, limit: int = 25, offset: int = 0, birth_date: str | None = None,
+                   document_part: str | None = None, sort: str = "name") -> SearchPage:
+    """Persons by name (any script) or whole document number (`query`), date of birth (full or
+    partial) and part of a document number: every criterion given must match, each in records
+    made in the caller's regions; `citizenship` narrows them; `sort` is one of SEARCH_SORTS.
+    Audited with the kinds of criteria (not their values)."""
     principal.require(Permission.PERSON_READ)
     query = query.strip()
+    if sort not in SEARCH_SORTS:
+        raise ValidationFailed([FieldError("sort", Msg(N_("Choose a sort order from the list.")))])
+    if citizenship:
+        try:
+            citizenship = normalize_country(citizenship)
+        except InvalidIdentifier as exc:
+            raise ValidationFailed([FieldError("citizenship", exc.message)]) from None
+    born, part_idx = _birth_criterion(birth_date), _document_part_criterion(ctx, document_part)
     doc_idx = document_index(ctx, query) if any(c.isdigit() for c in query) else None
     tokens = [] if doc_idx else [t for t in names.name_tokens(query) if t]
     items, total = repository.search(session, principal, tokens=tokens, document_index=doc_idx,
-                                     citizenship=citizenship, limit=limit, offset=offset)
+                                     citizenship=citizenship, limit=limit, offset=offset,
+                                     document_part_index=part_idx, birth_dates=born[0], birth_prefix=born[1],
+                                     sort=sort)
+    kinds = [k for k, given in (("document" if doc_idx else "name", bool(doc_idx or tokens)),
+                                ("birth_date", bool(born[0] or born[1])), ("document_part", bool(part_idx))) if given]
     audit.append(session, ctx.keyring, principal, [audit.Access(
-        "search", "person", "*", {"results": [p.id for p in items], "kind": "document" if doc_idx else "name"})])
+        "search", "person", "*", {"results": [p.id for p in items], "kind": "+".join(kinds) or "none"})])
     return SearchPage([facts_for(session, principal, p) for p in items], total, limit, offset)
+
+
+def _birth_criterion(value: str | None) -> tuple[list[str], str | None]:
+    """(stored dates that match exactly, prefix of stored dates that match) for a date of birth
+    searched: a full date also finds persons recorded with only its year and month, or year."""
+    if not value or not value.strip():
+        return [], None
+    try:
+        asked = parse_partial_date(value, "birth_date")
+    except InvalidIdentifier as exc:
+        raise ValidationFailed([FieldError("birth_date", exc.message)]) from None
+    year = f"{asked.year:04d}"
+    if asked.month is None:
+        return [], year
+    month = f"{year}-{asked.month:02d}"
+    if asked.day is None:
+        return [year], month
+    return [asked.isoformat(), month, year], None
+
+
+def _document_part_criterion(ctx: Context, value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    part = normalize_document_number(value)
+    if len(part) < MIN_DOCUMENT_PART or not part.isalnum() or not part.isascii():
+        raise ValidationFailed([FieldError("document_part", Msg(
+            N_("Give at least %(n)s letters or digits of the document number, as written in the document."),
+            n=MIN_DOCUMENT_PART))])
+    return document_part_index(ctx, part)
 
 
 def facts_for(session: Session, principal: Principal, person: Person) -> PersonFacts:
@@ -350,7 +441,7 @@ def citizenship_in_scope(session: Session, principal: Principal, person_id: str)
     principal.require(Permission.PERSON_READ)
     found = repository.citizenship_in_scope(session, principal, person_id)
     if found is None:
-        raise NotFound(f"no person {person_id} in your regions")
+        raise NotFound(Msg(N_("There is no person %(id)s in your regions."), id=person_id))
     return found
 
 
@@ -366,7 +457,7 @@ def get_person(session: Session, ctx: Context, principal: Principal, person_id: 
         person = repository.get_person(session, principal, person_id)
     if person is None:
         # Out-of-scope and absent look the same, so scope does not leak existence.
-        raise NotFound(f"no person {asked} in your regions")
+        raise NotFound(Msg(N_("There is no person %(id)s in your regions."), id=asked))
     documents, hidden_documents = repository.documents_of(session, principal, person_id)
     docs = [DocumentView(d.id, d.document_type, d.issuing_state,
                          ctx.keyring.decrypt(d.number_encrypted, f"{_DOC_CONTEXT}:{d.issuing_state}"), d.expiry)
@@ -395,7 +486,7 @@ def registered_in_scope(session: Session, principal: Principal, person_id: str) 
     principal.require(Permission.PERSON_READ)
     person = repository.get_registered(session, principal, person_id)
     if person is None:
-        raise NotFound(f"no person {person_id} in your regions")
+        raise NotFound(Msg(N_("There is no person %(id)s in your regions."), id=person_id))
     return person
 
 
@@ -436,6 +527,17 @@ def find_documents(session: Session, ctx: Context,
     return [known.get((state, idx)) for (state, _), idx in zip(refs, indexes, strict=True)]
 
 
+def find_holder(session: Session, ctx: Context, citizenship: str, document_number: str,
+                birth_date: dt.date) -> str | None:
+    """The one person holding this document number whose citizenship and full date of birth are
+    exactly these, or None when no one or more than one is (the public status page: a person
+    finding their own record, kosh.flows.selfservice). No principal and no audit here: the caller
+    proves nothing but these three facts, answers "not found" alike in both cases, and audits."""
+    ids = repository.holders_matching(session, document_index(ctx, document_number), citizenship,
+                                      birth_date.isoformat())
+    return ids[0] if len(ids) == 1 else None
+
+
 def profile_of(session: Session, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
     """(citizenship, registered region) of each person."""
     return repository.profile_of(session, person_ids)
@@ -454,7 +556,7 @@ def person_in_scope(session: Session, principal: Principal, person_id: str) -> P
     principal.require(Permission.PERSON_READ)
     person = repository.get_person(session, principal, person_id)
     if person is None:
-        raise NotFound(f"no person {person_id} in your regions")
+        raise NotFound(Msg(N_("There is no person %(id)s in your regions."), id=person_id))
     return person
 
 
@@ -479,9 +581,9 @@ def _write_region(ctx: Context, principal: Principal, region: str | None) -> str
     first region; admins may leave it empty (no region reads it but theirs)."""
     if region:
         if ctx.pack.region_for_kato(region) is None:
-            raise ValidationFailed([FieldError("region", f"KATO {region} is not in a known region")])
+            raise ValidationFailed([FieldError("region", Msg(N_("%(code)s is not in a known region"), code=region))])
         if not principal.writes_anywhere and not sees_region(principal, region):
-            raise Forbidden(f"region {region} is outside your regions ({', '.join(principal.regions) or 'none'})")
+            raise Forbidden(outside_regions(principal, region))
         return region
     if principal.writes_anywhere or not principal.regions:
         return ""
@@ -498,10 +600,10 @@ def create_person(session: Session, ctx: Context, principal: Principal, body: Pe
     holders = find_documents(session, ctx, documents)
     known = {h[0] for h in holders if h}
     if len(known) > 1:
-        raise Conflict("these documents belong to different persons already")
+        raise Conflict(Msg(N_("These documents belong to different persons already.")))
     if known and not visible_among(session, principal, list(known)):
-        raise Conflict("a person with this document is recorded in another region; to add to their record, "
-                       "open it with a stated purpose (break-glass access)")
+        raise Conflict(Msg(N_("A person with this document is recorded in another region. To add to their record, "
+                              "open it with a stated purpose (break-glass access).")))
     records = [IdentityRecord(
         source="api", surname=body.surname, given_names=body.given_names, patronymic=body.patronymic,
         surname_latin=body.surname_latin, given_names_latin=body.given_names_latin, citizenship=body.citizenship,
@@ -534,6 +636,10 @@ def _attach_documents(session: Session, ctx: Context, person_id: str, records: S
     if rows:
         session.execute(insert(TravelDocument), rows)
     ids = {(d.issuing_state, d.number_index): d.id for d in repository.documents_by_index(session, indexes)}
+    if rows:
+        _index_document_parts(session, ctx, [(ids[(r.issuing_state, idx)], r.document_number)
+                                             for r, idx in zip(records, indexes, strict=True)
+                                             if (r.issuing_state, idx) not in known and (r.issuing_state, idx) in ids])
     _record_document_regions(session, [(ids[(r.issuing_state, idx)], r.region_kato)
                                        for r, idx in zip(records, indexes, strict=True)
                                        if (r.issuing_state, idx) in ids])
@@ -617,21 +723,21 @@ def open_break_glass(session: Session, ctx: Context, principal: Principal, *, pu
     travel document (issuing state, number): out-of-region persons cannot be searched for."""
     principal.require(Permission.BREAK_GLASS)
     if principal.user_id is None:
-        raise Forbidden("break-glass access is for signed-in users")
+        raise Forbidden(Msg(N_("Break-glass access is for signed-in users.")))
     errors = []
     purpose = (purpose or "").strip()
     if len(purpose) < BREAK_GLASS_MIN_PURPOSE:
-        errors.append(FieldError("purpose", f"state the purpose (a case or order number and why) in at least "
-                                            f"{BREAK_GLASS_MIN_PURPOSE} characters"))
+        errors.append(FieldError("purpose", Msg(N_("state the purpose (a case or order number and why) in at least "
+                                                   "%(n)s characters"), n=BREAK_GLASS_MIN_PURPOSE)))
     elif len(purpose) > 500:
-        errors.append(FieldError("purpose", "the purpose is longer than 500 characters"))
+        errors.append(FieldError("purpose", Msg(N_("must be at most %(max_length)s characters long"), max_length=500)))
     longest = ctx.settings.break_glass_max_hours
     if not 1 <= hours <= longest:
-        errors.append(FieldError("hours", f"choose from 1 to {longest} hours"))
+        errors.append(FieldError("hours", Msg(N_("choose from 1 to %(n)s hours"), n=longest)))
     if not person_id and not document:
-        errors.append(FieldError("person", "name the person by id or by a travel document"))
+        errors.append(FieldError("person", Msg(N_("name the person by id or by a travel document"))))
     if errors:
-        raise ValidationFailed(errors, "The access cannot be opened")
+        raise ValidationFailed(errors, Msg(N_("The access cannot be opened.")))
     target = None
     if person_id:
         target = session.get(Person, person_id)
@@ -639,7 +745,7 @@ def open_break_glass(session: Session, ctx: Context, principal: Principal, *, pu
         holder = find_documents(session, ctx, [document])[0]
         target = session.get(Person, holder[0]) if holder else None
     if target is None:
-        raise NotFound("no such person or document")
+        raise NotFound(Msg(N_("There is no such person or document.")))
     target_id = current_id(session, target.id)
     now = utcnow()
     grant = BreakGlassGrant(user_id=principal.user_id, username=principal.username, person_id=target_id,
@@ -655,7 +761,7 @@ def end_break_glass(session: Session, ctx: Context, principal: Principal, grant_
     """End one's own grant before it expires (admins may end anyone's)."""
     grant = session.get(BreakGlassGrant, grant_id)
     if grant is None or (grant.user_id != principal.user_id and not principal.all_regions):
-        raise NotFound(f"no access grant {grant_id}")
+        raise NotFound(Msg(N_("There is no access grant %(id)s."), id=grant_id))
     if grant.ended_at is None:
         grant.ended_at = utcnow()
         audit.append(session, ctx.keyring, principal, [audit.Access(

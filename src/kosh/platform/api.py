@@ -15,6 +15,7 @@ from kosh.platform.http import check_csrf, get_ctx, require_principal
 from kosh.platform.models import User
 from kosh.platform.security import Permission, Principal
 from kosh.platform.validation import MAX_ID, TextInput
+from kosh.platform.words import N_, Msg
 
 router = APIRouter(tags=["auth"])
 
@@ -44,7 +45,7 @@ def issue_token(body: TokenRequest, request: Request, ctx: Context = Depends(get
         result = auth.login(s, ctx, body.username, body.password, client, web_session=False)
         if result is not None:
             return TokenOut(token=auth.issue_token(s, ctx, result.user, body.name))
-    raise Unauthorized("wrong username or password")
+    raise Unauthorized(Msg(N_("Wrong username or password.")))
 
 
 class TokenInfoOut(BaseModel):
@@ -153,6 +154,7 @@ class AuditRecordOut(BaseModel):
     subject_type: str
     subject_id: str
     detail: str
+    prev_mac: str
     mac: str
 
 
@@ -164,13 +166,33 @@ class AuditVerifyOut(BaseModel):
 
 
 @router.get("/audit/records", response_model=list[AuditRecordOut], tags=["audit"],
-            summary="The audit trail from a sequence number (auditors)")
-def audit_records(after_seq: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(100, ge=1, le=1000),
+            summary="The audit trail from a sequence number, oldest first, filtered (auditors)",
+            description="The same filters as the audit pages. Paging: pass the last `seq` received as "
+                        "`after_seq`. The `X-Total-Count` header tells how many records match the filters in "
+                        "all; the `Link` header (rel=next) gives the next page while there is one.")
+def audit_records(response: Response, request: Request, after_seq: int = Query(0, ge=0, le=MAX_ID),
+                  limit: int = Query(100, ge=1, le=1000),
+                  user: str = Query("", max_length=80, description="exact username"),
+                  person: str = Query("", max_length=36, description="a person's id: records about them"),
+                  action: str = Query("", max_length=40, description="e.g. read, search, export, login"),
+                  purpose: str = Query("", max_length=200, description="words in the stated purpose"),
+                  since: str = Query("", max_length=10, description="first day (YYYY-MM-DD, local time)"),
+                  until: str = Query("", max_length=10, description="last day (YYYY-MM-DD, local time)"),
                   ctx: Context = Depends(get_ctx),
                   principal: Principal = Depends(require_principal)) -> list[AuditRecordOut]:
+    from urllib.parse import urlencode
+
+    from kosh.platform import audit_browse
+
+    audit_browse.may_read(principal)  # before the filters: a refusal says nothing about them
+    f = audit_browse.filters(user, person, action, purpose, since, until)
     with ctx.transaction() as s:
-        return [AuditRecordOut.model_validate(r, from_attributes=True)
-                for r in audit.records(s, ctx.keyring, principal, after_seq=after_seq, limit=limit)]
+        rows, total = audit_browse.after(s, ctx, principal, f, after_seq=after_seq, limit=limit)
+    response.headers["X-Total-Count"] = str(total)
+    if len(rows) == limit:
+        query = urlencode(f.said() | {"after_seq": rows[-1].seq, "limit": limit})
+        response.headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
+    return [AuditRecordOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.get("/audit/verify", response_model=AuditVerifyOut, tags=["audit"],

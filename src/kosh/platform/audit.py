@@ -128,7 +128,19 @@ def head_authentic(keyring: Keyring, seq: int, mac: str, tag: str) -> bool:
 _warned_untagged = False
 
 
-def append(session: Session, keyring: Keyring, principal: Principal, accesses: Iterable[Access]) -> int:
+class Actor(Protocol):
+    """Who a record names: a signed-in Principal, or an actor without an account (the public
+    self-service, kosh.flows.selfservice: a person reading their own record)."""
+
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+
+
+def append(session: Session, keyring: Keyring, principal: Actor | Principal, accesses: Iterable[Access]) -> int:
     """Append records in the caller's transaction; the head row lock serialises writers.
 
     Plain Core statements rather than the ORM unit of work: this runs on every read of

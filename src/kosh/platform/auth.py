@@ -31,6 +31,7 @@ from kosh.platform.security import (
     verify_password,
 )
 from kosh.platform.sql import rowcount
+from kosh.platform.words import N_, Msg
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 10
@@ -66,27 +67,28 @@ def create_user(session: Session, ctx: Context, *, username: str, password: str,
                 locale: str = "en", actor: Principal | None = None) -> User:
     errors = []
     if not USERNAME.match(username):
-        errors.append(FieldError("username", "use 2–80 lower-case letters, digits, '.', '_' or '-'"))
+        errors.append(FieldError("username", Msg(N_("use 2–80 lower-case letters, digits, '.', '_' or '-'"))))
     if len(password) < MIN_PASSWORD:
-        errors.append(FieldError("password", f"must have at least {MIN_PASSWORD} characters"))
+        errors.append(FieldError("password", Msg(N_("must be at least %(min_length)s character(s) long"),
+                                                min_length=MIN_PASSWORD)))
     if role not in {r.value for r in Role}:
-        errors.append(FieldError("role", f"unknown role '{role}': use {', '.join(r.value for r in Role)}"))
+        errors.append(FieldError("role", Msg(N_("must be one of: %(expected)s"), expected=[r.value for r in Role])))
     regions = [r.strip() for r in (regions or []) if r.strip()]
     if role == Role.OFFICER and not regions:
-        errors.append(FieldError("regions", "an officer needs at least one region (KATO prefix)"))
+        errors.append(FieldError("regions", Msg(N_("an officer needs at least one region"))))
     for r in regions:
         if not r.isdigit() or ctx.pack.region_for_kato(r.ljust(9, "0")) is None:
-            errors.append(FieldError("regions", f"'{r}' is not a KATO prefix of a known region"))
+            errors.append(FieldError("regions", Msg(N_("%(code)s is not the code of a known region"), code=r)))
     if role == Role.HOST:
         from kosh.platform.identifiers import bin as bin_rules
         from kosh.platform.identifiers import iin
 
         if not host_party or not (iin.is_valid(host_party) or bin_rules.is_valid(host_party)):
-            errors.append(FieldError("host_party", "a host needs a valid IIN or BIN to submit as"))
+            errors.append(FieldError("host_party", Msg(N_("a host needs a valid IIN or BIN to submit as"))))
     if errors:
-        raise ValidationFailed(errors, "The user cannot be created")
+        raise ValidationFailed(errors, Msg(N_("The user cannot be created.")))
     if session.execute(select(User.id).where(User.username == username)).first():
-        raise Conflict(f"user '{username}' exists")
+        raise Conflict(Msg(N_("A user named %(username)s exists already."), username=username))
     user = User(username=username, password_hash=hash_password(password), role=role, regions=regions,
                 display_name=display_name, locale=locale)
     if role == Role.HOST and host_party:
@@ -168,7 +170,8 @@ def login(session: Session, ctx: Context, username: str, password: str, client: 
     now = utcnow()
     wait = login_wait(session, ctx, username, client, now)
     if wait:
-        raise TooManyRequests(f"too many failed sign-ins from this client; try again in {wait} seconds",
+        raise TooManyRequests(Msg(N_("Too many failed sign-ins from this device. Try again in %(seconds)s seconds."),
+                                  seconds=wait),
                               retry_after=wait)
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     # An unknown or inactive account is verified against a dummy hash: it fails in the same time
@@ -244,7 +247,8 @@ def aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def session_user(session: Session, token: str) -> tuple[User, str] | None:
+def session_user(session: Session, token: str) -> tuple[User, str, str] | None:
+    """The user of a live browser session, its CSRF token and the purpose of access stated for it."""
     row = session.execute(select(WebSession, User).join(User, User.id == WebSession.user_id)
                           .where(WebSession.token_hash == token_digest(token))).first()
     if row is None:
@@ -252,7 +256,7 @@ def session_user(session: Session, token: str) -> tuple[User, str] | None:
     ws, user = row
     if aware(ws.expires_at) < utcnow() or not user.active:
         return None
-    return user, ws.csrf_token
+    return user, ws.csrf_token, ws.purpose or ""
 
 
 def token_user(session: Session, token: str) -> User | None:
@@ -294,7 +298,7 @@ def _user_or_404(session: Session, username: str) -> User:
     name = username.strip().lower()
     user = user_by_name(session, name) if USERNAME.match(name) else None
     if user is None:
-        raise NotFound(f"no user '{username}'")
+        raise NotFound(Msg(N_("There is no user named %(username)s."), username=username))
     return user
 
 
@@ -338,7 +342,7 @@ def set_active(session: Session, ctx: Context, actor: Principal, username: str, 
     reactivated user signs in again; their old tokens stay revoked."""
     user = get_user(session, ctx, actor, username)
     if not active and actor.user_id == user.id:
-        raise Conflict("you cannot deactivate your own account")
+        raise Conflict(Msg(N_("You cannot deactivate your own account.")))
     detail: dict[str, object] = {"username": user.username}
     if not active:
         ended, revoked = _end_access(session, user.id)
@@ -355,7 +359,7 @@ def revoke_token(session: Session, ctx: Context, actor: Principal, token_id: int
     tok = session.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
     # Someone else's token is "not found" rather than forbidden: ids of others' tokens stay unknown.
     if tok is None or (tok.user_id != actor.user_id and not actor.can(Permission.USERS_MANAGE)):
-        raise NotFound(f"no API token {token_id}")
+        raise NotFound(Msg(N_("There is no API token %(id)s."), id=token_id))
     if not tok.revoked:
         tok.revoked, tok.revoked_at = True, utcnow()
         audit.append(session, ctx.keyring, actor,

@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     job_workers: int = Field(default=1, ge=0)
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_poll_seconds: float = Field(default=2.0, gt=0)
+    # The public status page (/status, kosh.flows.selfservice): look-ups one client (IP address) and
+    # one document number may make, and share-code checks one client and one code may make, in any
+    # window of that many seconds. Counted per process (kosh.platform.ratelimit).
+    status_window_seconds: int = Field(default=3600, gt=0)
+    status_lookups_per_client: int = Field(default=20, gt=0)
+    status_lookups_per_document: int = Field(default=6, gt=0)
+    status_checks_per_client: int = Field(default=30, gt=0)
+    status_checks_per_code: int = Field(default=10, gt=0)
+    # How long a proof of status taken from the public page can be checked.
+    status_proof_days: int = Field(default=30, gt=0)
 
     @property
     def resolved_database_url(self) -> str:

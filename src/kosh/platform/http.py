@@ -13,6 +13,7 @@ from kosh.platform import auth
 from kosh.platform.context import Context
 from kosh.platform.errors import Forbidden, Unauthorized
 from kosh.platform.security import Principal
+from kosh.platform.words import N_, Msg
 
 SESSION_COOKIE = "kosh_session"
 LANG_COOKIE = "kosh_lang"
@@ -85,12 +86,15 @@ def _resolve(ctx: Context, cache: CredentialCache, token: str | None,
         if token:
             user = auth.token_user(s, token)
             if user is None:
-                raise Unauthorized("the bearer token is unknown, expired or revoked")
+                raise Unauthorized(Msg(N_("The bearer token is unknown, expired or revoked.")))
             principal = auth.principal_for(user, keyring=ctx.keyring)
         else:
             found = auth.session_user(s, secret)
             if found:
-                principal, csrf = auth.principal_for(found[0], keyring=ctx.keyring), found[1]
+                # The session's stated purpose travels in the (cached) principal; stating a new
+                # one moves the revocation epoch, so no process keeps the old one.
+                principal = auth.principal_for(found[0], purpose=found[2], keyring=ctx.keyring)
+                csrf = found[1]
     if principal is not None and ctx.settings.auth_cache_seconds > 0:
         if len(cache.entries) > 10_000:
             cache.entries.clear()
@@ -109,10 +113,13 @@ def optional_principal(request: Request) -> Principal | None:
 
 
 def _identified(request: Request, token: str | None, principal: Principal | None, csrf: str | None) -> Principal | None:
-    purpose = request.headers.get("x-purpose", "").strip()[:200]
+    # The purpose of access: the X-Purpose header (API clients), else the one stated for the web
+    # session (`kosh.platform.purpose`); without either, the audit records name the request.
+    stated = request.headers.get("x-purpose", "").strip()[:200] or (principal.purpose if principal else "")
     if principal is not None:
-        principal = principal.with_purpose(purpose or f"{request.method} {request.url.path}")
+        principal = principal.with_purpose(stated or f"{request.method} {request.url.path}")
     request.state.principal, request.state.csrf = principal, csrf
+    request.state.stated_purpose = stated
     request.state.via_token = bool(token)
     return principal
 
@@ -146,4 +153,4 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     expected = getattr(request.state, "csrf", None)
     submitted = submitted or request.headers.get("x-csrf-token")
     if not expected or not submitted or not hmac.compare_digest(expected, submitted):
-        raise Forbidden("the form's security token is missing or stale; reload the page and try again")
+        raise Forbidden(Msg(N_("The form's security token is missing or out of date. Reload the page and try again.")))

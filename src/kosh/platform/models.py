@@ -38,6 +38,9 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The purpose of access its user stated for this session (a case number and why), written to
+    # every audit record the session makes (`kosh.platform.purpose`); empty until stated.
+    purpose: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class ApiToken(Base):

@@ -33,6 +33,7 @@ from kosh.platform.clock import utcnow
 from kosh.platform.errors import Forbidden
 from kosh.platform.models import BreakGlassGrant
 from kosh.platform.security import Principal, Role, system_principal
+from kosh.platform.words import N_, Msg, region_name
 
 # -- in Python --------------------------------------------------------------------------------
 
@@ -52,7 +53,13 @@ def sees_region(principal: Principal, kato: str | None) -> bool:
 def require_region(principal: Principal, region: str) -> None:
     """A region the caller names (a list's filter) must be one of theirs: Forbidden otherwise."""
     if not sees_region(principal, region):
-        raise Forbidden(f"region {region} is outside your regions ({', '.join(principal.regions) or 'none'})")
+        raise Forbidden(outside_regions(principal, region))
+
+
+def outside_regions(principal: Principal, region: str) -> Msg:
+    """"Almaty Region is outside your regions (Astana, Almaty)": regions by name, in the reader's language."""
+    yours: object = [region_name(r) for r in principal.regions] if principal.regions else Msg(N_("none"))
+    return Msg(N_("%(region)s is outside your regions (%(yours)s)."), region=region_name(region), yours=yours)
 
 
 def for_aggregates(principal: Principal) -> Principal:

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kosh.platform.errors import Forbidden
+from kosh.platform.words import N_, Msg
 
 
 class Role(StrEnum):
@@ -41,19 +42,19 @@ class Permission(StrEnum):
 
 # What each permission lets a person do, for messages.
 PERMISSION_PHRASES: dict[Permission, str] = {
-    Permission.PERSON_READ: "read persons' records",
-    Permission.PERSON_WRITE: "record persons",
-    Permission.BORDER_EVENT_WRITE: "record border crossings",
-    Permission.NOTIFICATION_WRITE: "submit arrival notifications",
-    Permission.NOTIFICATION_READ: "read arrival notifications",
-    Permission.PERMIT_WRITE: "record residence permits",
-    Permission.STAY_READ: "read stay status",
-    Permission.IMPORT: "import feeds",
-    Permission.AGGREGATES_READ: "read aggregate figures",
-    Permission.AUDIT_READ: "read the audit trail",
-    Permission.USERS_MANAGE: "manage users",
-    Permission.IDENTITY_MERGE: "merge or unmerge persons",
-    Permission.BREAK_GLASS: "open a person outside their regions",
+    Permission.PERSON_READ: N_("read persons' records"),
+    Permission.PERSON_WRITE: N_("record persons"),
+    Permission.BORDER_EVENT_WRITE: N_("record border crossings"),
+    Permission.NOTIFICATION_WRITE: N_("submit arrival notifications"),
+    Permission.NOTIFICATION_READ: N_("read arrival notifications"),
+    Permission.PERMIT_WRITE: N_("record residence permits"),
+    Permission.STAY_READ: N_("read stay status"),
+    Permission.IMPORT: N_("import feeds"),
+    Permission.AGGREGATES_READ: N_("read aggregate figures"),
+    Permission.AUDIT_READ: N_("read the audit trail"),
+    Permission.USERS_MANAGE: N_("manage users"),
+    Permission.IDENTITY_MERGE: N_("merge or unmerge persons"),
+    Permission.BREAK_GLASS: N_("open a person outside their regions"),
 }
 
 # Least privilege as a table: a role has exactly the permissions listed here.
@@ -95,7 +96,8 @@ class Principal:
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
-            raise Forbidden(f"role '{self.role}' may not {PERMISSION_PHRASES[permission]}")
+            raise Forbidden(Msg(N_("The role %(role)s may not %(action)s."), role=Msg(self.role.value),
+                                action=Msg(PERMISSION_PHRASES[permission])))
 
     @property
     def all_regions(self) -> bool:

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ValidationError, ValidationInfo,
 
 from kosh.jurisdictions import field_path
 from kosh.platform.errors import FieldError, ValidationFailed
+from kosh.platform.words import N_, Msg
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,8 +36,8 @@ def _label(info: ValidationInfo | None) -> str:
     return info.field_name if info is not None and info.field_name else "the text"
 
 
-def nul_message(label: str) -> str:
-    return f"{label} contains a NUL character (U+0000), which no text may hold"
+def nul_message(label: str) -> Msg:  # the label is shown beside the message, where there is one
+    return Msg(N_("contains a NUL character (U+0000), which no text may hold"))
 
 
 def check_no_nul(value: Any, label: str) -> None:
@@ -58,12 +59,12 @@ def check_display_text(value: str, label: str, *, multiline: bool = False) -> st
     if found:
         ch = found.group()
         if ch in BIDI_CONTROLS:
-            raise ValueError(f"{label} contains a bidirectional control character (U+{ord(ch):04X}), "
-                             f"which can make the text display as something else")
-        raise ValueError(f"{label} contains a control character (U+{ord(ch):04X})")
+            raise ValueError(Msg(N_("contains a bidirectional control character (U+%(code)s), which can make the "
+                                    "text display as something else"), code=f"{ord(ch):04X}"))
+        raise ValueError(Msg(N_("contains a control character (U+%(code)s)"), code=f"{ord(ch):04X}"))
     # Stops at the first visible character, nearly always the first one.
     if value and all(ch in _BLANK_LETTERS or unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in value):
-        raise ValueError(f"{label} has no visible characters (only spaces or invisible characters)")
+        raise ValueError(Msg(N_("has no visible characters (only spaces or invisible characters)")))
     return value
 
 
@@ -89,20 +90,80 @@ class TextInput(BaseModel):
         check_no_nul(value, _label(info))
         return value
 
-_PREFIXES = ("Value error, ", "Assertion failed, ")
+# Pydantic's own messages are English and name its internals ("String should match pattern
+# '^\\d{9}$'"); each error type it can raise on our inputs is said here as a catalog message with
+# the error's own figures. Written by hand because Pydantic has no translations of its own.
+_TYPE_MESSAGES = {
+    "missing": N_("is required"),
+    "extra_forbidden": N_("is not a known field"),
+    "string_type": N_("must be text"),
+    "string_too_short": N_("must be at least %(min_length)s character(s) long"),
+    "string_too_long": N_("must be at most %(max_length)s characters long"),
+    "string_pattern_mismatch": N_("is not in the expected form"),
+    "string_unicode": N_("must be text"),
+    "int_parsing": N_("must be a whole number"),
+    "int_type": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "float_parsing": N_("must be a number"),
+    "float_type": N_("must be a number"),
+    "bool_parsing": N_("must be yes or no"),
+    "bool_type": N_("must be yes or no"),
+    "greater_than": N_("must be more than %(gt)s"),
+    "greater_than_equal": N_("must be %(ge)s or more"),
+    "less_than": N_("must be less than %(lt)s"),
+    "less_than_equal": N_("must be %(le)s or less"),
+    "date_parsing": N_("must be a real date, written as YYYY-MM-DD"),
+    "date_type": N_("must be a real date, written as YYYY-MM-DD"),
+    "date_from_datetime_parsing": N_("must be a real date, written as YYYY-MM-DD"),
+    "date_from_datetime_inexact": N_("must be a date without a time of day"),
+    "datetime_parsing": N_("must be a date and time, written as YYYY-MM-DDTHH:MM:SS with a time zone"),
+    "datetime_type": N_("must be a date and time, written as YYYY-MM-DDTHH:MM:SS with a time zone"),
+    "datetime_from_date_parsing": N_("must be a date and time, written as YYYY-MM-DDTHH:MM:SS with a time zone"),
+    "timezone_aware": N_("must give its time zone"),
+    "literal_error": N_("must be one of: %(expected)s"),
+    "enum": N_("must be one of: %(expected)s"),
+    "list_type": N_("must be a list"),
+    "too_short": N_("must have at least %(min_length)s item(s)"),
+    "too_long": N_("must have at most %(max_length)s items"),
+    "dict_type": N_("must be an object with named fields"),
+    "model_type": N_("must be an object with named fields"),
+    "model_attributes_type": N_("must be an object with named fields"),
+    "json_invalid": N_("is not valid JSON"),
+    "json_type": N_("is not valid JSON"),
+    "uuid_parsing": N_("is not a valid identifier"),
+    "uuid_type": N_("is not a valid identifier"),
+}
+# The forms a pattern asks for, in words (a pattern not listed is "not in the expected form").
+PATTERN_MESSAGES = {
+    r"^\d{9}$": N_("must be 9 digits"),
+    r"^[A-Za-z0-9 \-]+$": N_("may hold only Latin letters, digits, spaces and hyphens"),
+}
+_QUOTED = re.compile(r"'([^']*)'")
 
 
-def error_message(err: Mapping[str, Any]) -> str:
-    """One Pydantic error said plainly: without Pydantic's "Value error, " prefix, and a missing or
-    unknown field named as such."""
-    if err.get("type") == "missing":
-        return "is required"
-    if err.get("type") == "extra_forbidden":
-        return "is not a known field"
-    msg: str = err.get("msg", "is not valid")
-    for p in _PREFIXES:
-        msg = msg.removeprefix(p)
-    return msg
+def error_message(err: Mapping[str, Any]) -> Msg:
+    """One Pydantic error as a catalog message: ours (a validator's ValueError carrying a Msg)
+    as raised, Pydantic's by its error type with the figures it reports."""
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    raised = ctx.get("error")
+    if isinstance(raised, Exception) and raised.args and isinstance(raised.args[0], Msg):
+        return raised.args[0]
+    if isinstance(raised, Msg):
+        return raised
+    if kind in ("value_error", "assertion_error"):  # a library's own check: its English text, as said
+        text = str(err.get("msg", ""))
+        return Msg(text.split(", ", 1)[1] if ", " in text else text)
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_MESSAGES:
+        return Msg(PATTERN_MESSAGES[ctx["pattern"]])
+    if kind in ("literal_error", "enum"):
+        # the allowed codes, each said as its word in the reader's language (i18n.say on a list)
+        return Msg(_TYPE_MESSAGES[kind], expected=_QUOTED.findall(str(ctx.get("expected", ""))))
+    template = _TYPE_MESSAGES.get(kind)
+    if template is None:
+        return Msg(N_("is not valid"))
+    wanted = {k: v for k, v in ctx.items() if isinstance(v, (int, float, str)) and f"%({k})s" in template}
+    return Msg(template, **wanted)
 
 
 def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
@@ -124,4 +185,4 @@ def query_day(value: str | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed([FieldError(name, f"'{value}' is not a date (YYYY-MM-DD)")]) from None
+        raise ValidationFailed([FieldError(name, Msg(N_("must be a real date, written as YYYY-MM-DD")))]) from None

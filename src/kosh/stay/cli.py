@@ -97,3 +97,57 @@ def stay_status(person_id: str, on: str | None = typer.Option(None, help="date (
     _print_assessment(result, day, citizenship, as_json)
 
 
+
+
+@stay_app.command("violations")
+def stay_violations(first: str = typer.Option(..., "--from", help="first day of the period (YYYY-MM-DD)"),
+                    last: str = typer.Option(..., "--to", help="last day of the period (YYYY-MM-DD)"),
+                    kind: list[str] = typer.Option([], help="a kind to list (repeat); all when none"),
+                    region: str | None = typer.Option(None, help="KATO prefix of a region"),
+                    citizenship: str | None = typer.Option(None, help="ISO 3166-1 code or name"),
+                    limit: int = typer.Option(500, min=1, max=10_000, help="most rows to print"),
+                    as_json: bool = typer.Option(False, "--json", help="print one JSON object per line")) -> None:
+    """Violations recorded in a period: overstays and host notifications missed or late (audited)."""
+    from kosh.platform.errors import ValidationFailed
+    from kosh.platform.security import system_principal
+    from kosh.stay import service
+
+    start, end = parse_day(first), parse_day(last)
+    assert start is not None and end is not None  # both options are required
+    ctx = open_ctx()
+    try:
+        with ctx.transaction() as s:
+            rows, _ = service.list_violations(s, ctx, system_principal("kosh stay violations"), start, end, kind,
+                                              region, citizenship, None, limit)
+    except ValidationFailed as exc:
+        fail("; ".join(f"{e.field}: {e.message}" for e in exc.errors))
+    except KoshError as exc:
+        fail(str(exc))
+    items = [{"person_id": r.violation.person_id, "surname": r.surname, "given_names": r.given_names,
+              "citizenship": r.status.citizenship, "region_kato": r.status.region_kato, "kind": r.violation.kind,
+              "first_day": r.violation.first_day.isoformat(),
+              "last_day": r.last_day.isoformat() if r.last_day else None, "ongoing": r.violation.ongoing,
+              "days": r.days, "stay_entry": r.violation.stay_entry.isoformat() if r.violation.stay_entry else None,
+              "due": r.violation.due.isoformat() if r.violation.due else None,
+              "filed": r.violation.filed.isoformat() if r.violation.filed else None} for r in rows]
+    if as_json:
+        for item in items:
+            sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+        return
+    table = Table("person", "name", "citizenship", "kind", "first day", "last day", "days", "due")
+    for item in items:
+        table.add_row(str(item["person_id"]), f"{item['surname']} {item['given_names']}".strip(),
+                      str(item["citizenship"]), str(item["kind"]), str(item["first_day"]),
+                      str(item["last_day"] or "ongoing"), str(item["days"]), str(item["due"] or ""))
+    console.print(table)
+    console.print(f"{len(items)} violation(s) from {start} to {end}")
+
+
+@stay_app.command("recompute")
+def stay_recompute() -> None:
+    """Recompute every person's stored stay status and violations (e.g. after an upgrade)."""
+    from kosh.stay import service
+
+    ctx = open_ctx()
+    done = service.recompute_every_status(ctx)
+    console.print(f"{done} person(s) recomputed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kosh.platform.clock import utcnow
@@ -57,6 +57,7 @@ class HostNotification(Base):
     __table_args__ = (
         UniqueConstraint("source_event_id", name="uq_host_notifications_source_event_id"),
         Index("ix_host_notifications_person_arrival", "person_id", "arrival_date"),
+        UniqueConstraint("reference", "version", name="uq_host_notifications_reference_version"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +79,44 @@ class HostNotification(Base):
     # registered elsewhere is a record of that officer's region only.
     registers: Mapped[bool] = mapped_column(Boolean, default=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The host workspace (kosh.stay.hosting): every version of a notification shares its reference
+    # (what the host quotes); a correction adds a version and marks the one before superseded, a
+    # cancellation keeps the row. Neither a superseded nor a cancelled version counts for the engine.
+    reference: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    departed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    departure_reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The guest as the host wrote them (JSON, encrypted): the host's own list shows what it
+    # submitted, never the registry's person (who may hold records the host must not learn).
+    guest_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+    @property
+    def in_force(self) -> bool:
+        """Whether the stay engine counts this notification."""
+        return self.superseded_at is None and self.cancelled_at is None
+
+
+class HostRequestKey(Base):
+    """A submission made once: a page's one-time form token or an API `Idempotency-Key`, with the
+    answer first given, so that a double click, a resubmitted form or a retry stores nothing twice."""
+
+    __tablename__ = "host_request_keys"
+    __table_args__ = (UniqueConstraint("user_id", "scope", "key", name="uq_host_request_keys_user_scope_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(80))  # "form:new", "POST /api/v1/notifications", ...
+    key: Mapped[str] = mapped_column(String(200))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer, default=200)
+    response: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("host_notifications.id", ondelete="SET NULL"),
+                                                        nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -138,3 +177,41 @@ class StayRefreshQueue(Base):
     __tablename__ = "stay_refresh_queue"
 
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+
+
+class StatusProof(Base):
+    """A proof of stay status a person took from the public status page (kosh.flows.selfservice):
+    a snapshot of what the page showed them, found again by whoever they give its share code to,
+    together with their date of birth. Neither the code nor the snapshot is kept in clear: `lookup`
+    is a keyed hash of the code with the date of birth, the snapshot (JSON) is encrypted."""
+
+    __tablename__ = "status_proofs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    snapshot_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    valid_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StayViolation(Base):
+    """A violation the stay engine found in a person's records (an overstay run, a host
+    notification missed or late), as of the last recompute of their status: a person's rows are
+    replaced each time, so they always follow the records (merges, retention, corrections)."""
+
+    __tablename__ = "stay_violations"
+    __table_args__ = (Index("ix_stay_violations_kind_days", "kind", "first_day", "last_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)  # the day assessed, for a run still going on
+    # Still going on when assessed (the person in the country, the run reaching that day): it
+    # lasts until a record ends it, so it overlaps every later period.
+    ongoing: Mapped[bool] = mapped_column(Boolean, default=False)
+    stay_entry: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # host notification kinds
+    filed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # notification_late
+    assessed_on: Mapped[dt.date] = mapped_column(Date)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnClause,
@@ -19,19 +20,27 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
+    func,
     literal_column,
     null,
     or_,
     select,
     union_all,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from kosh.people.models import Person
 from kosh.platform import scope
 from kosh.platform.security import Principal
 from kosh.platform.sql import in_values, rowcount
-from kosh.stay.models import BorderEvent, DataQualityFinding, HostNotification, ResidencePermit, StayStatus
+from kosh.stay.models import (
+    BorderEvent,
+    DataQualityFinding,
+    HostNotification,
+    HostRequestKey,
+    ResidencePermit,
+    StayStatus,
+)
 from kosh.stay.rules import Direction, PermitKind
 
 # The tables of a person's records, each row with its feed's source_event_id.
@@ -51,6 +60,11 @@ def existing_source_ids(session: Session, table: RecordModel, ids: Iterable[str]
         return set()
     col = table.source_event_id
     return set(session.execute(select(col).where(in_values(session, col, ids))).scalars())
+
+
+def in_force() -> ColumnElement[bool]:
+    """Notifications the stay engine counts: neither superseded by a correction nor cancelled."""
+    return and_(HostNotification.superseded_at.is_(None), HostNotification.cancelled_at.is_(None))
 
 
 # person_id, direction, occurred_on, occurred_at, source_event_id, kato
@@ -77,7 +91,7 @@ def records_for(session: Session, person_ids: Iterable[str]) -> tuple[
     for n in session.execute(select(HostNotification.person_id, HostNotification.arrival_date,
                                     HostNotification.submitted_at, HostNotification.kato,
                                     HostNotification.registers)
-                             .where(in_values(session, HostNotification.person_id, ids))):
+                             .where(in_values(session, HostNotification.person_id, ids), in_force())):
         notifications[n.person_id].append(n)
     for p in session.execute(select(ResidencePermit.person_id, ResidencePermit.kind, ResidencePermit.valid_from,
                                     ResidencePermit.valid_to)
@@ -146,7 +160,7 @@ def _build_status_inputs_statement(visible_person: ColumnElement[bool]) -> Compo
         select(_kind("c"), BorderEvent.direction, BorderEvent.source_event_id, BorderEvent.occurred_on, no_date,
                no_time).where(BorderEvent.person_id == pid, in_scope),
         select(_kind("n"), no_text, no_text, HostNotification.arrival_date, no_date,
-               HostNotification.submitted_at).where(HostNotification.person_id == pid, in_scope),
+               HostNotification.submitted_at).where(HostNotification.person_id == pid, in_force(), in_scope),
         select(_kind("r"), ResidencePermit.kind, no_text, ResidencePermit.valid_from, ResidencePermit.valid_to,
                no_time).where(ResidencePermit.person_id == pid, in_scope),
     )
@@ -202,27 +216,64 @@ def findings_of(session: Session, person_id: str) -> list[DataQualityFinding]:
                                 .order_by(DataQualityFinding.on)).scalars())
 
 
-def _past_day(session: Session, principal: Principal, column: InstrumentedAttribute[dt.date | None], on: dt.date,
-              region: str | None,
-              after: tuple[dt.date, str] | None, limit: int, citizenship: str | None) -> list[StayStatus]:
-    """Persons in the country whose `column` day (last lawful day, notification due) is before `on`."""
-    stmt = scoped_status(select(StayStatus).where(StayStatus.in_country.is_(True), column < on), principal, region)
-    if citizenship:
-        stmt = stmt.where(StayStatus.citizenship == citizenship)
-    if after:
-        stmt = stmt.where(or_(column > after[0], and_(column == after[0], StayStatus.person_id > after[1])))
-    return list(session.execute(stmt.order_by(column, StayStatus.person_id).limit(limit)).scalars())
+@dataclass(frozen=True)
+class ListFilter:
+    """Which statuses a list shows: persons in the country whose `day` (last lawful day, or the
+    notification deadline) is before `on`, optionally in one region, of one citizenship, and with
+    the day itself in [day_from, day_to]."""
+
+    day: str  # "last_lawful_day" | "notification_due"
+    on: dt.date
+    region: str | None = None
+    citizenship: str | None = None
+    day_from: dt.date | None = None
+    day_to: dt.date | None = None
 
 
-def overstays(session: Session, principal: Principal, on: dt.date, region: str | None,
-              after: tuple[dt.date, str] | None, limit: int, citizenship: str | None = None) -> list[StayStatus]:
-    return _past_day(session, principal, StayStatus.last_lawful_day, on, region, after, limit, citizenship)
+# The sort keys a list accepts (a whitelist: nothing the caller sends reaches SQL as a name);
+# every order ends on person_id, so that equal keys keep one order and a keyset cursor is exact.
+LIST_SORTS = ("due", "entry", "citizenship", "region")
+NO_DAY = dt.date(1, 1, 1)  # a stay with no entry day sorts first (the column allows null)
 
 
-def overdue_notifications(session: Session, principal: Principal, on: dt.date, region: str | None,
-                          after: tuple[dt.date, str] | None, limit: int,
-                          citizenship: str | None = None) -> list[StayStatus]:
-    return _past_day(session, principal, StayStatus.notification_due, on, region, after, limit, citizenship)
+def list_sort_column(f: ListFilter, sort: str) -> ColumnElement[Any]:
+    if sort == "entry":
+        return func.coalesce(StayStatus.current_entry, NO_DAY)
+    column = {"citizenship": "citizenship", "region": "region_kato"}.get(sort, f.day)
+    return getattr(StayStatus, column)
+
+
+def _listed(stmt: Select, principal: Principal, f: ListFilter) -> Select:
+    day = getattr(StayStatus, f.day)
+    stmt = scoped_status(stmt.where(StayStatus.in_country.is_(True), day < f.on), principal, f.region)
+    if f.citizenship:
+        stmt = stmt.where(StayStatus.citizenship == f.citizenship)
+    if f.day_from:
+        stmt = stmt.where(day >= f.day_from)
+    if f.day_to:
+        stmt = stmt.where(day <= f.day_to)
+    return stmt
+
+
+def list_statuses(session: Session, principal: Principal, f: ListFilter, sort: str, descending: bool,
+                  after: tuple[object, str] | None, limit: int) -> list[StayStatus]:
+    """A page of the list in (sort key, person id) order, after the keyset `after` (exclusive);
+    `descending` reverses both keys (a page backwards is a page forwards in reverse)."""
+    key = list_sort_column(f, sort)
+    stmt = _listed(select(StayStatus), principal, f)
+    if after is not None:
+        value, pid = after
+        if descending:
+            stmt = stmt.where(or_(key < value, and_(key == value, StayStatus.person_id < pid)))
+        else:
+            stmt = stmt.where(or_(key > value, and_(key == value, StayStatus.person_id > pid)))
+    order = (key.desc(), StayStatus.person_id.desc()) if descending else (key, StayStatus.person_id)
+    return list(session.execute(stmt.order_by(*order).limit(limit)).scalars())
+
+
+def count_statuses(session: Session, principal: Principal, f: ListFilter) -> int:
+    """How many rows the whole list has (a separate count: paging stays a keyset seek)."""
+    return session.execute(_listed(select(func.count()).select_from(StayStatus), principal, f)).scalar_one()
 
 
 def notifications_of_host(session: Session, host_id_index: str, limit: int, offset: int) -> list[HostNotification]:
@@ -235,8 +286,39 @@ def notification(session: Session, notification_id: int) -> HostNotification | N
     return session.get(HostNotification, notification_id)
 
 
+# -- the host workspace ---------------------------------------------------------------------------
+
+def host_current(session: Session, host_id_index: str, limit: int, offset: int) -> tuple[list[HostNotification], int]:
+    """A host's notifications in their latest version (corrected ones once), newest first, and how many."""
+    where = (HostNotification.host_id_index == host_id_index, HostNotification.superseded_at.is_(None))
+    rows = session.execute(select(HostNotification).where(*where)
+                           .order_by(HostNotification.submitted_at.desc(), HostNotification.id.desc())
+                           .limit(limit).offset(offset)).scalars()
+    total = session.execute(select(func.count()).select_from(HostNotification).where(*where)).scalar_one()
+    return list(rows), total
+
+
+def versions_of(session: Session, note: HostNotification) -> list[HostNotification]:
+    """Every version of a notification (those sharing its reference), the first first."""
+    if note.reference is None:
+        return [note]
+    return list(session.execute(select(HostNotification).where(HostNotification.reference == note.reference)
+                                .order_by(HostNotification.version)).scalars())
+
+
+def notification_by_source(session: Session, source_event_id: str) -> HostNotification | None:
+    return session.execute(select(HostNotification)
+                           .where(HostNotification.source_event_id == source_event_id)).scalar_one_or_none()
+
+
+def request_key(session: Session, user_id: int, scope: str, key: str) -> HostRequestKey | None:
+    return session.execute(select(HostRequestKey).where(HostRequestKey.user_id == user_id,
+                                                        HostRequestKey.scope == scope,
+                                                        HostRequestKey.key == key)).scalar_one_or_none()
+
+
 def figures(session: Session, principal: Principal, on: dt.date) -> dict[str, int]:
-    from sqlalchemy import case, func
+    from sqlalchemy import case
 
     stmt = scoped_status(select(
         func.count(),
@@ -321,10 +403,66 @@ def forget_persons(session: Session, person_ids: Iterable[str]) -> None:
     """The stored status, findings and queued refreshes of persons being removed."""
     from sqlalchemy import delete
 
-    from kosh.stay.models import StayRefreshQueue
+    from kosh.stay.models import StayRefreshQueue, StayViolation
 
     ids = list(set(person_ids))
     if not ids:
         return
-    for table in (DataQualityFinding, StayStatus, StayRefreshQueue):
+    for table in (DataQualityFinding, StayStatus, StayViolation, StayRefreshQueue):
         session.execute(delete(table).where(in_values(session, table.person_id, ids)))
+
+
+# -- violations (stored at every recompute of a status) -----------------------------------------
+
+def replace_violations(session: Session, person_ids: Sequence[str], rows: list[dict]) -> None:
+    """These persons' stored violations become `rows` (each with its person_id)."""
+    from sqlalchemy import delete
+
+    from kosh.platform.sql import bulk_insert
+    from kosh.stay.models import StayViolation
+
+    ids = list(set(person_ids))
+    if ids:
+        session.execute(delete(StayViolation).where(in_values(session, StayViolation.person_id, ids)))
+    if rows:
+        bulk_insert(session, StayViolation.__table__, rows)
+
+
+def violations_in_period(session: Session, principal: Principal, first: dt.date, last: dt.date, today: dt.date,
+                         kinds: Sequence[str], region: str | None, citizenship: str | None,
+                         after: tuple[dt.date, int] | None, limit: int) -> list[Row]:
+    """(violation, status) pairs of persons in the caller's regions whose violation overlaps
+    [first, last] and had begun by `today` (one still going on overlaps every later period), in
+    order of first day; `after` is the (first day, id) of the last row of the previous page."""
+    from kosh.stay.models import StayViolation
+
+    v = StayViolation
+    stmt = (select(v, StayStatus).join(StayStatus, StayStatus.person_id == v.person_id)
+            .where(v.first_day <= min(last, today), or_(v.last_day >= first, v.ongoing.is_(True))))
+    stmt = scoped_status(stmt, principal, region)
+    if kinds:
+        stmt = stmt.where(v.kind.in_(list(kinds)))
+    if citizenship:
+        stmt = stmt.where(StayStatus.citizenship == citizenship)
+    if after:
+        stmt = stmt.where(or_(v.first_day > after[0], and_(v.first_day == after[0], v.id > after[1])))
+    return list(session.execute(stmt.order_by(v.first_day, v.id).limit(limit)).all())
+
+
+def violations_of(session: Session, person_id: str) -> list:
+    from kosh.stay.models import StayViolation
+
+    return list(session.execute(select(StayViolation).where(StayViolation.person_id == person_id)
+                                .order_by(StayViolation.first_day, StayViolation.id)).scalars())
+
+
+def queue_every_status(session: Session) -> int:
+    """Queue every person with a stored status for a recompute; returns how many were queued."""
+    from sqlalchemy import insert
+
+    from kosh.stay.models import StayRefreshQueue
+
+    q = StayRefreshQueue
+    waiting = exists().where(q.person_id == StayStatus.person_id)
+    result = session.execute(insert(q).from_select(["person_id"], select(StayStatus.person_id).where(~waiting)))
+    return rowcount(result) or 0

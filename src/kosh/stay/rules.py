@@ -17,6 +17,20 @@ Counting conventions (all days are calendar days, dates handled as ordinals):
 - overstays and missed notifications are reported within the pack's `lookback_days` ending
   on the assessment date (plus planned days in the calculator).
 Status precedence: overstay > no_lawful_basis > notification_overdue > lawful.
+
+Host notifications (`[host_notification]` of the pack): the receiving party notifies within the
+pack's working days of each entry (the entry day not counted; one obligation per entry day, for
+stays entered under a basis the rule applies to). A notification counts for a stay when the
+arrival it reports is a day of that stay and it was submitted by the assessment date; the
+earliest such submission is the day the stay was notified. Every day of the stay after the due
+day, up to and including the day it was notified, is a day without the notification the law
+asks for; such days form one violation per stay:
+- `notification_missed`: nothing was submitted by the assessment date — from the day after
+  the due day to the stay's last day (the assessment date when still present);
+- `notification_late`: submitted after the due day — from the day after the due day to the day
+  submitted (or the stay's last day, if the person had left before it was submitted).
+A stay that ends on or before its due day has no such violation. The calculator tracks none.
+Both carry the due day (and `filed`, the day submitted, for a late one).
 """
 
 from __future__ import annotations
@@ -25,10 +39,10 @@ import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from kosh.jurisdictions.schema import StayRule, StayRules, WorkingCalendar
-from kosh.platform.words import N_
+from kosh.platform.words import N_, Msg, Named
 
 __all__ = [
     "CALCULATOR_LATEST",
@@ -42,19 +56,24 @@ __all__ = [
     "StayAssessment",
     "StayRule",
     "StayRules",
+    "VIOLATION_KINDS",
     "Violation",
     "WorkingCalendar",
     "add_working_days",
     "assess",
+    "notification_reason",
     "calculate_trips",
     "rule_code",
+    "rule_text",
     "stays_from_crossings",
 ]
 
 Direction = Literal["entry", "exit"]
 PermitKind = Literal["trp", "visa"]
 Status = Literal["lawful", "notification_overdue", "overstay", "no_lawful_basis", "not_in_country"]
-ViolationKind = Literal["per_entry", "window", "permit_required", "permit_expired", "no_basis"]
+ViolationKind = Literal["per_entry", "window", "permit_required", "permit_expired", "no_basis",
+                        "notification_missed", "notification_late"]
+VIOLATION_KINDS: tuple[str, ...] = get_args(ViolationKind)
 FindingCode = Literal["exit_without_entry", "entry_without_exit", "overlapping_stays"]
 
 # The last day the calculator takes: windows, permits and working-day deadlines run on from the days
@@ -63,13 +82,13 @@ CALCULATOR_LATEST = dt.date(2099, 12, 31)
 EARLIEST = dt.date(2000, 1, 1)  # the first day Kosh accepts: no record or question before it
 
 
-def outside_accepted(day: dt.date) -> str | None:
+def outside_accepted(day: dt.date) -> Msg | None:
     """Why a day cannot be asked about (windows and working-day deadlines run on from it and must
     stay inside the calendar), or None when it can."""
     if EARLIEST <= day <= CALCULATOR_LATEST:
         return None
-    return (f"{day.isoformat()} is outside the dates Kosh accepts "
-            f"({EARLIEST.isoformat()} to {CALCULATOR_LATEST.isoformat()})")
+    return Msg(N_("%(day)s is outside the dates Kosh accepts (%(first)s to %(last)s)"), day=day, first=EARLIEST,
+               last=CALCULATOR_LATEST)
 
 _OVERSTAY_KINDS = frozenset({"per_entry", "window", "permit_required", "permit_expired"})
 
@@ -146,12 +165,15 @@ class Deadline:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """A run of unlawful presence days inside one stay."""
+    """A run of unlawful presence days inside one stay: past a limit or a permit, or (the
+    notification kinds) past the host notification's due day without it."""
 
     kind: ViolationKind
     start: dt.date
     end: dt.date
     stay_entry: dt.date | None
+    due: dt.date | None = None  # notification kinds: the day the notification was due
+    filed: dt.date | None = None  # notification_late: the day it was submitted
 
     @property
     def days(self) -> int:
@@ -194,11 +216,38 @@ class StayAssessment:
     findings: tuple[Finding, ...]
     violations: tuple[Violation, ...]
     stays: tuple[Stay, ...]
+    # In the country and lawful on `on`: the violation that continuous presence would begin
+    # (its kind and first day; `end` is that day too), None when none would.
+    next_violation: Violation | None = None
 
 
 def rule_code(rule: StayRule) -> str:
     """A stable name for the rule version applied, e.g. 'uzbekistan@2023-01-27'."""
     return f"{rule.group}@{rule.valid_from.isoformat() if rule.valid_from else 'start'}"
+
+
+def rule_text(rule: StayRule) -> Msg:
+    """The rule version in words, in the reader's language: 'Uzbekistan: 30 days per entry, 90 days
+    in any 180 (bilateral agreement, from 27 Jan 2023)'. The group and the legal basis are named
+    as the pack names them in each language; the limits are catalog messages."""
+    if rule.basis == "visa_required":
+        limits: list[Msg] = [Msg(N_("stay only on a visa or TRP"))]
+    else:
+        limits = []
+        if rule.per_entry_days is not None:
+            limits.append(Msg(N_("%(n)s days per entry"), n=rule.per_entry_days))
+        if rule.window_days is not None:
+            limits.append(Msg(N_("%(max)s days in any %(window)s"), max=rule.window_max_days, window=rule.window_days))
+        if rule.permit_required_after_days is not None:
+            limits.append(Msg(N_("TRP required after %(n)s days from the crossing"),
+                              n=rule.permit_required_after_days))
+        if not limits:
+            limits = [Msg(N_("visa-free; no stay limit given by the source"))]
+    since = (Msg(N_("from %(day)s"), day=rule.valid_from) if rule.valid_from
+             else Msg(N_("start date not recorded")))
+    period: Msg = (Msg(N_("%(since)s, until %(day)s"), since=since, day=rule.valid_to) if rule.valid_to else since)
+    return Msg(N_("%(group)s: %(limits)s (%(basis)s, %(period)s)"), group=Named(rule.group, dict(rule.group_names)),
+               limits=limits, basis=Named(rule.legal_basis, dict(rule.legal_basis_names)), period=period)
 
 
 # --- calendar ----------------------------------------------------------------------------------
@@ -240,8 +289,8 @@ def stays_from_crossings(crossings: Iterable[Crossing]) -> tuple[list[Stay], lis
                     entries.pop()
                     findings.append(Finding(
                         "entry_without_exit", entry,
-                        f"entry on {entry} has no exit before the next entry on {day}; "
-                        f"presence is assumed until that entry"))
+                        Reason(N_("entry on %(entry)s has no exit before the next entry on %(next)s; presence is "
+                                  "assumed until that entry"), entry=entry, next=day)))
                     stays.append(Stay(entry, None))
                     entry = day
             elif entries:
@@ -251,7 +300,8 @@ def stays_from_crossings(crossings: Iterable[Crossing]) -> tuple[list[Stay], lis
                 exits.pop()
                 findings.append(Finding(
                     "exit_without_entry", day,
-                    f"exit on {day} has no recorded entry; the stay cannot be dated and adds no days"))
+                    Reason(N_("exit on %(day)s has no recorded entry; the stay cannot be dated and adds no days"),
+                           day=day)))
                 stays.append(Stay(None, day))
     if entry is not None:
         stays.append(Stay(entry, None))
@@ -442,10 +492,9 @@ def _joined(runs: list[tuple[ViolationKind, int, int, _Span]]) -> list[tuple[Vio
 def _check_citizenship(citizenship: str, rules: StayRules) -> str:
     code = citizenship.strip().upper()
     if len(code) != 3 or not code.isalpha():
-        raise ValueError(f"citizenship must be an ISO 3166-1 alpha-3 code (got {citizenship!r})")
+        raise ValueError(Msg(N_("%(value)s is not a known country code"), value=citizenship))
     if rules.own_citizenship is not None and code == rules.own_citizenship:
-        raise NotAForeigner(
-            f"{code} citizens are not foreigners in this jurisdiction: stay limits do not apply")
+        raise NotAForeigner(Msg(N_("Citizens of this country are not foreigners here: stay limits do not apply.")))
     return code
 
 
@@ -465,16 +514,19 @@ def assess(
     rules: StayRules,
     *,
     explain: bool = True,
+    whole_history: bool = False,
 ) -> StayAssessment:
     """A person's stay status on `on` from their recorded crossings, permits and notifications.
 
     Crossings after `on` are ignored (the assessment is as of `on`). Raises NotAForeigner for
     the jurisdiction's own citizens. `explain=False` leaves `reasons` empty (the stored status
-    needs no sentences, and writing them is a third of the engine's time).
+    needs no sentences, and writing them is a third of the engine's time). `whole_history=True`
+    lists the violations of every stay, not only those reaching into the look-back (the registry
+    records them all; retention removes the records they come from).
     """
     code = _check_citizenship(citizenship, rules)
     if on > CALCULATOR_LATEST:
-        raise ValueError(f"the assessment day {on} is after {CALCULATOR_LATEST}, the last day Kosh accepts")
+        raise ValueError(outside_accepted(on))
     on_ord = on.toordinal()
     stays, findings = stays_from_crossings(c for c in crossings if c.on <= on)
     spans: list[_Span] = []
@@ -494,7 +546,8 @@ def assess(
             end, open_ = max(e, following.toordinal() - 1), False
         spans.extend(_segments(code, e, end, open_, rules))
     return _evaluate(code, spans, list(permits), list(notifications), on, rules,
-                     stays=stays, findings=findings, track_notifications=True, explain=explain)
+                     stays=stays, findings=findings, track_notifications=True, explain=explain,
+                     whole_history=whole_history)
 
 
 def calculate_trips(
@@ -520,22 +573,25 @@ def calculate_trips(
     """
     code = _check_citizenship(citizenship, rules)
     if on > CALCULATOR_LATEST:
-        raise ValueError(f"the assessment day {on} is after {CALCULATOR_LATEST}")
+        raise ValueError(outside_accepted(on))
     on_ord = on.toordinal()
     items: list[tuple[int, int, bool]] = []
     for number, (entry, exit_) in enumerate(trips, start=1):
         if max(entry, exit_ or entry) > CALCULATOR_LATEST:
-            raise ValueError(f"trip {number}: dates after {CALCULATOR_LATEST} are not taken")
+            raise ValueError(Msg(N_("Trip %(n)s: %(reason)s"), n=number,
+                                 reason=outside_accepted(max(entry, exit_ or entry))))
         if exit_ is None:
             if entry > on:
-                raise ValueError(f"trip {number}: an open-ended trip must start on or before {on}")
+                raise ValueError(Msg(N_("Trip %(n)s: a trip without an exit date must start on or before %(day)s."),
+                                     n=number, day=on))
             items.append((entry.toordinal(), on_ord, True))
         else:
             if exit_ < entry:
-                raise ValueError(f"trip {number}: exit {exit_} is before entry {entry}")
+                raise ValueError(Msg(N_("Trip %(n)s: %(reason)s"), n=number, reason=Msg(
+                    N_("The trip ends (%(end)s) before it starts (%(start)s)."), end=exit_, start=entry)))
             items.append((entry.toordinal(), exit_.toordinal(), False))
     if sum(1 for item in items if item[2]) > 1:
-        raise ValueError("only one trip can be open-ended")
+        raise ValueError(Msg(N_("Only one trip (the current one) may be without an exit date.")))
     items.sort()
     merged: list[list[int | bool]] = []
     findings: list[Finding] = []
@@ -543,8 +599,8 @@ def calculate_trips(
         if merged and start < merged[-1][1]:  # sharing more than a same-day exit/re-entry
             findings.append(Finding(
                 "overlapping_stays", _d(start),
-                f"trip entering {_d(start)} overlaps the trip entering {_d(int(merged[-1][0]))}; "
-                f"counted as one stay"))
+                Reason(N_("the trip entering %(entry)s overlaps the trip entering %(other)s; counted as one stay"),
+                       entry=_d(start), other=_d(int(merged[-1][0])))))
             # The later end wins; on the same day, "still here" wins over a trip leaving that day.
             if end > merged[-1][1] or (end == merged[-1][1] and open_):
                 merged[-1][1], merged[-1][2] = end, open_
@@ -568,6 +624,7 @@ def _evaluate(
     findings: list[Finding],
     track_notifications: bool,
     explain: bool = True,
+    whole_history: bool = False,
 ) -> StayAssessment:
     on_ord = on.toordinal()
     cover = _merge((p.start.toordinal(), p.end.toordinal()) for p in permits)
@@ -612,10 +669,14 @@ def _evaluate(
     sim_runs = _violations(sim_spans, cover, sim_days)
 
     last_lawful: int | None = None
+    next_violation: Violation | None = None
     if horizon is not None:
-        first_bad = min((a for _, a, _, s in sim_runs if s.stay_start == stay_start), default=None)
+        first_run = min(((a, k) for k, a, _, s in sim_runs if s.stay_start == stay_start), default=None)
+        first_bad = first_run[0] if first_run is not None else None
         if first_bad is not None and first_bad > stay_start:
             last_lawful = first_bad - 1
+        if first_run is not None and current is not None and first_run[0] > on_ord:
+            next_violation = Violation(first_run[1], _d(first_run[0]), _d(first_run[0]), _d(stay_start))
 
     if planned:
         runs = _violations(spans, cover, _counted_days(spans, cover))
@@ -630,7 +691,8 @@ def _evaluate(
     # What makes the asked day itself unlawful, before runs are joined: the day's own kind.
     day_kinds = [(k, sp) for k, a, b, sp in runs if a <= on_ord <= b]
     runs = _joined(runs)
-    in_scope = [r for r in runs if r[2] >= lookback_start]
+    listed_from = 0 if whole_history else lookback_start  # the first day a listed violation may reach
+    in_scope = [r for r in runs if r[2] >= listed_from]
     # Present on `on` includes the day of an exit: that day counts, and may be unlawful. With a
     # same-day exit and re-entry, the day belongs to the stay entered on it.
     here = max((sp for sp in spans if sp.start <= on_ord <= sp.end), key=lambda sp: sp.stay_start, default=None)
@@ -652,8 +714,8 @@ def _evaluate(
             remaining.append(limit - used_in_entry)
         days_left = max(0, min(remaining))
 
-    deadlines = _deadlines(spans, notifications, on_ord, lookback_start, here, rules,
-                           track_notifications)
+    deadlines, notes = _deadlines(spans, notifications, on_ord, lookback_start, here, rules,
+                                  track_notifications, listed_from)
 
     # The status says where the person stands on the asked day; past violations are listed, not judged.
     status: Status
@@ -668,11 +730,11 @@ def _evaluate(
     else:
         status = "lawful"
 
-    violations = tuple(
-        Violation(k, _d(a), _d(b), _d(s.stay_start))
-        for k, a, b, s in sorted(in_scope, key=lambda r: (r[1], r[2]))
-    )
-    reasons = _reasons(in_scope, deadlines, rule, on, on_ord, current is not None,
+    violations = tuple(sorted(
+        [*(Violation(k, _d(a), _d(b), _d(s.stay_start)) for k, a, b, s in in_scope),
+         *(Violation(k, _d(a), _d(b), _d(e), _d(due), None if f is None else _d(f)) for k, a, b, e, due, f in notes)],
+        key=lambda v: (v.start, v.end)))
+    reasons = _reasons(in_scope, notes, deadlines, rule, on, on_ord, current is not None,
                        current.stay_start if current is not None else entry, days_used,
                        days_left, window_days, last_lawful, cover, status) if explain else []
     return StayAssessment(
@@ -694,7 +756,12 @@ def _evaluate(
         findings=tuple(findings),
         violations=violations,
         stays=tuple(stays),
+        next_violation=next_violation,
     )
+
+
+# (kind, first day, last day, stay entry, due day, day submitted) as ordinals
+_NotificationRun = tuple[ViolationKind, int, int, int, int, int | None]
 
 
 def _deadlines(
@@ -705,54 +772,63 @@ def _deadlines(
     here: _Span | None,
     rules: StayRules,
     track: bool,
-) -> list[Deadline]:
+    listed_from: int,
+) -> tuple[list[Deadline], list[_NotificationRun]]:
+    """The host-notification deadline of each stay entered within the look-back (and of the stay
+    the asked day belongs to); when tracked, also each stay's notification missed or late, as a run
+    (the model in the module docstring), for the runs reaching `listed_from`."""
     rule_n = rules.host_notification
     out: list[Deadline] = []
+    runs: list[_NotificationRun] = []
     stay_ends: dict[int, int] = {}
     for span in spans:
         stay_ends[span.stay_start] = max(span.end, stay_ends.get(span.stay_start, span.end))
     current_stay = here.stay_start if here is not None else None  # the stay the asked day belongs to
+    notes: list[tuple[int, int]] | None = None
+    run_done: set[int] = set()  # two entries on one day are one arrival: one run
     for span in spans:
         if span.start != span.stay_start:
             continue  # one deadline per stay: its entry, not a rule version taking effect
         if span.rule.basis not in rule_n.applies_to:
             continue
-        if span.stay_start < lookback_start and span.stay_start != current_stay:
-            continue
-        entry = _d(span.stay_start)
-        due = rules.calendar.add_working_days(entry, rule_n.working_days)
-        if not track:
-            out.append(Deadline("host_notification", due, None, entry))
-            continue
-        stay_end = stay_ends[span.stay_start]
-        if span.stay_start == current_stay:
+        stay_start = span.stay_start
+        stay_end = stay_ends[stay_start]
+        if stay_start == current_stay:
             stay_end = max(stay_end, on_ord)
-        submitted = min(
-            (n.submitted for n in notifications
-             if span.stay_start <= n.arrival.toordinal() <= stay_end and n.submitted.toordinal() <= on_ord),
-            default=None,
-        )
-        if submitted is not None:
-            out.append(Deadline("host_notification", due, submitted <= due, entry, submitted))
-        elif on_ord > due.toordinal():
-            out.append(Deadline("host_notification", due, False, entry, None, overdue=True))
-        else:
-            out.append(Deadline("host_notification", due, None, entry))
-    return out
+        listed = stay_start >= lookback_start or stay_start == current_stay
+        run_wanted = track and stay_end >= listed_from and stay_start not in run_done
+        if not listed and not run_wanted:
+            continue
+        entry = _d(stay_start)
+        due_day = rules.calendar.add_working_days(entry, rule_n.working_days)
+        if not track:
+            out.append(Deadline("host_notification", due_day, None, entry))
+            continue
+        if notes is None:
+            notes = [(n.arrival.toordinal(), n.submitted.toordinal()) for n in notifications]
+        filed = min((sub for arrival, sub in notes if stay_start <= arrival <= stay_end and sub <= on_ord),
+                    default=None)
+        due = due_day.toordinal()
+        if listed:
+            if filed is not None:
+                out.append(Deadline("host_notification", due_day, filed <= due, entry, _d(filed)))
+            elif on_ord > due:
+                out.append(Deadline("host_notification", due_day, False, entry, None, overdue=True))
+            else:
+                out.append(Deadline("host_notification", due_day, None, entry))
+        if run_wanted:
+            run_done.add(stay_start)
+            if stay_end <= due:
+                continue  # left by the due day: nothing owed
+            if filed is None:
+                runs.append(("notification_missed", due + 1, stay_end, stay_start, due, None))
+            elif filed > due and min(filed, stay_end) >= listed_from:
+                runs.append(("notification_late", due + 1, min(filed, stay_end), stay_start, due, filed))
+    return out, runs
 
 
-class Reason(str):
-    """One line of why a status is what it is: the English text, with its message (a catalog
-    msgid) and parameters kept so that an interface can say it in the user's language."""
-
-    message: str
-    params: dict[str, object]
-
-    def __new__(cls, message: str, **params: object) -> Reason:
-        self = super().__new__(cls, message % {k: v.isoformat() if isinstance(v, dt.date) else v
-                                               for k, v in params.items()})
-        self.message, self.params = message, params
-        return self
+class Reason(Msg):
+    """One line of why a status is what it is (a `Msg`: English text, msgid and parameters)."""
 
 
 PER_ENTRY = N_("stay entered %(entry)s: %(limit)s days per entry ended on %(ended)s; "
@@ -768,6 +844,10 @@ NO_BASIS = N_("stay entered %(entry)s: no visa or TRP for %(n)s day(s) (%(first)
 PLANNED = N_("planned: %(reason)s")
 NOTIFICATION_OVERDUE = N_("host notification for the entry on %(entry)s was due on %(due)s; "
                           "none submitted by %(on)s")
+NOTIFICATION_MISSED = N_("stay entered %(entry)s: the host notification was due on %(due)s and none was "
+                         "submitted; %(n)s day(s) (%(first)s – %(last)s) without it")
+NOTIFICATION_LATE = N_("stay entered %(entry)s: the host notification was due on %(due)s and submitted on "
+                       "%(filed)s; %(n)s day(s) (%(first)s – %(last)s) late")
 PERMIT_COVERS = N_("a visa or TRP covers %(on)s: its days do not count against visa-free limits")
 IN_COUNTRY_SINCE = N_("in the country since %(entry)s (day %(day)s)")
 DAYS_USED_OF = N_("%(used)s of %(max)s days used in the %(window)s days ending %(on)s; %(left)s left")
@@ -780,8 +860,19 @@ _RUN_MESSAGES = {"per_entry": PER_ENTRY, "permit_required": PERMIT_REQUIRED, "wi
                  "permit_expired": PERMIT_EXPIRED}
 
 
+def notification_reason(v: Violation) -> Reason | None:
+    """The sentence for a host notification missed or late (None for the other kinds)."""
+    if v.kind not in ("notification_missed", "notification_late") or v.due is None:
+        return None
+    common = {"entry": v.stay_entry, "due": v.due, "n": v.days, "first": v.start, "last": v.end}
+    if v.kind == "notification_late":
+        return Reason(NOTIFICATION_LATE, **common, filed=v.filed)
+    return Reason(NOTIFICATION_MISSED, **common)
+
+
 def _reasons(
     runs: list[tuple[ViolationKind, int, int, _Span]],
+    notes: list[_NotificationRun],
     deadlines: list[Deadline],
     rule: StayRule,
     on: dt.date,
@@ -806,8 +897,14 @@ def _reasons(
         else:
             reason = Reason(NO_BASIS, **common, group=r.group_name)
         reasons.append(Reason(PLANNED, reason=reason) if first > on_ord else reason)
+    for kind, first, last, entry_, due, filed in sorted(notes, key=lambda r: (r[1], r[2])):
+        said = notification_reason(Violation(kind, _d(first), _d(last), _d(entry_), _d(due),
+                                             None if filed is None else _d(filed)))
+        assert said is not None
+        reasons.append(said)
+    missed = {entry_ for kind, _, _, entry_, _, _ in notes if kind == "notification_missed"}
     for d in deadlines:
-        if d.overdue:
+        if d.overdue and d.entry.toordinal() not in missed:  # else said with its violation above
             reasons.append(Reason(NOTIFICATION_OVERDUE, entry=d.entry, due=d.due, on=on))
     if any(c <= on_ord <= d for c, d in cover):
         reasons.append(Reason(PERMIT_COVERS, on=on))

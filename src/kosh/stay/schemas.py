@@ -24,13 +24,24 @@ from kosh.people.schemas import (
 )
 from kosh.platform.clock import utcnow
 from kosh.platform.validation import DisplayLines
-from kosh.stay.rules import EARLIEST, outside_accepted, rule_code
+from kosh.platform.words import N_, Msg, field_labels, region_name
+from kosh.stay.rules import EARLIEST, Violation, notification_reason, outside_accepted, rule_code, rule_text
 
 if TYPE_CHECKING:
     from kosh.stay.rules import StayAssessment
 
 SourceId = Annotated[str, Field(min_length=1, max_length=100)]
 Kato = Annotated[str, Field(pattern=r"^\d{9}$", description="9-digit KATO code")]
+
+field_labels({
+    "source_event_id": N_("Record id at the source"), "direction": N_("Direction"), "occurred_at": N_("Time"),
+    "checkpoint": N_("Checkpoint"), "host_kind": N_("Host is"), "host_id": N_("Host IIN or BIN"),
+    "host_name": N_("Host name"), "kato": N_("Settlement"), "address": N_("Address"),
+    "arrival_date": N_("Arrival date"), "expected_departure": N_("Expected departure"),
+    "submitted_at": N_("Submitted"), "kind": N_("Kind"), "valid_from": N_("Valid from"), "valid_to": N_("Valid until"),
+    "events": N_("Border crossings"), "on": N_("On date"), "trips": N_("Trips"), "trips.start": N_("Entry date"),
+    "trips.end": N_("Exit date"), "start": N_("Entry date"), "end": N_("Exit date"),
+})
 
 
 def _ctx(info: ValidationInfo) -> dict:
@@ -63,16 +74,17 @@ def _not_future_day(value: dt.date | None, info: ValidationInfo, what: str) -> d
     if value is None:
         return None
     if value > _today(info):
-        raise ValueError(f"{what} {value.isoformat()} is in the future")
+        raise ValueError(Msg(N_("%(day)s is in the future"), day=value))
     if value < EARLIEST:
-        raise ValueError(f"{what} {value.isoformat()} is before {EARLIEST.isoformat()}")
+        raise ValueError(Msg(N_("%(day)s is before %(first)s, the first day Kosh accepts"), day=value, first=EARLIEST))
     return value
 
 
 def _known_region(kato: str, info: ValidationInfo) -> str:
     pack = _ctx(info).get("pack")
     if pack is not None and pack.region_for_kato(kato) is None:
-        raise ValueError(f"KATO {kato} is not in a known region (its first two digits {kato[:2]} name no region)")
+        raise ValueError(Msg(N_("%(code)s is not in a known region (its first two digits name no region)"),
+                             code=kato))
     return _writers_region(kato, info)
 
 
@@ -85,7 +97,9 @@ def _writers_region(kato: str, info: ValidationInfo) -> str:
     from kosh.platform.scope import within_regions  # here: the calculator's inputs load no SQL layer
 
     if not within_regions(kato, regions):
-        raise ValueError(f"KATO {kato or '(none)'} is outside your regions ({', '.join(regions) or 'none'})")
+        yours: object = [region_name(r) for r in regions] if regions else Msg(N_("none"))
+        raise ValueError(Msg(N_("%(region)s is outside your regions (%(yours)s)."), region=region_name(kato) or kato,
+                             yours=yours))
     return kato
 
 
@@ -115,9 +129,10 @@ class BorderEventIn(Strict):
         if v.tzinfo is None:
             v = v.replace(tzinfo=_zone(info))  # feeds without an offset report local time
         if v > _now(info) + dt.timedelta(minutes=10):
-            raise ValueError(f"crossing time {v.isoformat()} is in the future")
+            raise ValueError(Msg(N_("%(day)s is in the future"), day=v.date()))
         if v.date() < EARLIEST:
-            raise ValueError(f"crossing time {v.isoformat()} is before {EARLIEST.isoformat()}")
+            raise ValueError(Msg(N_("%(day)s is before %(first)s, the first day Kosh accepts"), day=v.date(),
+                                 first=EARLIEST))
         return v
 
     @field_validator("checkpoint")
@@ -126,7 +141,7 @@ class BorderEventIn(Strict):
         v = v.strip().upper()
         pack = _ctx(info).get("pack")
         if pack is not None and pack.checkpoint(v) is None:
-            raise ValueError(f"unknown checkpoint '{v}'")
+            raise ValueError(Msg(N_("%(code)s is not a known checkpoint"), code=v))
         return v
 
 
@@ -174,15 +189,16 @@ class NotificationIn(IdentityFields):
         if v.tzinfo is None:
             v = v.replace(tzinfo=_zone(info))
         if v > _now(info) + dt.timedelta(minutes=10):
-            raise ValueError(f"submission time {v.isoformat()} is in the future")
+            raise ValueError(Msg(N_("%(day)s is in the future"), day=v.date()))
         return v
 
     @model_validator(mode="after")
     def _consistent(self) -> NotificationIn:
         if self.expected_departure is not None and self.expected_departure < self.arrival_date:
-            raise ValueError(f"expected departure {self.expected_departure} is before arrival {self.arrival_date}")
+            raise ValueError(Msg(N_("The expected departure (%(departure)s) is before the arrival (%(arrival)s)."),
+                                 departure=self.expected_departure, arrival=self.arrival_date))
         if self.submitted_at is not None and self.submitted_at.date() < self.arrival_date - dt.timedelta(days=1):
-            raise ValueError("the notification was submitted before the arrival it reports")
+            raise ValueError(Msg(N_("The notification was submitted before the arrival it reports.")))
         return self
 
 
@@ -200,15 +216,17 @@ class ResidencePermitIn(Strict):
     @classmethod
     def _kato(cls, v: str, info: ValidationInfo) -> str:
         if v and not v.isdigit():
-            raise ValueError("a KATO code is 9 digits")
+            raise ValueError(Msg(N_("must be 9 digits")))
         return _known_region(v, info) if v else _writers_region(v, info)
 
     @model_validator(mode="after")
     def _period(self) -> ResidencePermitIn:
         if self.valid_to < self.valid_from:
-            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+            raise ValueError(Msg(N_("The end of validity (%(end)s) is before its start (%(start)s)."),
+                                 end=self.valid_to, start=self.valid_from))
         if self.valid_from < EARLIEST:
-            raise ValueError(f"valid_from {self.valid_from} is before {EARLIEST}")
+            raise ValueError(Msg(N_("%(day)s is before %(first)s, the first day Kosh accepts"), day=self.valid_from,
+                                 first=EARLIEST))
         return self
 
 
@@ -219,7 +237,7 @@ class BulkBorderEvents(Strict):
 def _calculator_day(value: dt.date | None, info: ValidationInfo) -> dt.date | None:
     # The engine counts windows and working-day deadlines past these days: keep them in the calendar.
     if value is not None and (refused := outside_accepted(value)) is not None:
-        raise ValueError(f"{info.field_name} {refused}")
+        raise ValueError(refused)
     return value
 
 
@@ -232,7 +250,8 @@ class TripIn(Strict):
     @model_validator(mode="after")
     def _order(self) -> TripIn:
         if self.end is not None and self.end < self.start:
-            raise ValueError(f"trip ends ({self.end}) before it starts ({self.start})")
+            raise ValueError(Msg(N_("The trip ends (%(end)s) before it starts (%(start)s)."), end=self.end,
+                                 start=self.start))
         return self
 
 
@@ -249,7 +268,7 @@ class CalculatorIn(Strict):
     def _foreign(cls, v: str, info: ValidationInfo) -> str:
         own = _ctx(info)["pack"].stay_rules.own_citizenship
         if own is not None and v == own:
-            raise ValueError(f"{v} citizens are not foreigners in this jurisdiction: stay limits do not apply")
+            raise ValueError(Msg(N_("Citizens of this country are not foreigners here: stay limits do not apply.")))
         return v
 
     @field_validator("trips")
@@ -257,13 +276,13 @@ class CalculatorIn(Strict):
     def _open_trip(cls, trips: list[TripIn], info: ValidationInfo) -> list[TripIn]:
         open_ = [n for n, t in enumerate(trips, start=1) if t.end is None]
         if len(open_) > 1:
-            raise ValueError(f"trips {', '.join(map(str, open_))} have no end: only one trip "
-                             f"(the current one) may be open-ended")
+            raise ValueError(Msg(N_("Trips %(trips)s have no exit date: only one trip (the current one) may be "
+                                    "open-ended."), trips=", ".join(map(str, open_))))
         on = info.data.get("on") or _now(info).astimezone(_zone(info)).date()
         for n in open_:
             if trips[n - 1].start > on:
-                raise ValueError(f"trip {n} has no end but starts after {on.isoformat()}: "
-                                 f"an open-ended trip is the current stay, so it must have started by then")
+                raise ValueError(Msg(N_("Trip %(n)s has no exit date but starts after %(day)s: a trip without an exit "
+                                        "date is the current stay, so it must have started by then."), n=n, day=on))
         return trips
 
 
@@ -280,14 +299,19 @@ class RuleOut(BaseModel):
 
 
 class ViolationOut(BaseModel):
-    """A run of unlawful presence: past (within the look-back), today's, or planned (calculator)."""
+    """A run of unlawful presence: past (within the look-back), today's, or planned (calculator);
+    or of days past a host notification's due day without it (`due`; `filed` when late)."""
 
     kind: str
+    kind_text: str = Field(description="the kind in words, in the reader's language")
     first_day: dt.date
     last_day: dt.date
     days: int
     stay_entry: dt.date | None
     planned: bool
+    due: dt.date | None = Field(None, description="host notification kinds: the day it was due")
+    filed: dt.date | None = Field(None, description="notification_late: the day it was submitted")
+    text: str | None = Field(None, description="host notification kinds: what happened, in words")
 
 
 class StayStatusOut(BaseModel):
@@ -306,18 +330,42 @@ class StayStatusOut(BaseModel):
     reasons: list[str]
 
 
-def assessment_out(result: StayAssessment, on: dt.date, citizenship: str) -> StayStatusOut:
-    """An assessment as the API answers it and the CLI prints it (`kosh stay calc`, `kosh stay status`)."""
+def violation_out(v: Violation, on: dt.date, lang: str | None = "en") -> ViolationOut:
+    """A violation as the API answers it, in the language `lang`; None: plain English without the
+    catalogs (the command line, which loads no Babel)."""
+    said = notification_reason(v)
+    if lang is None:
+        kind_text, text = v.kind.replace("_", " "), None if said is None else str(said)
+    else:
+        from kosh.platform.i18n import gettext_for, say
+
+        kind_text, text = gettext_for(lang)(v.kind), None if said is None else say(said, lang)
+    return ViolationOut(kind=v.kind, kind_text=kind_text, first_day=v.start, last_day=v.end,
+                        days=v.days, stay_entry=v.stay_entry, planned=v.start > on, due=v.due, filed=v.filed,
+                        text=text)
+
+
+def assessment_out(result: StayAssessment, on: dt.date, citizenship: str, lang: str | None = None) -> StayStatusOut:
+    """An assessment as the API answers it and the CLI prints it (`kosh stay calc`, `kosh stay status`):
+    the rule and the reasons in the language `lang`, or (None, the command line) in plain English
+    with ISO dates, without loading the catalogs."""
+    def say(message: object, language: str | None) -> str:
+        if language is None:
+            return str(message)
+        from kosh.platform.i18n import say as said
+
+        return said(message, language)
+
     return StayStatusOut(
         on=on, citizenship=citizenship, status=result.status, in_country=result.in_country,
         current_entry=result.current_entry, days_used=result.days_used,
         days_left=result.days_left if result.days_left is not None else 0,
         last_lawful_day=result.last_lawful_day, overstay_days=result.overstay_days,
         deadlines=[DeadlineOut(kind=d.kind, due=d.due, met=d.met) for d in result.deadlines],
-        violations=[ViolationOut(kind=v.kind, first_day=v.start, last_day=v.end, days=v.days, stay_entry=v.stay_entry,
-                                 planned=v.start > on) for v in result.violations],
-        rule=RuleOut(code=rule_code(result.rule), text=result.rule.text, source=str(result.rule.source)),
-        reasons=list(result.reasons))
+        violations=[violation_out(v, on, lang) for v in result.violations],
+        rule=RuleOut(code=rule_code(result.rule), text=say(rule_text(result.rule), lang),
+                     source=str(result.rule.source)),
+        reasons=[say(r, lang) for r in result.reasons])
 
 
 class ListItemOut(BaseModel):
@@ -336,4 +384,33 @@ class ListItemOut(BaseModel):
 class ListPageOut(BaseModel):
     items: list[ListItemOut]
     next_cursor: str | None
+    prev_cursor: str | None = None
+    total: int = Field(0, description="rows of the whole list, every page")
+    sort: str = "due"
     on: dt.date
+
+
+class RecordedViolationOut(BaseModel):
+    """A violation recorded for a person (GET /stay/violations)."""
+
+    person_id: str
+    surname: str
+    given_names: str
+    citizenship: str
+    region_kato: str
+    kind: str
+    kind_text: str = Field(description="the kind in words, in the reader's language")
+    first_day: dt.date
+    last_day: dt.date | None = Field(description="null while it goes on")
+    ongoing: bool
+    days: int = Field(description="first to last day, both counted; to today while it goes on")
+    stay_entry: dt.date | None
+    due: dt.date | None = Field(description="host notification kinds: the day it was due")
+    filed: dt.date | None = Field(description="notification_late: the day it was submitted")
+
+
+class RecordedViolationsOut(BaseModel):
+    items: list[RecordedViolationOut]
+    next_cursor: str | None
+    first_day: dt.date
+    last_day: dt.date

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
+import secrets
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from kosh.platform.errors import FieldError, Forbidden, KoshError, NotFound, Val
 from kosh.platform.identifiers import InvalidIdentifier
 from kosh.platform.security import Permission, Principal, Role
 from kosh.platform.sql import bulk_insert, reassign
+from kosh.platform.words import N_, Msg, field_labels
 from kosh.stay import repository, rules
 from kosh.stay.models import (
     BorderEvent,
@@ -33,6 +36,7 @@ from kosh.stay.models import (
     ResidencePermit,
     StayRefreshQueue,
     StayStatus,
+    StayViolation,
 )
 from kosh.stay.schemas import BorderEventIn, NotificationIn, ResidencePermitIn
 
@@ -135,8 +139,7 @@ def _require_own_region(principal: Principal, kato: str, what: str) -> None:
     if principal.writes_anywhere:
         return
     if not kato or not scope.sees_region(principal, kato):
-        raise Forbidden(f"you may record {what} only in your regions ({', '.join(principal.regions) or 'none'}); "
-                        f"KATO {kato or '(none)'} is outside them")
+        raise Forbidden(scope.outside_regions(principal, kato) if kato else Msg(N_("Give the settlement.")))
 
 
 def _checkpoint_kato(ctx: Context, code: str) -> str:
@@ -179,8 +182,8 @@ def record_border_events(session: Session, ctx: Context, principal: Principal, e
     bulk_insert(session, BorderEvent.__table__, rows, conflict=["source_event_id"])
     person_ids = _link_new_persons(session, ctx, distinct, defer_refresh)
     audit.append(session, ctx.keyring, principal, [audit.Access(
-        "create", "border_event", f"batch:{batch_id}" if batch_id else ",".join(e.source_event_id for e in fresh[:20]),
-        {"count": len(fresh), "persons": len(person_ids)})])
+        "create", "border_event", *_recorded(batch_id, [e.source_event_id for e in fresh],
+                                             {"count": len(fresh), "persons": len(person_ids)}))])
     refresh_status(session, ctx, person_ids, defer=defer_refresh)
     # Only admins also read persons; the border feed reads nothing back.
     return RecordResult(len(fresh), dupes, person_ids if principal.all_regions else [])
@@ -192,7 +195,7 @@ def record_notifications(session: Session, ctx: Context, principal: Principal, n
     if principal.role == Role.HOST:
         for n in notes:
             if n.host_id != principal.host_party:
-                raise Forbidden(f"you may submit notifications only as host {principal.host_party}")
+                raise Forbidden(Msg(N_("You may submit notifications only as the host of your account.")))
     elif principal.role == Role.OFFICER:
         for n in notes:
             _require_own_region(principal, n.kato, "notifications")
@@ -220,15 +223,36 @@ def record_notifications(session: Session, ctx: Context, principal: Principal, n
              "host_id_index": ctx.keyring.blind_index(n.host_id, HOST_ID_CONTEXT), "host_name": n.host_name,
              "kato": n.kato, "address": n.address, "arrival_date": n.arrival_date,
              "expected_departure": n.expected_departure, "submitted_at": n.submitted_at or now,
-             "submitted_by": principal.user_id, "batch_id": batch_id} for n, r in zip(fresh, resolved, strict=True)]
+             "submitted_by": principal.user_id, "batch_id": batch_id, **_host_copy(ctx, principal, n)}
+            for n, r in zip(fresh, resolved, strict=True)]
     bulk_insert(session, HostNotification.__table__, rows, conflict=["source_event_id"])
     person_ids = _link_new_persons(session, ctx, resolved, defer_refresh)
     audit.append(session, ctx.keyring, principal, [audit.Access(
-        "create", "host_notification",
-        f"batch:{batch_id}" if batch_id else ",".join(str(n.source_event_id) for n in fresh[:20]),
-        {"count": len(fresh), "persons": len(person_ids)})])
+        "create", "host_notification", *_recorded(batch_id, [str(n.source_event_id) for n in fresh],
+                                                  {"count": len(fresh), "persons": len(person_ids)}))])
     refresh_status(session, ctx, person_ids, defer=defer_refresh)
     return RecordResult(len(fresh), dupes, _reply_ids(principal, resolved, seen_before))
+
+
+GUEST_CONTEXT = "host_guest"
+GUEST_FIELDS = ("surname", "given_names", "patronymic", "surname_latin", "given_names_latin", "sex", "birth_date",
+                "citizenship", "document_number", "issuing_state")
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U to misread
+
+
+def new_reference(ctx: Context) -> str:
+    """A notification's reference as a host reads it out on the phone, e.g. KZ-7K3M-9QXD."""
+    body = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"{ctx.pack.code.upper()}-{body[:4]}-{body[4:]}"
+
+
+def _host_copy(ctx: Context, principal: Principal, n: NotificationIn) -> dict[str, Any]:
+    """A host's own submission keeps a reference and the guest as the host wrote them (encrypted):
+    the host's workspace shows these, never the registry's person."""
+    if principal.role != Role.HOST:
+        return {}
+    guest = json.dumps({f: getattr(n, f) for f in GUEST_FIELDS}, ensure_ascii=False, default=str)
+    return {"reference": new_reference(ctx), "guest_encrypted": ctx.keyring.encrypt(guest, GUEST_CONTEXT)}
 
 
 def record_residence_permits(session: Session, ctx: Context, principal: Principal,
@@ -246,8 +270,8 @@ def record_residence_permits(session: Session, ctx: Context, principal: Principa
     missing = [p for p, d in zip(fresh, docs, strict=True) if d is None or d[0] not in seen]
     if missing:
         # A holder in other regions only looks like no holder: the reply reveals no one.
-        raise NotFound(f"no person in your regions holds document {missing[0].issuing_state} "
-                       f"{missing[0].document_number}; record the person first")
+        raise NotFound(Msg(N_("No person in your regions holds the document %(state)s %(number)s: record the "
+                              "person first."), state=missing[0].issuing_state, number=missing[0].document_number))
     held = [d for d in docs if d is not None]  # every one: a permit with no holder was refused above
     rows = [{"source_event_id": p.source_event_id, "person_id": d[0], "kind": p.kind, "purpose": p.purpose,
              "valid_from": p.valid_from, "valid_to": p.valid_to, "kato": p.kato, }
@@ -256,8 +280,7 @@ def record_residence_permits(session: Session, ctx: Context, principal: Principa
     people.note_document_regions(session, [(d[1], p.kato) for p, d in zip(fresh, held, strict=True)])
     person_ids = sorted({d[0] for d in docs if d})
     audit.append(session, ctx.keyring, principal, [audit.Access(
-        "create", "residence_permit", f"batch:{batch_id}" if batch_id else fresh[0].source_event_id,
-        {"count": len(fresh)})])
+        "create", "residence_permit", *_recorded(batch_id, [p.source_event_id for p in fresh], {"count": len(fresh)}))])
     refresh_status(session, ctx, person_ids, defer=defer_refresh)
     return RecordResult(len(fresh), dupes, person_ids)
 
@@ -323,9 +346,9 @@ def _as_date(value: dt.datetime | dt.date) -> dt.date:
 
 def assess_person(ctx: Context, citizenship: str, crossings: Iterable[StoredCrossing],
                   notifications: Iterable[StoredNotification], permits: Iterable[StoredPermit], on: dt.date,
-                  *, explain: bool = True) -> rules.StayAssessment:
+                  *, explain: bool = True, whole_history: bool = False) -> rules.StayAssessment:
     c, p, n = _engine_inputs(crossings, notifications, permits)
-    return rules.assess(citizenship, c, p, n, on, ctx.pack.stay_rules, explain=explain)
+    return rules.assess(citizenship, c, p, n, on, ctx.pack.stay_rules, explain=explain, whole_history=whole_history)
 
 
 def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str], *, defer: bool = False) -> None:
@@ -347,10 +370,12 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str], *,
     statuses: list[dict[str, Any]] = []
     regions: dict[str, str] = {}
     findings: list[dict[str, Any]] = []
+    violations: list[dict[str, Any]] = []
     for pid in person_ids:
         cs, ns, ps = crossings.get(pid, []), notifications.get(pid, []), permits.get(pid, [])
         last_record = max([c.occurred_on for c in cs] + [n.arrival_date for n in ns] + [today])
-        result = assess_person(ctx, citizenship[pid], cs, ns, ps, last_record, explain=False)
+        result = assess_person(ctx, citizenship[pid], cs, ns, ps, last_record, explain=False, whole_history=True)
+        violations.extend(violation_rows(pid, result))
         notified = result.current_entry is not None and any(n.arrival_date >= result.current_entry for n in ns)
         due = None
         if result.in_country and not notified:
@@ -370,7 +395,16 @@ def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str], *,
                         "notification_due", "rule", "updated_at"])
     if findings:
         bulk_insert(session, DataQualityFinding.__table__, findings, conflict=["person_id", "code", "on"])
+    repository.replace_violations(session, person_ids, violations)
     people.set_regions(session, regions)
+
+
+def _recorded(batch_id: int | None, source_ids: Sequence[str], detail: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The audit subject of records written together: their import batch, else the first record's
+    source id (the subject column holds 80 characters) with the ids, up to 100, in the detail."""
+    if batch_id:
+        return f"batch:{batch_id}", detail
+    return source_ids[0][:80], {**detail, "source_event_ids": list(source_ids[:100])}
 
 
 def registered_region(crossings: Sequence[LocatedCrossing], notifications: Sequence[LocatedNotification]) -> str:
@@ -444,6 +478,7 @@ def recompute_after_identity_change(session: Session, ctx: Context, active: Sequ
     everyone = [*active, *gone]
     session.execute(delete(DataQualityFinding).where(DataQualityFinding.person_id.in_(everyone)))
     session.execute(delete(StayStatus).where(StayStatus.person_id.in_(everyone)))
+    session.execute(delete(StayViolation).where(StayViolation.person_id.in_(everyone)))
     session.execute(delete(StayRefreshQueue).where(StayRefreshQueue.person_id.in_(everyone)))
     refresh_status(session, ctx, list(active), defer=defer)
 
@@ -473,7 +508,8 @@ def person_stay(session: Session, ctx: Context, principal: Principal, person_id:
     person_id = view.person.id  # a merged person's id leads to the person it went into
     on = asked_day(on or local_today(ctx))
     tl = repository.timeline(session, principal, person_id, granted=view.complete)
-    result = rules.assess(view.person.citizenship, *_engine_inputs(tl.events, tl.notifications, tl.permits), on,
+    counted = [n for n in tl.notifications if n.in_force]  # corrected and cancelled ones stay as history
+    result = rules.assess(view.person.citizenship, *_engine_inputs(tl.events, counted, tl.permits), on,
                           ctx.pack.stay_rules)
     findings = repository.findings_of(session, person_id) if view.complete or view.person.region_kato else []
     shown_events = [r for r in tl.events if ("border_events", r.id) in tl.readable]
@@ -500,7 +536,7 @@ def stay_status(session: Session, ctx: Context, principal: Principal, person_id:
         found = repository.status_inputs(session, principal, visible, people.current_id(session, person_id))
     if found is None:
         # Out-of-scope and absent look the same, so scope does not leak existence.
-        raise NotFound(f"no person {person_id} in your regions")
+        raise NotFound(Msg(N_("There is no person %(id)s in your regions."), id=person_id))
     on = asked_day(on or local_today(ctx))
     result = assess_person(ctx, found.citizenship, found.crossings, found.notifications, found.permits, on)
     audit.append(session, ctx.keyring, principal,
@@ -508,19 +544,36 @@ def stay_status(session: Session, ctx: Context, principal: Principal, person_id:
     return found.citizenship, result, on
 
 
-def encode_cursor(day: dt.date, person_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{day.isoformat()}|{person_id}".encode()).decode()
+# -- the officers' lists: overstays and overdue notifications --------------------------------
+
+# Sorts a list accepts: a key of repository.LIST_SORTS, "-" before it for the reverse order.
+SORTS = tuple(s for key in repository.LIST_SORTS for s in (key, f"-{key}"))
+EXPORT_LIMIT = 50_000  # rows in one file; a larger list is narrowed with the filters first
+EXPORT_PURPOSE_MIN, EXPORT_PURPOSE_MAX = 4, 200  # the audit record keeps up to 200
+_DATE_SORTS = ("due", "entry")
+field_labels({"on": N_("On date"), "due_from": N_("Due from"), "due_to": N_("Due until"), "sort": N_("Sort order"),
+              "cursor": N_("Page position"), "X-Purpose": N_("Purpose (X-Purpose header)")})
 
 
-def decode_cursor(cursor: str | None) -> tuple[dt.date, str] | None:
+def encode_cursor(sort: str, value: object, person_id: str, backwards: bool = False) -> str:
+    """A keyset position: the row's sort key and person id, for the sort it was given out with."""
+    shown = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return base64.urlsafe_b64encode(json.dumps([sort, shown, person_id, int(backwards)]).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, sort: str) -> tuple[tuple[object, str], bool] | None:
+    """((sort key, person id), backwards) of a cursor this list gave out for `sort`."""
     if not cursor:
         return None
     try:
-        day, pid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return dt.date.fromisoformat(day), pid
-    except (ValueError, UnicodeDecodeError):
-        raise KoshError(f"cursor '{cursor[:40]}' is not one this list gave out", status=400,
-                        title="Bad cursor") from None
+        given, shown, pid, backwards = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if given != sort or not isinstance(pid, str) or not isinstance(shown, str):
+            raise ValueError(given)
+        value: object = dt.date.fromisoformat(shown) if sort.lstrip("-") in _DATE_SORTS else shown
+        return (value, pid), bool(backwards)
+    except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
+        stale = Msg(N_("This page link is out of date or damaged: open the list again from its start."))
+        raise KoshError(stale, status=400, title="Bad request", errors=[FieldError("cursor", stale)]) from None
 
 
 @dataclass
@@ -531,6 +584,31 @@ class ListRow:
     days: int
 
 
+@dataclass
+class ListPage:
+    """One page of a list: the rows, how many the whole list holds, and the cursors of the pages
+    before and after (None at either end)."""
+
+    rows: list[ListRow]
+    total: int
+    next_cursor: str | None
+    prev_cursor: str | None
+    sort: str
+    on: dt.date
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A list's filters as the caller gives them (checked by `_filter`)."""
+
+    on: dt.date
+    region: str | None = None
+    citizenship: str | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    sort: str = "due"
+
+
 def asked_day(on: dt.date) -> dt.date:
     """The day a status is asked for, inside the dates Kosh accepts (windows and deadlines run on
     from it and must stay inside the calendar); else a 422 naming the day."""
@@ -539,52 +617,139 @@ def asked_day(on: dt.date) -> dt.date:
     return on
 
 
-def _listing(session: Session, ctx: Context, principal: Principal, kind: str, on: dt.date, region: str | None,
-             cursor: str | None, limit: int, citizenship: str | None) -> tuple[list[ListRow], str | None]:
+def _day_column(kind: str) -> str:
+    return "last_lawful_day" if kind == "overstay" else "notification_due"
+
+
+def _filter(principal: Principal, kind: str, q: ListQuery) -> repository.ListFilter:
     principal.require(Permission.STAY_READ)
+    errors = []
+    citizenship = q.citizenship
     if citizenship:
         try:
             citizenship = normalize_country(citizenship)
         except InvalidIdentifier as exc:
-            raise ValidationFailed([FieldError("citizenship", exc.message)]) from None
-    if region:
-        scope.require_region(principal, region)
-    after = decode_cursor(cursor)
-    query = repository.overstays if kind == "overstay" else repository.overdue_notifications
-    rows = query(session, principal, on, region, after, limit + 1, citizenship)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    names = people.display_names(session, principal, [r.person_id for r in rows])
+            errors.append(FieldError("citizenship", exc.message))
+    if q.sort not in SORTS:
+        errors.append(FieldError("sort", Msg(N_("Choose a sort order from the list."))))
+    if q.due_from and q.due_to and q.due_from > q.due_to:
+        errors.append(FieldError("due_to", Msg(N_("The end of the date range is before its start."))))
+    if errors:
+        raise ValidationFailed(errors)
+    if q.region:
+        scope.require_region(principal, q.region)
+    return repository.ListFilter(_day_column(kind), asked_day(q.on), q.region, citizenship, q.due_from, q.due_to)
 
-    def day_of(r: StayStatus) -> dt.date:
-        day = r.last_lawful_day if kind == "overstay" else r.notification_due
-        assert day is not None  # the list's query keeps only statuses that have one
-        return day
 
+def _list_rows(session: Session, principal: Principal, kind: str, on: dt.date,
+               statuses: Sequence[StayStatus]) -> list[ListRow]:
+    names = people.display_names(session, principal, [r.person_id for r in statuses])
+    column = _day_column(kind)
     out = []
-    for r in rows:
+    for r in statuses:
         surname, given = names.get(r.person_id, ("", ""))
-        out.append(ListRow(r, surname, given, (on - day_of(r)).days))
-    nxt = None
-    if more and rows:
-        last = rows[-1]
-        nxt = encode_cursor(day_of(last), last.person_id)
+        day = getattr(r, column)
+        assert day is not None  # the list's query keeps only statuses that have one
+        out.append(ListRow(r, surname, given, (on - day).days))
+    return out
+
+
+def _position(f: repository.ListFilter, key: str, r: StayStatus) -> object:
+    """A row's value of the sort key (as repository.list_sort_column computes it in SQL)."""
+    if key == "entry":
+        return r.current_entry or repository.NO_DAY
+    if key == "due":
+        return getattr(r, f.day)
+    return r.citizenship if key == "citizenship" else r.region_kato
+
+
+def _filters_said(f: repository.ListFilter, sort: str) -> dict[str, object]:
+    return {"on": f.on, "region": f.region, "citizenship": f.citizenship, "due_from": f.day_from,
+            "due_to": f.day_to, "sort": sort}
+
+
+def _listing(session: Session, ctx: Context, principal: Principal, kind: str, q: ListQuery, cursor: str | None,
+             limit: int) -> ListPage:
+    f = _filter(principal, kind, q)
+    key, descending = q.sort.lstrip("-"), q.sort.startswith("-")
+    found = decode_cursor(cursor, q.sort)
+    after, backwards = found if found else (None, False)
+    rows = repository.list_statuses(session, principal, f, key, descending != backwards, after, limit + 1)
+    more = len(rows) > limit  # more rows on in the direction read
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    nxt = prev = None
+    if rows:
+        # Read forwards: a next page if more rows came, a previous one unless this is the first page.
+        # Read backwards (a previous page): the page it came from follows; more rows precede.
+        if more or backwards:
+            nxt = encode_cursor(q.sort, _position(f, key, rows[-1]), rows[-1].person_id)
+        if more if backwards else after is not None:
+            prev = encode_cursor(q.sort, _position(f, key, rows[0]), rows[0].person_id, backwards=True)
+    total = repository.count_statuses(session, principal, f)
+    out = _list_rows(session, principal, kind, f.on, rows)
     audit.append(session, ctx.keyring, principal, [audit.Access(
-        "list", "person", "*", {"list": kind, "on": on, "region": region, "citizenship": citizenship,
-                                "persons": [r.person_id for r in rows]})])
-    return out, nxt
+        "list", "person", "*", {"list": kind, **_filters_said(f, q.sort), "persons": [r.person_id for r in rows]})])
+    return ListPage(out, total, nxt, prev, q.sort, f.on)
 
 
 def list_overstays(session: Session, ctx: Context, principal: Principal, on: dt.date, region: str | None = None,
-                   cursor: str | None = None, limit: int = 50,
-                   citizenship: str | None = None) -> tuple[list[ListRow], str | None]:
-    return _listing(session, ctx, principal, "overstay", on, region, cursor, limit, citizenship)
+                   cursor: str | None = None, limit: int = 50, citizenship: str | None = None, *,
+                   sort: str = "due", due_from: dt.date | None = None, due_to: dt.date | None = None) -> ListPage:
+    """Persons in the country past their last lawful day on `on` (`due_from`/`due_to` bound that day)."""
+    return _listing(session, ctx, principal, "overstay", ListQuery(on, region, citizenship, due_from, due_to, sort),
+                    cursor, limit)
 
 
 def list_overdue_notifications(session: Session, ctx: Context, principal: Principal, on: dt.date,
                                region: str | None = None, cursor: str | None = None, limit: int = 50,
-                               citizenship: str | None = None) -> tuple[list[ListRow], str | None]:
-    return _listing(session, ctx, principal, "notification", on, region, cursor, limit, citizenship)
+                               citizenship: str | None = None, *, sort: str = "due", due_from: dt.date | None = None,
+                               due_to: dt.date | None = None) -> ListPage:
+    """Persons whose host notification was due before `on` and not made (`due_from`/`due_to` bound the due day)."""
+    return _listing(session, ctx, principal, "notification",
+                    ListQuery(on, region, citizenship, due_from, due_to, sort), cursor, limit)
+
+
+def checked_export_purpose(purpose: str | None, field: str = "purpose") -> str:
+    """The purpose an officer states for an export (a case number or the reason), or a 422."""
+    text = " ".join((purpose or "").split())
+    if len(text) < EXPORT_PURPOSE_MIN:
+        raise ValidationFailed([FieldError(field, Msg(
+            N_("State the purpose of the export (a case number or the reason) in at least %(n)s characters."),
+            n=EXPORT_PURPOSE_MIN))])
+    if len(text) > EXPORT_PURPOSE_MAX or any(not c.isprintable() for c in text):
+        raise ValidationFailed([FieldError(field, Msg(
+            N_("The purpose must be plain text of at most %(n)s characters."), n=EXPORT_PURPOSE_MAX))])
+    return text
+
+
+def export_list(session: Session, ctx: Context, principal: Principal, kind: str, q: ListQuery,
+                purpose: str | None, *, purpose_field: str = "purpose") -> list[ListRow]:
+    """Every row of a list (as scoped and filtered as its pages), for a file; audited with the
+    stated purpose, the filters and the row count. `kind`: "overstay" or "notification"."""
+    if kind not in ("overstay", "notification"):
+        raise NotFound(Msg(N_("There is no such list.")))
+    f = _filter(principal, kind, q)  # the role and the region first: a refusal there says nothing more
+    stated = checked_export_purpose(purpose, purpose_field)
+    total = repository.count_statuses(session, principal, f)
+    if total > EXPORT_LIMIT:
+        raise KoshError(Msg(N_("The list has %(n)s rows, more than the %(max)s a file may hold: narrow it with "
+                               "the filters."), n=total, max=EXPORT_LIMIT), status=422, title="Validation failed")
+    key, descending = q.sort.lstrip("-"), q.sort.startswith("-")
+    statuses: list[StayStatus] = []
+    after: tuple[object, str] | None = None
+    while True:  # keyset pages: each a short seek, however long the list
+        chunk = repository.list_statuses(session, principal, f, key, descending, after, 5000)
+        statuses += chunk
+        if len(chunk) < 5000 or len(statuses) > EXPORT_LIMIT:
+            break
+        after = (_position(f, key, chunk[-1]), chunk[-1].person_id)
+    rows = _list_rows(session, principal, kind, f.on, statuses)
+    audit.append(session, ctx.keyring, principal.with_purpose(stated), [audit.Access(
+        "export", "person", "*", {"list": kind, "purpose": stated, **_filters_said(f, q.sort), "rows": len(rows),
+                                  "persons": [r.status.person_id for r in rows]})])
+    return rows
 
 
 def my_notifications(session: Session, ctx: Context, principal: Principal, limit: int = 50,
@@ -674,3 +839,123 @@ def delete_findings_before(session: Session, day: dt.date, limit: int = 5000) ->
 def forget_persons(session: Session, person_ids: Sequence[str]) -> None:
     """Status, findings and queued refreshes of persons about to be removed."""
     repository.forget_persons(session, person_ids)
+
+
+# -- violations recorded (stored by refresh_status, listed for officers) ------------------------
+
+VIOLATION_KINDS = rules.VIOLATION_KINDS
+field_labels({"from": N_("From"), "to": N_("To")})  # "kind": stay.schemas labels it
+
+
+def violation_rows(person_id: str, result: rules.StayAssessment) -> list[dict[str, Any]]:
+    """The rows `stay_violations` holds for one assessment: every violation found, those still
+    going on marked so, and — in the country and lawful — the violations continuous presence
+    will begin (the overstay after the last lawful day, the host notification past its due day),
+    since nothing is recomputed when those days come without a new record."""
+    on = result.on
+    out = []
+    for v in result.violations:
+        ongoing = (v.kind != "notification_late" and result.in_country and v.end == on
+                   and v.stay_entry == result.current_entry)
+        out.append(_violation_row(person_id, v, ongoing, on))
+    if result.next_violation is not None:
+        out.append(_violation_row(person_id, result.next_violation, True, on))
+    if result.in_country:
+        for d in result.deadlines:
+            if d.entry == result.current_entry and d.submitted is None and d.due >= on:
+                start = d.due + dt.timedelta(days=1)
+                out.append(_violation_row(person_id, rules.Violation("notification_missed", start, start, d.entry,
+                                                                     d.due), True, on))
+    return out
+
+
+def _violation_row(person_id: str, v: rules.Violation, ongoing: bool, on: dt.date) -> dict[str, Any]:
+    return {"person_id": person_id, "kind": v.kind, "first_day": v.start, "last_day": v.end, "ongoing": ongoing,
+            "stay_entry": v.stay_entry, "due": v.due, "filed": v.filed, "assessed_on": on}
+
+
+@dataclass
+class ViolationRow:
+    violation: StayViolation
+    status: StayStatus
+    surname: str
+    given_names: str
+    days: int  # first day to last day, both counted; to `today` for one still going on
+    last_day: dt.date | None  # None while it goes on
+
+
+def _day_field(field: str, day: dt.date) -> dt.date:
+    if (refused := rules.outside_accepted(day)) is not None:
+        raise ValidationFailed([FieldError(field, refused)])
+    return day
+
+
+def list_violations(session: Session, ctx: Context, principal: Principal, first: dt.date, last: dt.date,
+                    kinds: Sequence[str] = (), region: str | None = None, citizenship: str | None = None,
+                    cursor: str | None = None, limit: int = 50) -> tuple[list[ViolationRow], str | None]:
+    """Violations recorded in a period: those overlapping [first, last] (and begun by today), of
+    persons registered in the caller's regions, optionally of some kinds, a region, a citizenship."""
+    principal.require(Permission.STAY_READ)
+    errors = []
+    _day_field("from", first)
+    _day_field("to", last)
+    if last < first:
+        errors.append(FieldError("to", Msg(N_("must be on or after the first day (%(first)s)"), first=first)))
+    unknown = [k for k in kinds if k not in VIOLATION_KINDS]
+    if unknown:
+        errors.append(FieldError("kind", Msg(N_("%(kind)s is not a kind of violation"), kind=unknown[0])))
+    if citizenship:
+        try:
+            citizenship = normalize_country(citizenship)
+        except InvalidIdentifier as exc:
+            errors.append(FieldError("citizenship", exc.message))
+    if errors:
+        raise ValidationFailed(errors)
+    if region:
+        scope.require_region(principal, region)
+    after_id = _violation_cursor(cursor)
+    today = local_today(ctx)
+    found = repository.violations_in_period(session, principal, first, last, today, list(kinds), region,
+                                            citizenship, after_id, limit + 1)
+    more = len(found) > limit
+    found = found[:limit]
+    names = people.display_names(session, principal, sorted({v.person_id for v, _ in found}))
+    out = []
+    for v, st in found:
+        surname, given = names.get(v.person_id, ("", ""))
+        end = max(today, v.last_day) if v.ongoing else v.last_day
+        out.append(ViolationRow(v, st, surname, given, (end - v.first_day).days + 1,
+                                None if v.ongoing else v.last_day))
+    nxt = None
+    if more and found:
+        nxt = base64.urlsafe_b64encode(f"{found[-1][0].first_day.isoformat()}|{found[-1][0].id}".encode()).decode()
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "list", "person", "*", {"list": "violations", "from": first, "to": last, "kinds": list(kinds),
+                                "region": region, "citizenship": citizenship,
+                                "persons": sorted({v.person_id for v, _ in found})})])
+    return out, nxt
+
+
+def _violation_cursor(cursor: str | None) -> tuple[dt.date, int] | None:
+    """(first day, id) of the last row of the page before, from the list's own cursor."""
+    if not cursor:
+        return None
+    try:
+        day, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return dt.date.fromisoformat(day), int(row_id)
+    except (ValueError, UnicodeDecodeError):
+        raise KoshError(Msg(N_("This page link is out of date or damaged: open the list again from its start.")),
+                        status=400, title="Bad request") from None
+
+
+def person_violations(session: Session, person_id: str) -> list[StayViolation]:
+    """The violations stored for a person (the caller has read the person already)."""
+    return repository.violations_of(session, person_id)
+
+
+def recompute_every_status(ctx: Context, progress: Callable[[int, int], None] | None = None) -> int:
+    """Recompute every stored status and its violations (after an upgrade that stores more, such
+    as the violations of revision 0011), in batches; returns the persons recomputed."""
+    with ctx.transaction() as s:
+        repository.queue_every_status(s)
+    return drain_refresh_queue(ctx, progress=progress)

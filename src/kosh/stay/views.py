@@ -2,64 +2,144 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, KoshError, ValidationFailed
 from kosh.platform.http import check_csrf, get_ctx, optional_principal, require_principal
 from kosh.platform.pages import render, request_lang
 from kosh.platform.scope import sees_region
-from kosh.platform.security import Permission
+from kosh.platform.security import Permission, Role
 from kosh.platform.validation import MAX_ID, field_errors, query_day
-from kosh.stay import service
+from kosh.platform.words import N_, Msg
+from kosh.stay import (
+    page_words,  # noqa: F401  (registers the stay filters of the templates)
+    service,
+)
+from kosh.stay.list_export import csv_response
+from kosh.stay.rules import NotAForeigner
 from kosh.stay.schemas import CalculatorIn, NotificationIn
 
 router = APIRouter(include_in_schema=False)
 # An id past the 32-bit id column names no batch: refused before any query (SQLite overflows at 2**63).
 BatchId = Annotated[int, Path(ge=1, le=MAX_ID)]
+MAX_TRIPS = 200  # as many trips as the calculator's input takes (`CalculatorIn.trips`)
 
 NOTIFICATION_FIELDS = ["host_kind", "host_id", "host_name", "surname", "given_names", "patronymic", "surname_latin",
                        "given_names_latin", "sex", "birth_date", "citizenship", "document_number", "issuing_state",
                        "kato", "address", "arrival_date", "expected_departure"]
 
 
-def _list(request: Request, ctx: Context, kind: str, on: str | None, region: str | None, cursor: str | None,
-          citizenship: str | None) -> Response:
-    principal = require_principal(request)
-    day = query_day(on, "on") or service.local_today(ctx)
-    region = (region or "").strip() or None
+LIST_PATHS = {"overstay": "/stay/overstays", "notification": "/stay/overdue-notifications"}
+LIST_FIELDS = ("on", "region", "citizenship", "due_from", "due_to", "sort")
+
+
+def _list_query(ctx: Context, params: dict[str, str]) -> service.ListQuery:
+    """The list's filters from a page's query or form; bad values raise ValidationFailed naming each field."""
+    errors: list[FieldError] = []
+
+    def day(name: str) -> dt.date | None:
+        try:
+            return query_day(params.get(name), name)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+            return None
+
+    on, due_from, due_to = day("on"), day("due_from"), day("due_to")
+    region = params.get("region") or None
     if region and not region.isdigit():
-        raise ValidationFailed([FieldError("region", "choose a region from the list")])
-    with ctx.transaction() as s:
-        fn = service.list_overstays if kind == "overstay" else service.list_overdue_notifications
-        rows, nxt = fn(s, ctx, principal, day, region, cursor, 50, citizenship=(citizenship or "").strip() or None)
+        errors.append(FieldError("region", Msg(N_("Choose a region from the list."))))
+    if errors:
+        raise ValidationFailed(errors)
+    return service.ListQuery(on or service.local_today(ctx), region, params.get("citizenship") or None,
+                             due_from, due_to, params.get("sort") or "due")
+
+
+def _list_page(request: Request, ctx: Context, kind: str, params: dict[str, str], *, status_code: int = 200,
+               errors: dict[str, str] | None = None) -> Response:
+    principal = require_principal(request)
+    lang = request_lang(request)
+    errors = dict(errors or {})
+    page = None
+    try:
+        q = _list_query(ctx, params)
+        with ctx.transaction() as s:
+            fn = service.list_overstays if kind == "overstay" else service.list_overdue_notifications
+            page = fn(s, ctx, principal, q.on, q.region, params.get("cursor") or None, 50, q.citizenship,
+                      sort=q.sort, due_from=q.due_from, due_to=q.due_to)
+    except ValidationFailed as exc:
+        for e in exc.errors:
+            errors.setdefault(e.field, e.message)
+        status_code = 422
+    filters = {k: params.get(k, "") for k in LIST_FIELDS}
+    filters["on"] = filters["on"] or service.local_today(ctx).isoformat()
+
+    def link(**over: str) -> str:
+        """This list's address with its filters and `over` (a new sort or page; a new sort starts at page one)."""
+        return LIST_PATHS[kind] + "?" + urlencode({k: v for k, v in {**filters, **over}.items() if v})
+
     regions = [r for r in ctx.pack.regions if sees_region(principal, r.kato.ljust(9, "0"))]
-    return render(request, "stay_list.html", kind=kind, rows=rows, next_cursor=nxt, on=day, region=region,
-                  regions=regions, citizenship=(citizenship or "").strip())
+    countries = service.calculator_countries(ctx, lang)
+    return render(request, "stay_list.html", status_code=status_code, kind=kind, page=page, filters=filters,
+                  errors=errors, regions=regions, countries=countries, country_names=dict(countries), link=link,
+                  export_path=LIST_PATHS[kind] + "/export")
 
 
 @router.get("/stay/overstays")
-def overstays_page(request: Request, on: str | None = None, region: str | None = None, cursor: str | None = None,
-                   citizenship: str | None = None, ctx: Context = Depends(get_ctx)) -> Response:
-    return _list(request, ctx, "overstay", on, region, cursor, citizenship)
+def overstays_page(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    return _list_page(request, ctx, "overstay", {k: v.strip() for k, v in request.query_params.items()})
 
 
 @router.get("/stay/overdue-notifications")
-def overdue_page(request: Request, on: str | None = None, region: str | None = None, cursor: str | None = None,
-                 citizenship: str | None = None, ctx: Context = Depends(get_ctx)) -> Response:
-    return _list(request, ctx, "notification", on, region, cursor, citizenship)
+def overdue_page(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    return _list_page(request, ctx, "notification", {k: v.strip() for k, v in request.query_params.items()})
+
+
+async def _export(request: Request, ctx: Context, kind: str) -> Response:
+    """The whole list as a CSV file, once the officer has stated the purpose (audited with it)."""
+    form = await request.form()
+    params = {k: str(form.get(k) or "").strip() for k in (*LIST_FIELDS, "purpose", "csrf_token")}
+    # A file of many rows is read in a worker thread, not on the event loop.
+    return await run_in_threadpool(_export_file, request, ctx, kind, params)
+
+
+def _export_file(request: Request, ctx: Context, kind: str, params: dict[str, str]) -> Response:
+    principal = require_principal(request)
+    check_csrf(request, params.pop("csrf_token"))
+    try:
+        q = _list_query(ctx, params)
+        with ctx.transaction() as s:
+            rows = service.export_list(s, ctx, principal, kind, q, params["purpose"])
+    except ValidationFailed as exc:
+        return _list_page(request, ctx, kind, params, status_code=422,
+                          errors={e.field: e.message for e in exc.errors})
+    return csv_response(rows, kind, q.on, request_lang(request), ctx.pack)
+
+
+@router.post("/stay/overstays/export")
+async def overstays_export(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    return await _export(request, ctx, "overstay")
+
+
+@router.post("/stay/overdue-notifications/export")
+async def overdue_export(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    return await _export(request, ctx, "notification")
 
 
 @router.get("/notifications/new")
 def notification_form(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     principal = require_principal(request)
     principal.require(Permission.NOTIFICATION_WRITE)
+    if principal.role == Role.HOST:  # hosts notify in their workspace; the old address still leads there
+        return RedirectResponse("/host/notify", status_code=303)
     values = {"host_kind": "individual", "sex": "M", "arrival_date": service.local_today(ctx).isoformat()}
     if principal.host_party:
         values["host_id"] = principal.host_party
@@ -90,7 +170,7 @@ async def notification_submit(request: Request, ctx: Context = Depends(get_ctx))
         return render(request, "notification_form.html", status_code=exc.status, values=values,
                       errors={"body": str(exc)})
     if principal.role == "host":
-        return RedirectResponse("/notifications/mine?submitted=1", status_code=303)
+        return RedirectResponse("/host/guests", status_code=303)
     if result.person_ids:
         return RedirectResponse(f"/persons/{result.person_ids[0]}?submitted=1", status_code=303)
     # A person the officer does not see (registered elsewhere): the reply names no one. Redirected,
@@ -106,13 +186,10 @@ def notification_recorded(request: Request, ref: str = "") -> Response:
 
 
 @router.get("/notifications/mine")
-def my_notifications(request: Request, page: int = 1, ctx: Context = Depends(get_ctx)) -> Response:
-    principal = require_principal(request)
-    page = max(1, min(page, 1000))
-    with ctx.transaction() as s:
-        rows = service.my_notifications(s, ctx, principal, 50, (page - 1) * 50)
-    return render(request, "my_notifications.html", rows=rows, page=page,
-                  submitted=request.query_params.get("submitted") == "1")
+def my_notifications(request: Request) -> Response:
+    """Replaced by the host's guest list; kept so that bookmarks still lead somewhere."""
+    require_principal(request).require(Permission.NOTIFICATION_READ)
+    return RedirectResponse("/host/guests", status_code=303)
 
 
 @router.get("/calculator")
@@ -121,12 +198,33 @@ def calculator(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     params = request.query_params
     # a hand-made query may carry more starts than ends: the extra ones are dropped
     starts, ends = params.getlist("start"), params.getlist("end")
-    values: dict[str, object] = {
-        "citizenship": params.get("citizenship", ""), "on": params.get("on", ""),
-        "trips": [{"start": s, "end": e} for s, e in zip(starts, ends, strict=False)] or [{"start": "", "end": ""}]}
+    rows = [{"start": s, "end": e} for s, e in zip(starts, ends, strict=False)][:MAX_TRIPS]
+    # "Add another trip" and "Remove" are submit buttons of the same GET form, so both work without
+    # JavaScript: the form comes back with what was typed, one row more or less, and nothing counted.
+    focus = ""
+    editing = "add" in params or "remove" in params or "edit" in params
+    if "remove" in params:
+        raw = params["remove"]
+        gone = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else len(rows)  # else: no such row
+        if gone < len(rows):
+            del rows[gone]
+        # Focus moves to the trip that took the removed one's place, or to "Add another trip".
+        focus = f"start-{min(gone, len(rows) - 1)}" if rows else "add-trip"
+    if not rows:
+        rows = [{"start": "", "end": ""}]
+    if "add" in params and len(rows) < MAX_TRIPS:
+        rows.append({"start": "", "end": ""})
+        focus = f"start-{len(rows) - 1}"
+    values: dict[str, object] = {"citizenship": params.get("citizenship", ""), "on": params.get("on", ""),
+                                 "trips": rows}
+    # What the language switch asks for: this same form, without the button that was pressed.
+    lang_query = [("citizenship", values["citizenship"]),
+                  *[(k, t[k]) for t in rows for k in ("start", "end")], ("on", values["on"])]
+    if editing:
+        lang_query.append(("edit", "1"))
     result = None
     errors: dict[str, str] = {}
-    if params.get("citizenship") is not None:
+    if params.get("citizenship") is not None and not editing:
         trips = [{"start": s, **({"end": e} if e else {})} for s, e in zip(starts, ends, strict=False) if s or e]
         data = {"citizenship": params.get("citizenship", ""), "trips": trips,
                 **({"on": params["on"]} if params.get("on") else {})}
@@ -139,8 +237,63 @@ def calculator(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
             for e in field_errors(exc):
                 errors.setdefault(e.field, e.message)
         except KoshError as exc:
-            errors["citizenship"] = exc.detail
-        except ValueError as exc:  # the engine refuses e.g. the pack's own citizens
-            errors["citizenship"] = str(exc)
+            for e in exc.errors:
+                errors.setdefault(e.field, e.message)
+            if not exc.errors:
+                errors["trips"] = exc.detail
+        except ValueError as exc:  # the engine's own refusals: the pack's own citizens, or the trips
+            said = exc.args[0] if exc.args else str(exc)
+            errors["citizenship" if isinstance(exc, NotAForeigner) else "trips"] = said
     countries = service.calculator_countries(ctx, request_lang(request))
-    return render(request, "calculator.html", values=values, result=result, errors=errors, countries=countries)
+    return render(request, "calculator.html", values=values, result=result, errors=errors, countries=countries,
+                  focus=focus, lang_query=lang_query if any(k != "lang" for k in params) else None)
+
+
+@router.get("/stay/violations")
+def violations_page(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    """Violations recorded in a period (overstays, host notifications missed or late), filterable."""
+    principal = require_principal(request)
+    params = request.query_params
+    lang = request_lang(request)
+    today = service.local_today(ctx)
+    filters = {"from": (params.get("from") or "").strip(), "to": (params.get("to") or "").strip(),
+               "region": (params.get("region") or "").strip(), "citizenship": (params.get("citizenship") or "").strip()}
+    kinds = [k.strip() for k in params.getlist("kind") if k.strip()]
+    errors: dict[str, str] = {}
+    rows: list[service.ViolationRow] = []
+    nxt: str | None = None
+    days: dict[str, dt.date] = {}
+    for field, default in (("from", today - dt.timedelta(days=29)), ("to", today)):
+        try:
+            days[field] = query_day(filters[field], field) or default
+        except ValidationFailed as exc:
+            errors[field] = exc.errors[0].message
+    if filters["region"] and not filters["region"].isdigit():
+        errors["region"] = Msg(N_("Choose a region from the list."))
+    status_code = 200
+    if not errors:
+        try:
+            with ctx.transaction() as s:
+                rows, nxt = service.list_violations(s, ctx, principal, days["from"], days["to"], kinds,
+                                                    filters["region"] or None, filters["citizenship"] or None,
+                                                    params.get("cursor") or None, 50)
+        except ValidationFailed as exc:
+            for e in exc.errors:
+                errors.setdefault(e.field, e.message)
+        except KoshError as exc:  # a region outside the officer's (403) or a damaged page link (400)
+            if exc.status not in (400, 403):
+                raise
+            errors.setdefault("region" if exc.status == 403 else "cursor", exc.detail)
+            status_code = exc.status
+    if errors and status_code == 200:
+        status_code = 422
+    filters = {"from": filters["from"] or days.get("from", today).isoformat(),
+               "to": filters["to"] or days.get("to", today).isoformat(),
+               "region": filters["region"], "citizenship": filters["citizenship"]}
+    query = [(k, v) for k, v in filters.items() if v] + [("kind", k) for k in kinds]
+    next_link = "/stay/violations?" + urlencode([*query, ("cursor", nxt)]) if nxt else None
+    regions = [r for r in ctx.pack.regions if sees_region(principal, r.kato.ljust(9, "0"))]
+    countries = service.calculator_countries(ctx, lang)
+    return render(request, "violations_list.html", status_code=status_code, rows=rows, filters=filters,
+                  kinds=kinds, all_kinds=service.VIOLATION_KINDS, errors=errors, regions=regions,
+                  countries=countries, country_names=dict(countries), next_link=next_link)

@@ -25,6 +25,7 @@ from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, KoshError
 from kosh.platform.http import SESSION_COOKIE
 from kosh.platform.validation import error_message
+from kosh.platform.words import N_, Msg
 
 STATIC = Path(__file__).resolve().parent / "static"
 PROBLEM = "application/problem+json"
@@ -38,8 +39,15 @@ def problem_response(request: Request, err: KoshError) -> Response:
     headers = {}
     if "retry_after" in err.extra:
         headers["Retry-After"] = str(err.extra["retry_after"])
+    from kosh.platform.i18n import LOCALES, PUBLIC_LOCALES
+    from kosh.platform.pages import request_lang
+
+    # ?lang=, the language cookie, Accept-Language; the migrants' public answers offer their six languages
+    public = request.url.path.startswith(("/api/v1/public/", "/status"))
+    lang = request_lang(request, PUBLIC_LOCALES if public else LOCALES)
     if _is_api(request):
-        return JSONResponse(err.problem(instance=request.url.path), status_code=err.status,
+        headers["Content-Language"] = lang
+        return JSONResponse(err.problem(instance=request.url.path, lang=lang), status_code=err.status,
                             media_type=PROBLEM, headers=headers)
     if err.status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -55,8 +63,8 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     for err in exc.errors():
         if err.get("type") == "json_invalid":
             detail = (err.get("ctx") or {}).get("error", "")
-            out.append(FieldError("body", f"the body is not valid JSON ({detail})" if detail
-                                  else "the body is not valid JSON"))
+            out.append(FieldError("body", Msg(N_("is not valid JSON (%(reason)s)"), reason=detail) if detail
+                                  else Msg(N_("is not valid JSON"))))
             continue
         field = field_path((p for p in err.get("loc", ()) if p != "body"), digits_as_index=True)
         out.append(FieldError(field or "body", error_message(err)))
@@ -93,11 +101,20 @@ class BodyLimit:
             await self._reject(scope, send, limit)
 
     async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
-        body = json.dumps({"type": "urn:kosh:problem:too-large", "title": "Payload too large", "status": 413,
-                           "detail": f"the request body is over the limit of {limit} bytes",
-                           "instance": scope["path"]}).encode()
+        from urllib.parse import parse_qs
+
+        from kosh.platform.i18n import LOCALES, PUBLIC_LOCALES, negotiate
+
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        asked = (parse_qs((scope.get("query_string") or b"").decode("latin-1")).get("lang") or [None])[0]
+        offered = PUBLIC_LOCALES if scope["path"].startswith("/api/v1/public/") else LOCALES
+        lang = negotiate(asked, None, headers.get("accept-language"), offered)
+        problem = KoshError(Msg(N_("The request body is over the limit of %(limit)s bytes."), limit=limit), status=413,
+                            title=N_("Payload too large"), type="urn:kosh:problem:too-large")
+        body = json.dumps(problem.problem(instance=scope["path"], lang=lang), ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode()),
+                                (b"content-language", lang.encode())]})
         await send({"type": "http.response.body", "body": body})
 
 
@@ -313,9 +330,12 @@ def create_app(ctx: Context) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {404: "Not found", 405: "Method not allowed"}
-        return problem_response(request, KoshError(detail=str(exc.detail), status=exc.status_code,
-                                                   title=titles.get(exc.status_code, "Error")))
+        titles = {404: N_("Not found"), 405: N_("Method not allowed")}
+        details = {404: Msg(N_("There is no page or resource at this address.")),
+                   405: Msg(N_("This address does not take the %(method)s method."), method=request.method)}
+        return problem_response(request, KoshError(detail=details.get(exc.status_code, str(exc.detail)),
+                                                   status=exc.status_code,
+                                                   title=titles.get(exc.status_code, N_("Error"))))
 
     from sqlalchemy.exc import DBAPIError
 
@@ -355,13 +375,24 @@ def create_app(ctx: Context) -> FastAPI:
     from kosh.identity.views import router as identity_pages
     from kosh.people.access_views import router as access_pages
     from kosh.people.views import router as people_pages
+    from kosh.stay.host_views import router as host_pages
     from kosh.stay.views import router as stay_pages
     from kosh.web.imports import router as import_pages
     from kosh.web.person import router as person_pages
     from kosh.web.views import router as web_pages
 
-    for router in (web_pages, people_pages, access_pages, person_pages, stay_pages, import_pages, identity_pages):
+    for router in (web_pages, people_pages, access_pages, person_pages, stay_pages, host_pages, import_pages,
+                   identity_pages):
         app.include_router(router)
+    from kosh.web.audit import router as audit_pages
+    from kosh.web.purpose import router as purpose_pages
+
+    for router in (audit_pages, purpose_pages):
+        app.include_router(router)
+    from kosh.web import selfservice  # the public status pages (/status) and their API
+
+    app.include_router(selfservice.router)
+    app.include_router(selfservice.api, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes, import_limit=ctx.settings.max_import_bytes)
     app.add_middleware(ErrorBoundary)  # added last: the outermost, so it sees every request and error

@@ -10,16 +10,19 @@ from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from kosh.flows import import_history as history
 from kosh.flows import intake
 from kosh.flows import jobs as flow_jobs
 from kosh.platform.context import Context
-from kosh.platform.errors import KoshError
+from kosh.platform.errors import KoshError, NotFound
 from kosh.platform.files import discard_upload, open_private, private_dir, upload_path
 from kosh.platform.http import check_csrf, get_ctx, require_principal
 from kosh.platform.i18n import say
 from kosh.platform.pages import render, request_lang
 from kosh.platform.security import Permission, Principal
 from kosh.platform.validation import MAX_ID
+from kosh.platform.words import N_, Msg
+from kosh.web.when import moment_writer
 
 router = APIRouter(include_in_schema=False)
 # An id past the 32-bit id column names no batch: refused before any query (SQLite overflows at 2**63).
@@ -68,21 +71,38 @@ async def import_upload(request: Request, kind: str = Form(...), csrf_token: str
             return _import_refused(request, principal, exc)
         if prepared.report.already_imported:
             prepared.release()
+            # Rows are idempotent: importing the same content again would add nothing, so the
+            # page says when and by whom it was imported instead of offering to go on.
             return render(request, "import.html", kinds=intake.kinds_for(principal),
-                          batch=intake.batch(ctx, prepared.batch_id))
+                          batch=intake.batch(ctx, prepared.batch_id), already=True,
+                          when=moment_writer(ctx, request_lang(request)))
         prepared.release()  # the job takes the file's lock again, in whichever server process runs it
-        await run_in_threadpool(_submit, ctx, prepared, path, principal)
+        await run_in_threadpool(_submit, ctx, prepared, path, principal, request_lang(request))
         handed_over = True
     finally:
         if not handed_over:
             discard_upload(path)
     return render(request, "import.html", kinds=intake.kinds_for(principal),
-                  batch=intake.batch(ctx, prepared.batch_id))
+                  batch=intake.batch(ctx, prepared.batch_id), resumed_from=prepared.report.resumed_from)
 
 
-def _submit(ctx: Context, prepared: intake.PreparedImport, path: PurePath, principal: Principal) -> None:
+def _submit(ctx: Context, prepared: intake.PreparedImport, path: PurePath, principal: Principal,
+            lang: str = "en") -> None:
     with ctx.transaction() as s:
-        flow_jobs.submit_import(s, prepared, path, principal)
+        flow_jobs.submit_import(s, prepared, path, principal, lang)
+
+
+@router.get("/import/history")
+def import_history(request: Request, page: str = "1", ctx: Context = Depends(get_ctx)) -> Response:
+    """Past imports, newest first: an admin's of everyone, anyone else's their own."""
+    principal = require_principal(request)
+    principal.require(Permission.IMPORT)
+    number = int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
+    found = history.history(ctx, principal, offset=(number - 1) * history.PAGE_SIZE)
+    pages = max(1, -(-found.total // history.PAGE_SIZE))
+    return render(request, "import_history.html", found=found, number=number, pages=pages,
+                  first=found.offset + 1, last=found.offset + len(found.batches),
+                  when=moment_writer(ctx, request_lang(request)), STATUS_WORDS=history.STATUS_WORDS)
 
 
 @router.get("/import/batches/{batch_id}")
@@ -91,7 +111,7 @@ def import_progress(batch_id: BatchId, request: Request, ctx: Context = Depends(
     principal.require(Permission.IMPORT)
     found = intake.batch_for(ctx, principal, batch_id)
     if found is None:
-        raise KoshError(f"no import batch {batch_id}", status=404, title="Not found")
+        raise NotFound(Msg(N_("There is no import batch %(id)s."), id=batch_id))
     # Interrupted: nobody imports it and no job will (its importer died outside the job runner).
     interrupted = (found.status == "running" and not intake.being_imported(ctx, found)
                    and not flow_jobs.import_pending(ctx, found.id))
@@ -106,5 +126,5 @@ def import_rejects(batch_id: BatchId, request: Request, ctx: Context = Depends(g
     found = intake.batch_for(ctx, principal, batch_id)
     path = ctx.settings.home / "rejects" / f"rejects-{batch_id}-{found.kind}.csv" if found else None
     if path is None or not path.is_file():
-        raise KoshError(f"batch {batch_id} has no rejects file", status=404, title="Not found")
+        raise NotFound(Msg(N_("Import batch %(id)s has no rejects file."), id=batch_id))
     return FileResponse(path, media_type="text/csv", filename=path.name)

@@ -15,11 +15,12 @@ from kosh.people import service as people
 from kosh.platform.context import Context
 from kosh.platform.errors import Conflict, ValidationFailed
 from kosh.platform.http import check_csrf, get_ctx, require_principal
-from kosh.platform.i18n import gettext_for
+from kosh.platform.i18n import gettext_for, say
 from kosh.platform.pages import render, request_lang
 from kosh.platform.security import Permission, Principal
 from kosh.platform.validation import query_day
 from kosh.stay import service
+from kosh.web.purpose import purpose_first
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,6 +28,9 @@ router = APIRouter(include_in_schema=False)
 @router.get("/persons/{person_id}")
 def person_page(person_id: str, request: Request, on: str | None = None, ctx: Context = Depends(get_ctx)) -> Response:
     principal = require_principal(request)
+    # Policy (kosh.platform.purpose): a person's record is opened only with a stated purpose.
+    if principal.can(Permission.PERSON_READ) and (ask := purpose_first(request)) is not None:
+        return ask
     return person_response(request, ctx, principal, person_id, query_day(on, "on"))
 
 
@@ -65,12 +69,14 @@ def undo(merge_id: MergeId, request: Request, reason: str = Form(""), person: st
     except (ValidationFailed, Conflict) as exc:
         if not person:
             raise
-        _ = gettext_for(request_lang(request))
+        lang = request_lang(request)
+        _ = gettext_for(lang)
         if isinstance(exc, ValidationFailed):
             message = _("Give the reason for undoing this merge.") if not reason else "; ".join(
-                e.message for e in exc.errors)
+                say(e.message, lang) for e in exc.errors)
         else:
-            message = _("This merge was undone already.") if isinstance(exc, identity.AlreadyUndone) else exc.detail
+            message = _("This merge was undone already.") if isinstance(exc, identity.AlreadyUndone) \
+                else say(exc.detail, lang)
         return person_response(request, ctx, principal, person, status_code=exc.status,
                                undo_error=(merge_id, message), undo_reason=reason)
     return RedirectResponse(f"/persons/{record.kept_id}?undone={record.id}", status_code=303)

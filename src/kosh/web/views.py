@@ -20,7 +20,7 @@ from kosh.platform.http import (
 )
 from kosh.platform.pages import render
 from kosh.platform.security import Permission, Principal
-from kosh.platform.words import N_
+from kosh.platform.words import N_, Msg
 from kosh.stay import service as stay
 
 router = APIRouter(include_in_schema=False)
@@ -118,7 +118,7 @@ def _admin(request: Request) -> Principal:
 
 def _action(action: str) -> tuple[str, str, str, str]:
     if action not in ADMIN_ACTIONS:
-        raise NotFound(f"no action '{action}'")
+        raise NotFound(Msg(N_("There is no such action.")))
     return ADMIN_ACTIONS[action]
 
 
@@ -153,7 +153,7 @@ def admin_confirm(request: Request, username: str, action: str, token_id: int | 
         if action == "revoke-token":
             token = next((t for t in auth.tokens_of(s, ctx, principal, username) if t.id == token_id), None)
             if token is None:
-                raise NotFound(f"no API token {token_id} of '{user.username}'")
+                raise NotFound(Msg(N_("%(username)s has no API token %(id)s."), username=user.username, id=token_id))
     return render(request, "admin_confirm.html", user=user, token=token, action=action, question=question,
                   warning=warning, button=button)
 
@@ -172,7 +172,7 @@ def admin_act(request: Request, username: str, action: str, csrf_token: str = Fo
             auth.revoke_user_tokens(s, ctx, principal, user.username)
         else:
             if token_id is None or token_id not in {t.id for t in auth.tokens_of(s, ctx, principal, user.username)}:
-                raise NotFound(f"no API token {token_id} of '{user.username}'")
+                raise NotFound(Msg(N_("%(username)s has no API token %(id)s."), username=user.username, id=token_id))
             auth.revoke_token(s, ctx, principal, token_id)
         name = user.username
     return RedirectResponse(f"/admin/users/{name}?done={action}", status_code=303)

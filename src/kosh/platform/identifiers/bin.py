@@ -9,6 +9,7 @@ digit computed exactly as for the IIN.
 from __future__ import annotations
 
 from kosh.platform.identifiers import InvalidIdentifier, iin
+from kosh.platform.words import N_, Msg
 
 ENTITY_TYPES = {"4": "resident legal entity", "5": "non-resident legal entity", "6": "individual entrepreneur"}
 ATTRIBUTES = {"0": "head office", "1": "branch", "2": "representative office", "3": "joint farm"}
@@ -18,11 +19,13 @@ def validate(number: str, field: str = "bin") -> str:
     number = iin._check_shape(number, field)
     month = int(number[2:4])
     if not 1 <= month <= 12:
-        raise InvalidIdentifier(field, f"digits 3–4 ({number[2:4]}) are not a registration month")
+        raise InvalidIdentifier(field, Msg(N_("digits 3–4 (%(digits)s) are not a registration month"),
+                                           digits=number[2:4]))
     if number[4] not in ENTITY_TYPES:
-        raise InvalidIdentifier(field, f"5th digit {number[4]} is not an entity type (4, 5 or 6)")
+        raise InvalidIdentifier(field, Msg(N_("the 5th digit (%(digit)s) is not an entity type (4, 5 or 6)"),
+                                           digit=number[4]))
     if number[5] not in ATTRIBUTES:
-        raise InvalidIdentifier(field, f"6th digit {number[5]} is not an attribute (0–3)")
+        raise InvalidIdentifier(field, Msg(N_("the 6th digit (%(digit)s) is not an attribute (0–3)"), digit=number[5]))
     return number
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kosh.platform.identifiers import InvalidIdentifier
+from kosh.platform.words import N_, Msg
 
 _W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
@@ -34,14 +35,15 @@ def check_digit(first11: str) -> int | None:
 def _check_shape(number: str, field: str) -> str:
     number = compact(number)
     if len(number) != 12:
-        raise InvalidIdentifier(field, f"must have 12 digits, got {len(number)}")
+        raise InvalidIdentifier(field, Msg(N_("must have 12 digits, not %(n)s"), n=len(number)))
     if not number.isdigit():
-        raise InvalidIdentifier(field, "must contain digits only")
+        raise InvalidIdentifier(field, Msg(N_("must contain digits only")))
     expected = check_digit(number[:11])
     if expected is None:
-        raise InvalidIdentifier(field, "is not a number that can be issued (no valid check digit)")
+        raise InvalidIdentifier(field, Msg(N_("is not a number that can be issued (no valid check digit)")))
     if int(number[11]) != expected:
-        raise InvalidIdentifier(field, f"check digit is {number[11]}, expected {expected}")
+        raise InvalidIdentifier(field, Msg(N_("has a wrong check digit (%(digit)s); check the number"),
+                                           digit=number[11]))
     return number
 
 
@@ -49,11 +51,13 @@ def birth_date(number: str) -> dt.date:
     number = compact(number)
     century = _CENTURY.get(int(number[6]))
     if century is None:
-        raise InvalidIdentifier("iin", f"7th digit {number[6]} is not a century/sex code (1–6)")
+        raise InvalidIdentifier("iin", Msg(N_("the 7th digit (%(digit)s) must be 1–6 (century and sex)"),
+                                           digit=number[6]))
     try:
         return dt.date(century + int(number[0:2]), int(number[2:4]), int(number[4:6]))
     except ValueError:
-        raise InvalidIdentifier("iin", f"first six digits {number[:6]} are not a valid birth date") from None
+        raise InvalidIdentifier("iin", Msg(N_("the first six digits (%(digits)s) are not a date of birth"),
+                                               digits=number[:6])) from None
 
 
 def sex(number: str) -> str:
