@@ -1,4 +1,5 @@
-// The proof pages' "Print this page" button: shown only when JavaScript can print.
+// "Print this page" buttons (a host's receipt, a migrant's proof of status): shown only where
+// JavaScript can print; the browser's own print command prints the same page without them.
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
@@ -7,4 +8,4 @@
       button.addEventListener("click", function () { window.print(); });
     });
   });
-}());
+})();
