@@ -243,3 +243,22 @@ def test_two_submissions_with_one_token_at_once_store_one(ctx, host):
     assert done.replayed
     (row,) = _rows(ctx)
     assert done.response == {"id": row.id}
+
+
+def test_a_notification_from_the_national_feed_shows_its_guest_in_the_hosts_list(ctx, host):
+    """The feed's row names this host party: the host sees the guest as the row gives them (kept
+    encrypted with the notification), not an empty name; only its own submissions get a reference."""
+    from kosh.stay.schemas import NotificationIn
+
+    row = f.notification(surname="Рахимов", given_names="Фарход", document_number="TJ7654321",
+                         citizenship="TJK", issuing_state="TJK")
+    with ctx.transaction() as s:
+        service.record_notifications(s, ctx, ADMIN, [NotificationIn.model_validate(row)])
+    (stored,) = _rows(ctx)
+    assert stored.reference is None and stored.guest_encrypted is not None
+    assert b"TJ7654321" not in stored.guest_encrypted  # encrypted, as every identifier
+    with ctx.transaction() as s:
+        page = hosting.list_guests(s, ctx, host)
+    (shown,) = page.items
+    assert shown.guest_name == "Рахимов Фарход Бахтиёрович"
+    assert shown.guest["document_number"] == "TJ7654321" and shown.reference == row["source_event_id"]

@@ -247,12 +247,14 @@ def new_reference(ctx: Context) -> str:
 
 
 def _host_copy(ctx: Context, principal: Principal, n: NotificationIn) -> dict[str, Any]:
-    """A host's own submission keeps a reference and the guest as the host wrote them (encrypted):
-    the host's workspace shows these, never the registry's person."""
-    if principal.role != Role.HOST:
-        return {}
+    """Every notification keeps the guest as its host wrote them (encrypted), whichever channel
+    brought it (this workspace, the API, the national feed): the host's workspace shows these,
+    never the registry's person. A host's own submission here also gets a reference."""
     guest = json.dumps({f: getattr(n, f) for f in GUEST_FIELDS}, ensure_ascii=False, default=str)
-    return {"reference": new_reference(ctx), "guest_encrypted": ctx.keyring.encrypt(guest, GUEST_CONTEXT)}
+    copy: dict[str, Any] = {"guest_encrypted": ctx.keyring.encrypt(guest, GUEST_CONTEXT)}
+    if principal.role == Role.HOST:
+        copy["reference"] = new_reference(ctx)
+    return copy
 
 
 def record_residence_permits(session: Session, ctx: Context, principal: Principal,
