@@ -157,6 +157,23 @@ def test_a_person_recorded_without_records_goes_after_the_term_and_stale_pairs_g
     assert report.removed["review_pairs"] == 1 and count(ctx, IdentityCandidate) == 0
 
 
+def test_one_time_submission_keys_are_purged_after_their_term(ctx):
+    from kosh.stay.models import HostRequestKey
+
+    now = dt.datetime.now(dt.UTC)
+    with ctx.transaction() as s:
+        uid = s.execute(sa.insert(User).values(username="h1", password_hash="x", role="host")
+                        .returning(User.id)).scalar_one()
+        s.execute(sa.insert(HostRequestKey), [
+            {"user_id": uid, "scope": "form:new", "key": key, "request_sha256": "0" * 64, "status_code": 201,
+             "created_at": now - dt.timedelta(days=age)} for key, age in (("old", 40), ("recent", 3))])
+    dry = retention.run(ctx, dry_run=True)
+    assert dry.removed["request_keys"] == 1 and count(ctx, HostRequestKey) == 2
+    assert retention.run(ctx).removed["request_keys"] == 1
+    with ctx.transaction() as s:
+        assert list(s.execute(sa.select(HostRequestKey.key)).scalars()) == ["recent"]
+
+
 def test_sessions_attempts_tokens_and_rejects_files_are_purged(ctx):
     now = dt.datetime.now(dt.UTC)
     with ctx.transaction() as s:

@@ -28,8 +28,8 @@ from kosh.stay.retention_rules import StayTerms, Term, expired_records, first_ke
 
 # The order the job works in and the report lists.
 KINDS = ("border_events", "host_notifications", "residence_permits", "persons_without_records",
-         "data_quality_findings", "review_pairs", "web_sessions", "login_attempts", "api_tokens", "import_rejects",
-         "audit_log")
+         "data_quality_findings", "review_pairs", "web_sessions", "login_attempts", "api_tokens", "request_keys",
+         "import_rejects", "audit_log")
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -182,6 +182,7 @@ class _Job:
             "web_sessions": lambda s, day: core_retention.purge_sessions(s, self.instant(day), self.batch),
             "login_attempts": lambda s, day: core_retention.purge_login_attempts(s, self.instant(day), self.batch),
             "api_tokens": lambda s, day: core_retention.purge_api_tokens(s, self.instant(day), self.batch),
+            "request_keys": lambda s, day: stay.delete_request_keys_before(s, self.instant(day), self.batch),
         }
         for kind, purge in jobs.items():
             rule = self.policy.rule(kind)

@@ -455,6 +455,7 @@ class StayFile(_Model):
 RetainedKind = Literal[
     "border_events", "host_notifications", "residence_permits", "data_quality_findings", "review_pairs",
     "persons_without_records", "audit_log", "import_rejects", "web_sessions", "login_attempts", "api_tokens",
+    "request_keys",
 ]
 # What each kind's term is counted from (the job computes these; the pack only names them).
 RETENTION_ANCHORS: dict[str, tuple[str, ...]] = {
@@ -469,6 +470,7 @@ RETENTION_ANCHORS: dict[str, tuple[str, ...]] = {
     "web_sessions": ("expiry",),
     "login_attempts": ("attempt",),
     "api_tokens": ("expiry",),  # revoked tokens go at the next run
+    "request_keys": ("created",),  # a submission's one-time key and the answer first given
 }
 RETENTION_ACTIONS: dict[str, tuple[str, ...]] = {
     "persons_without_records": ("delete", "anonymise"),

@@ -388,6 +388,18 @@ def persons_having_records(session: Session, person_ids: Iterable[str]) -> set[s
     return out
 
 
+def delete_request_keys_before(session: Session, moment: dt.datetime, limit: int) -> int:
+    """Up to `limit` one-time submission keys made before `moment`."""
+    from sqlalchemy import delete
+
+    pick = (select(HostRequestKey.id).where(HostRequestKey.created_at < moment)
+            .order_by(HostRequestKey.id).limit(limit))
+    ids = list(session.execute(pick).scalars())
+    if not ids:
+        return 0
+    return rowcount(session.execute(delete(HostRequestKey).where(HostRequestKey.id.in_(ids)))) or 0
+
+
 def delete_findings_before(session: Session, day: dt.date, limit: int) -> int:
     """Up to `limit` data-quality findings dated before `day`."""
     from sqlalchemy import delete

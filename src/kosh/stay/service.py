@@ -838,6 +838,11 @@ def delete_findings_before(session: Session, day: dt.date, limit: int = 5000) ->
     return repository.delete_findings_before(session, day, limit)
 
 
+def delete_request_keys_before(session: Session, moment: dt.datetime, limit: int = 5000) -> int:
+    """Up to `limit` one-time submission keys (form tokens, Idempotency-Keys) made before `moment`."""
+    return repository.delete_request_keys_before(session, moment, limit)
+
+
 def forget_persons(session: Session, person_ids: Sequence[str]) -> None:
     """Status, findings and queued refreshes of persons about to be removed."""
     repository.forget_persons(session, person_ids)
