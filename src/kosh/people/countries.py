@@ -151,7 +151,7 @@ def normalize_country(value: str, field: str = "citizenship") -> str:
     raise InvalidIdentifier(field, Msg(N_("%(value)s is not a known country"), value=text))
 
 
-def from_mrz_code(code: str, field: str = "mrz", label: str = "country") -> str:
+def from_mrz_code(code: str, field: str = "mrz", label: str | None = None) -> str:
     """The stored code for a 3-character MRZ field ('D<<' → 'DEU'); strict: no alpha-2, no names."""
     stripped = code.rstrip("<")
     if stripped in MRZ_TO_ALPHA3:
@@ -160,6 +160,9 @@ def from_mrz_code(code: str, field: str = "mrz", label: str = "country") -> str:
         _iso_alpha3(stripped) or stripped in ICAO_NATIONALITY_CODES or stripped in ICAO_MRZ_ONLY_CODES
     ):
         return stripped
+    if label is not None:  # which part of the MRZ it was (the issuing state, the nationality)
+        raise InvalidIdentifier(field, Msg(N_("the %(part)s %(value)s is not a known country code"), part=Msg(label),
+                                           value=code))
     raise InvalidIdentifier(field, Msg(N_("%(value)s is not a known country code"), value=code))
 
 

@@ -203,11 +203,11 @@ def parse_td3(line1: str, line2: str, today: dt.date | None = None) -> MRZ:
     surname, given_names = _parse_name(line1[5:44])
     return MRZ(
         document_type=document_type,
-        issuing_state=from_mrz_code(line1[2:5], "mrz", "issuing state"),
+        issuing_state=from_mrz_code(line1[2:5], "mrz", N_("issuing state")),
         surname=surname,
         given_names=given_names,
         document_number=document_number,
-        nationality=from_mrz_code(line2[10:13], "mrz", "nationality"),
+        nationality=from_mrz_code(line2[10:13], "mrz", N_("nationality")),
         birth_date=_parse_birth_date(line2[13:19], today),
         sex=SEX_CODES[sex_char],
         expiry=_parse_expiry(line2[21:27], today),
