@@ -33,6 +33,7 @@ from kosh.jurisdictions.schema import (
     JurisdictionPack,
     NamesFile,
     PackFile,
+    PermitsFile,
     PublicFile,
     Region,
     RegionsFile,
@@ -149,8 +150,8 @@ def _passport_romanisation(code: str) -> Mapping[str, str]:
 
 def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     """Read and validate the pack in `path` (pack.toml, regions.toml, checkpoints.toml,
-    calendar.toml, stay.toml, and retention.toml, names.toml, settlements.toml and public.toml
-    when present); every problem found is reported in one PackError."""
+    calendar.toml, stay.toml, and retention.toml, names.toml, settlements.toml, public.toml and
+    permits.toml when present); every problem found is reported in one PackError."""
     folder = Path(path)
     loader = _Loader(folder)
     meta = loader.read("pack.toml", PackFile)
@@ -162,6 +163,7 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     names = loader.read("names.toml", NamesFile, optional=True)
     settlements = loader.read("settlements.toml", SettlementsFile, optional=True)
     public = loader.read("public.toml", PublicFile, optional=True)
+    permits = loader.read("permits.toml", PermitsFile, optional=True)
     if meta is not None and meta.code != folder.name:
         loader.problem("pack.toml", "code", f"must match the folder name {folder.name!r} (got {meta.code!r})")
     if meta is not None and not meta.locales:
@@ -184,7 +186,8 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
         _check_retention(loader, retention)
     if loader.problems:
         raise PackError(loader.problems)
-    assert meta and regions and calendar and stay and retention and names and public  # all read without problems
+    # all read without problems
+    assert meta and regions and calendar and stay and retention and names and public and permits
     working_calendar = WorkingCalendar.from_provider(
         calendar.holidays_provider,
         weekend=[WEEKDAY_INDEX[d] for d in calendar.weekend],
@@ -226,6 +229,7 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
         penalties=public.penalty,
         contacts=public.contact,
         settlements=settlements.settlement if settlements else (),
+        permits=permits,
     )
 
 

@@ -11,6 +11,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -634,6 +635,199 @@ class PublicFile(_Model):
         return value
 
 
+# --- permits.toml ------------------------------------------------------------------------------
+# A value a source does not give is left unset (None) and explained in `note`: "not found" is
+# data, not a guess. `max_extensions`: a number, "unlimited", or unset when not found.
+
+Extensions = int | Literal["unlimited"] | None
+
+
+class PermitChannel(_Model):
+    """A way a foreign national may work: whether it needs a permit, whether it counts against
+    the annual quota, its longest term and its extensions."""
+
+    code: str = Field(pattern=CODE_PATTERN)
+    needs_permit: bool
+    within_quota: bool
+    max_term_months: int | None = Field(default=None, gt=0)
+    extension_months: int | None = Field(default=None, gt=0)
+    max_extensions: Extensions = None
+    fee_free: bool = False
+    note: str | None = None
+    source: SourceRef
+
+
+class PermitCategory(_Model):
+    """A category of the employer quota permit (1–4, seasonal): the terms it may be issued for
+    (months; empty when not found), its extensions, and for category 4 the duty to replace the
+    foreign worker by citizens within `replacement_months` (a range: min, max)."""
+
+    code: str = Field(pattern=CODE_PATTERN)
+    terms_months: tuple[int, ...] = ()
+    extension_months: int | None = Field(default=None, gt=0)
+    max_extensions: Extensions = None
+    note: str | None = None
+    source: SourceRef
+
+    @field_validator("terms_months")
+    @classmethod
+    def _positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(t <= 0 for t in value) or list(value) != sorted(set(value)):
+            raise _custom(f"terms are positive numbers of months, ascending, each once (got {list(value)})")
+        return value
+
+    @property
+    def max_term_months(self) -> int | None:
+        return self.terms_months[-1] if self.terms_months else None
+
+
+class LocalContentShare(_Model):
+    """The least share (percent) of citizens among the employer's staff of the listed categories
+    taken together."""
+
+    categories: tuple[str, ...]
+    min_percent: int = Field(ge=0, le=100)
+    note: str | None = None
+    source: SourceRef
+
+
+class DatedRule(_Model):
+    """A rule in force from `valid_from` to `valid_to` (inclusive; an open end unset)."""
+
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    note: str | None = None
+    source: SourceRef
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DatedRule:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise _custom(f"valid_to must be on or after valid_from (got {self.valid_to} < {self.valid_from})")
+        return self
+
+    def applies_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
+
+class VacancyPosting(DatedRule):
+    """The labour-market test: the vacancy is posted `wait_days` calendar days before the
+    application may be filed."""
+
+    wait_days: int = Field(ge=0)
+    where: str = Field(min_length=1)
+
+
+class HouseholdPrepayment(DatedRule):
+    """The tax a household worker prepays per month of the permit, in the fine unit (MCI)."""
+
+    mci_per_month: int = Field(gt=0)
+
+
+class ReplacementDuty(DatedRule):
+    """The employer replaces a foreign worker of `category` by citizens within min–max months."""
+
+    category: str = Field(pattern=CODE_PATTERN)
+    min_months: int = Field(gt=0)
+    max_months: int = Field(gt=0)
+
+
+class ExtensionWindow(_Model):
+    """An extension is filed no earlier than `earliest_days` and no later than `latest_days`
+    (calendar days) before the permit expires, and decided within `decision_working_days`."""
+
+    earliest_days: int = Field(gt=0)
+    latest_days: int = Field(ge=0)
+    decision_working_days: int | None = Field(default=None, gt=0)
+    source: SourceRef
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ExtensionWindow:
+        if self.latest_days > self.earliest_days:
+            raise _custom(f"latest_days must be ≤ earliest_days (got {self.latest_days} > {self.earliest_days})")
+        return self
+
+
+class FeeDeadline(_Model):
+    """The permit fee is paid within `working_days` of approval, else the permit is not issued."""
+
+    working_days: int = Field(gt=0)
+    source: SourceRef
+
+
+def _dated_lookup(rules: Sequence[DatedRule], day: dt.date) -> Any:
+    return next((r for r in rules if r.applies_on(day)), None)
+
+
+def _no_overlap(rules: Sequence[DatedRule], what: str) -> None:
+    ordered = sorted(rules, key=lambda r: r.valid_from or dt.date.min)
+    for a, b in pairwise(ordered):
+        if a.valid_to is None or (b.valid_from or dt.date.min) <= a.valid_to:
+            raise _custom(f"two {what} rules are in force on the same day ({b.valid_from or 'open start'})")
+
+
+class PermitsFile(_Model):
+    """permits.toml: the work-authorisation channels, the categories of the employer quota permit
+    and the rules an application is checked against. Optional: a pack without it has none."""
+
+    channel: tuple[PermitChannel, ...] = ()
+    category: tuple[PermitCategory, ...] = ()
+    local_content: tuple[LocalContentShare, ...] = ()
+    vacancy_posting: tuple[VacancyPosting, ...] = ()
+    household_prepayment: tuple[HouseholdPrepayment, ...] = ()
+    replacement_duty: tuple[ReplacementDuty, ...] = ()
+    extension_window: ExtensionWindow | None = None
+    fee_deadline: FeeDeadline | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PermitsFile:
+        for what, items in (("channel", self.channel), ("category", self.category)):
+            codes = [c.code for c in items]
+            if len(codes) != len(set(codes)):
+                raise _custom(f"a {what} code is listed twice")
+        known = {c.code for c in self.category}
+        covered: list[str] = []
+        for share in self.local_content:
+            for code in share.categories:
+                if code not in known:
+                    raise _custom(f"local_content names an unknown category {code!r}")
+            covered += share.categories
+        if len(covered) != len(set(covered)):
+            raise _custom("a category is in two local_content shares")
+        for duty in self.replacement_duty:
+            if duty.category not in known:
+                raise _custom(f"replacement_duty names an unknown category {duty.category!r}")
+            if duty.max_months < duty.min_months:
+                raise _custom(f"replacement_duty max_months must be ≥ min_months (got {duty.max_months})")
+        _no_overlap(self.vacancy_posting, "vacancy_posting")
+        _no_overlap(self.household_prepayment, "household_prepayment")
+        for code in known:
+            _no_overlap([d for d in self.replacement_duty if d.category == code], "replacement_duty")
+        return self
+
+    def channel_for(self, code: str) -> PermitChannel | None:
+        return next((c for c in self.channel if c.code == code), None)
+
+    def category_for(self, code: str) -> PermitCategory | None:
+        return next((c for c in self.category if c.code == code), None)
+
+    def local_content_for(self, category: str) -> LocalContentShare | None:
+        return next((s for s in self.local_content if category in s.categories), None)
+
+    def vacancy_posting_on(self, day: dt.date) -> VacancyPosting | None:
+        """The labour-market test in force on `day`; None when the pack has none for that day."""
+        found: VacancyPosting | None = _dated_lookup(self.vacancy_posting, day)
+        return found
+
+    def household_prepayment_on(self, day: dt.date) -> HouseholdPrepayment | None:
+        """The household worker's monthly prepayment in force on `day`."""
+        found: HouseholdPrepayment | None = _dated_lookup(self.household_prepayment, day)
+        return found
+
+    def replacement_duty_on(self, category: str, day: dt.date) -> ReplacementDuty | None:
+        found: ReplacementDuty | None = _dated_lookup([d for d in self.replacement_duty if d.category == category], day)
+        return found
+
+
 # --- runtime objects ---------------------------------------------------------------------------
 
 
@@ -893,6 +1087,7 @@ class JurisdictionPack:
     penalties: tuple[Penalty, ...] = ()
     contacts: tuple[Contact, ...] = ()
     settlements: tuple[Settlement, ...] = ()  # settlements.toml, in file order
+    permits: PermitsFile = field(default_factory=PermitsFile)  # permits.toml (work authorisation)
     _regions_by_kato: dict[str, Region] = field(default_factory=dict, repr=False)
     _checkpoints_by_code: dict[str, Checkpoint] = field(default_factory=dict, repr=False)
     _settlements_by_kato: dict[str, Settlement] = field(default_factory=dict, repr=False)
