@@ -169,9 +169,6 @@ def test_pydantic_errors_are_said_in_words_without_internals():
 
 
 def test_allowed_codes_are_said_as_words():
-    class Choice(BaseModel):
-        direction: str = Field(pattern="x")
-
     msg = Msg(N_("must be one of: %(expected)s"), expected=["lawful", "overstay"])
     assert say(msg, "en") == "must be one of: lawful, overstay"
     ru = say(msg, "ru")

@@ -11,7 +11,6 @@ import pytest
 
 import factories as f
 from kosh.platform.i18n import format_day, translations
-from kosh.web.app import create_app  # noqa: F401  (the app registers the page filters)
 
 from .conftest import token_for
 

@@ -71,10 +71,15 @@ def gettext_for(lang: str) -> Callable[[str], str]:
     return translations(lang).gettext
 
 
+@cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)  # parsed once per language: every date said on a page or in a problem
+
+
 def format_day(day: dt.date | None, lang: str) -> str:
     if day is None:
         return "—"
-    return format_date(day, format="medium", locale=Locale.parse(lang))
+    return format_date(day, format="medium", locale=_locale(lang))
 
 
 class Said(Protocol):

@@ -152,8 +152,7 @@ def error_message(err: Mapping[str, Any]) -> Msg:
     if isinstance(raised, Msg):
         return raised
     if kind in ("value_error", "assertion_error"):  # a library's own check: its English text, as said
-        text = str(err.get("msg", ""))
-        return Msg(text.split(", ", 1)[1] if ", " in text else text)
+        return Msg(str(err.get("msg", "")).removeprefix("Value error, ").removeprefix("Assertion failed, "))
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_MESSAGES:
         return Msg(PATTERN_MESSAGES[ctx["pattern"]])
     if kind in ("literal_error", "enum"):

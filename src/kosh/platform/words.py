@@ -118,12 +118,13 @@ class Named(str):
 
 
 def region_name(kato: str) -> str:
-    """A region (a KATO code or prefix) by its name in the reader's language, from the default
-    pack; the code itself when it names no region."""
+    """A region (a KATO code or prefix) by its name in the reader's language, from the
+    installation's pack; the code itself when it names no region."""
     from kosh.jurisdictions import load_pack
+    from kosh.platform.config import get_settings
 
     code = kato.strip()
     if not code.isdigit() or len(code) < 2:
         return code
-    region = load_pack().region_for_kato(code[:9].ljust(9, "0"))
+    region = load_pack(get_settings().jurisdiction).region_for_kato(code[:9].ljust(9, "0"))
     return Named(code, dict(region.names)) if region is not None else code

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from kosh.jurisdictions import load_pack
+from kosh.platform.config import get_settings
 from kosh.platform.i18n import say
 from kosh.platform.pages import language_filter
 from kosh.platform.words import N_, Msg
@@ -18,7 +19,7 @@ def rule_text(rule: object, lang: str) -> str:
 @language_filter("checkpoint")
 def checkpoint(code: object, lang: str) -> str:
     """A checkpoint by its name in the pack; the code when the pack does not list it."""
-    found = load_pack().checkpoint(str(code or ""))
+    found = load_pack(get_settings().jurisdiction).checkpoint(str(code or ""))
     return found.name if found is not None else str(code or "—")
 
 
