@@ -118,12 +118,17 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_each_capabilitys_reaction_to_a_person_event_is_registered():
     """Who handles what (the README's list): identity links created persons; stay moves its rows
-    on a merge and back on an undo; identity and stay forget removed persons."""
+    on a merge and back on an undo; identity and stay forget removed persons; permits move, bring
+    back and forget its workers; stay keeps what a work authorisation gives as lawful basis."""
     def names(event_type: type[events.Event]) -> list[str]:
         return [f"{h.__module__}.{h.__name__}" for h in events.handlers_of(event_type)]
 
     assert names(events.PersonsCreated) == ["kosh.identity.handlers.link_created_persons"]
-    assert names(events.PersonsMerged) == ["kosh.stay.handlers.move_stay_records"]
-    assert names(events.PersonsUnmerged) == ["kosh.stay.handlers.restore_stay_records"]
+    assert names(events.PersonsMerged) == ["kosh.stay.handlers.move_stay_records",
+                                           "kosh.permits.handlers.move_permit_workers"]
+    assert names(events.PersonsUnmerged) == ["kosh.stay.handlers.restore_stay_records",
+                                             "kosh.permits.handlers.restore_permit_workers"]
     assert names(events.PersonsForgotten) == ["kosh.identity.handlers.forget_identity_of_persons",
-                                              "kosh.stay.handlers.forget_stay_of_persons"]
+                                              "kosh.stay.handlers.forget_stay_of_persons",
+                                              "kosh.permits.handlers.forget_permit_workers"]
+    assert names(events.WorkAuthorisationChanged) == ["kosh.stay.handlers.keep_work_authorisation"]

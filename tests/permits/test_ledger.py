@@ -15,8 +15,8 @@ from kosh.platform.i18n import say
 from kosh.platform.models import AuditRecord
 from kosh.platform.security import Principal, Role
 
-MINISTRY = Principal("ministry", Role.ADMIN, user_id=1)
-OFFICER = Principal("officer.almaty", Role.OFFICER, user_id=10, regions=("75",))
+MINISTRY = Principal("ministry", Role.MINISTRY, user_id=1)
+OFFICER = Principal("akimat.almaty", Role.AKIMAT, user_id=10, regions=("75",))
 ANALYST = Principal("analyst", Role.ANALYST, user_id=12)
 YEAR = 2027
 

@@ -17,6 +17,7 @@ from kosh.permits.rules import (
     PermitState,
     Step,
     allowed_steps,
+    permit_roles,
     step,
 )
 from kosh.platform.i18n import say
@@ -49,14 +50,14 @@ suspended  expire   expired
 WHO = {
     "submit": "employer",
     "check": "system_job",
-    "approve": "akimat_officer",
+    "approve": "akimat_officer system_job",
     "return": "akimat_officer",
     "refuse": "akimat_officer",
     "pay_fee": "employer system_job",
     "issue": "akimat_officer system_job",
     "extend": "akimat_officer",
-    "suspend": "akimat_officer ministry_officer",
-    "restore": "akimat_officer ministry_officer",
+    "suspend": "akimat_officer ministry_officer system_job",
+    "restore": "akimat_officer ministry_officer system_job",
     "revoke": "akimat_officer ministry_officer",
     "expire": "system_job",
 }
@@ -106,7 +107,7 @@ def test_terminal_states_allow_no_step():
     assert TERMINAL_STATES == {PermitState.REFUSED, PermitState.REVOKED, PermitState.EXPIRED}
     for state in TERMINAL_STATES:
         assert all(allowed_steps(state, role) == [] for role in PermitRole)
-    assert allowed_steps(PermitState.ISSUED, PermitRole.SYSTEM_JOB) == [Step.EXPIRE]
+    assert allowed_steps(PermitState.ISSUED, PermitRole.SYSTEM_JOB) == [Step.SUSPEND, Step.EXPIRE]
 
 
 def test_an_illegal_step_names_the_state_and_the_step_in_words():
@@ -127,10 +128,12 @@ def test_a_step_by_the_wrong_role_is_forbidden_and_names_the_role():
     assert "работодатель" in say(info.value.detail, "ru")
 
 
-def test_roles_mapped_to_the_platform_where_one_exists():
-    assert SECURITY_ROLE[PermitRole.EMPLOYER] is Role.HOST
-    assert {r for r, mapped in SECURITY_ROLE.items() if mapped is None} == {
-        PermitRole.AKIMAT_OFFICER, PermitRole.SYSTEM_JOB, PermitRole.MINISTRY_OFFICER}
+def test_every_permit_role_is_a_platform_role():
+    assert SECURITY_ROLE[PermitRole.EMPLOYER] is Role.EMPLOYER
+    assert SECURITY_ROLE[PermitRole.AKIMAT_OFFICER] is Role.AKIMAT
+    assert permit_roles(Role.AKIMAT) == (PermitRole.AKIMAT_OFFICER,)
+    assert set(permit_roles(Role.ADMIN)) == set(PermitRole)
+    assert permit_roles(Role.ANALYST) == ()
 
 
 # --- random sequences ----------------------------------------------------------------------------

@@ -653,6 +653,11 @@ class PermitChannel(_Model):
     extension_months: int | None = Field(default=None, gt=0)
     max_extensions: Extensions = None
     fee_free: bool = False
+    # foreign workers of this channel at most this share (percent) of the citizens on the staff
+    # in the same category (intra-corporate transfer: 50)
+    max_foreign_share_percent: int | None = Field(default=None, ge=0, le=100)
+    # calendar days a worker whose contract ended early may stay to find new work (EAEU: 15)
+    search_days_after_end: int | None = Field(default=None, ge=0)
     note: str | None = None
     source: SourceRef
 
@@ -754,6 +759,29 @@ class FeeDeadline(_Model):
     source: SourceRef
 
 
+class ApplicationPolicy(_Model):
+    """How long a place reserved at submission is held (working days) before it goes back to the
+    quota, and the akimat's decision time; `policy`: the installation's setting, not law."""
+
+    reservation_working_days: int = Field(gt=0)
+    decision_working_days: int = Field(gt=0)
+    policy: bool = False
+    note: str | None = None
+    source: SourceRef
+
+
+PermitStepName = Literal["return", "refuse", "suspend", "revoke"]
+
+
+class PermitReason(_Model):
+    """A reason an officer picks for a step, with its names per language."""
+
+    code: str = Field(pattern=CODE_PATTERN)
+    steps: tuple[PermitStepName, ...] = Field(min_length=1)
+    name: str = Field(min_length=1)
+    names: dict[str, str] = Field(default_factory=dict)
+
+
 def _dated_lookup(rules: Sequence[DatedRule], day: dt.date) -> Any:
     return next((r for r in rules if r.applies_on(day)), None)
 
@@ -777,10 +805,12 @@ class PermitsFile(_Model):
     replacement_duty: tuple[ReplacementDuty, ...] = ()
     extension_window: ExtensionWindow | None = None
     fee_deadline: FeeDeadline | None = None
+    application: ApplicationPolicy | None = None
+    reason: tuple[PermitReason, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> PermitsFile:
-        for what, items in (("channel", self.channel), ("category", self.category)):
+        for what, items in (("channel", self.channel), ("category", self.category), ("reason", self.reason)):
             codes = [c.code for c in items]
             if len(codes) != len(set(codes)):
                 raise _custom(f"a {what} code is listed twice")
@@ -822,6 +852,10 @@ class PermitsFile(_Model):
         """The household worker's monthly prepayment in force on `day`."""
         found: HouseholdPrepayment | None = _dated_lookup(self.household_prepayment, day)
         return found
+
+    def reasons_for(self, step: str) -> list[PermitReason]:
+        """The reasons an officer may give for `step` (return, refuse, suspend, revoke)."""
+        return [r for r in self.reason if step in r.steps]
 
     def replacement_duty_on(self, category: str, day: dt.date) -> ReplacementDuty | None:
         found: ReplacementDuty | None = _dated_lookup([d for d in self.replacement_duty if d.category == category], day)

@@ -71,10 +71,16 @@ def category_word(category: str) -> Msg:
 # --- checks -----------------------------------------------------------------------------------
 
 def _require_ministry(principal: Principal) -> None:
-    """Quotas are set and moved nationally: only a principal who writes in every region."""
-    principal.require(Permission.PERMIT_WRITE)
-    if not principal.writes_anywhere:
+    """Quotas are set and moved nationally: the ministry (and the installation's administrator)."""
+    if not principal.can(Permission.QUOTA_MANAGE):
         raise Forbidden(Msg(N_("Only the ministry may set or move work-permit quotas.")))
+
+
+def _require_permit_actor(principal: Principal) -> None:
+    """Places are reserved, consumed and released by a permit's steps: an employer applying, an
+    akimat deciding, the system's daily job (the permits service checks the rest)."""
+    if not (principal.can(Permission.WORK_PERMIT_APPLY) or principal.can(Permission.WORK_PERMIT_DECIDE)):
+        principal.require(Permission.WORK_PERMIT_DECIDE)
 
 
 def _check_cell(ctx: Context, year: int, region: str, category: str, field: str = "region") -> str:
@@ -186,7 +192,7 @@ def reserve(session: Session, ctx: Context, principal: Principal, *, year: int, 
     """Reserve each region's share of a permit's places, all or nothing: when one region has
     too few left, nothing is reserved anywhere (a savepoint undoes the regions already taken)
     and Conflict names that region, the category and the places left."""
-    principal.require(Permission.PERMIT_WRITE)
+    _require_permit_actor(principal)
     reference = _check_reference(reference)
     if not shares:
         raise ValidationFailed([FieldError("places", Msg(N_("Give at least one region's places")))])
@@ -233,7 +239,7 @@ def _lock(session: Session, reference: str) -> list[tuple[int, int, int]]:
 def consume(session: Session, ctx: Context, principal: Principal, *, reference: str) -> int:
     """Turn the reference's reserved places into used ones (the permit is issued); returns the
     places consumed. Conflict when the reference holds no reservation."""
-    principal.require(Permission.PERMIT_WRITE)
+    _require_permit_actor(principal)
     reference = _check_reference(reference)
     held = [(cell, r) for cell, r, _ in _lock(session, reference) if r > 0]
     if not held:
@@ -253,7 +259,7 @@ def consume(session: Session, ctx: Context, principal: Principal, *, reference: 
 def release(session: Session, ctx: Context, principal: Principal, *, reference: str, reason: str) -> int:
     """Give back every place the reference holds, reserved or used (refusal, revocation,
     expiry); returns the places released, 0 when it held none."""
-    principal.require(Permission.PERMIT_WRITE)
+    _require_permit_actor(principal)
     reference = _check_reference(reference)
     reason = _check_reason(reason, required=True)
     held = _lock(session, reference)
@@ -325,6 +331,14 @@ def utilisation(session: Session, ctx: Context, principal: Principal, *, year: i
             for r in rows]
 
 
+def free_places(session: Session, *, year: int, category: str, regions: Sequence[str]) -> dict[str, int]:
+    """Places left per region (a region without a cell has none): what a check shows before a
+    reservation, which alone decides."""
+    rows = session.execute(select(_CELLS.c.region, _CELLS.c.allowed - _CELLS.c.reserved - _CELLS.c.used).where(
+        _CELLS.c.year == year, _CELLS.c.category == category, _CELLS.c.region.in_(list(regions)))).all()
+    return {r: int(free) for r, free in rows}
+
+
 def integrity_errors(session: Session) -> list[str]:
     """Cells whose counters differ from the sums of their movements (empty when all agree)."""
     sums = (select(_MOVES.c.cell_id, func.sum(_MOVES.c.allowed_delta).label("a"),
@@ -336,5 +350,5 @@ def integrity_errors(session: Session) -> list[str]:
             if (r.allowed, r.reserved, r.used) != (int(r.a or 0), int(r.r or 0), int(r.u or 0))]
 
 
-__all__ = ["CATEGORIES", "Utilisation", "category_word", "consume", "integrity_errors",
+__all__ = ["CATEGORIES", "Utilisation", "category_word", "consume", "free_places", "integrity_errors",
            "redistribute", "release", "reserve", "set_quota", "utilisation"]

@@ -38,7 +38,8 @@ __all__ = [
     "ALLOWED_ROLES", "SECURITY_ROLE", "TERMINAL_STATES", "TRANSITIONS", "CheckResult", "IllegalStep",
     "Outcome", "PermitRole", "PermitState", "Step", "allowed_steps", "check_extension_count",
     "check_extension_window", "check_local_content", "check_replacement_duty", "check_term",
-    "check_vacancy_posting", "fee_due_by", "household_prepayment_mci", "step",
+    "check_vacancy_posting", "fee_due_by", "household_months", "household_prepayment_mci", "permit_roles", "step",
+    "unpaid_months",
 ]
 
 
@@ -73,8 +74,7 @@ class Step(StrEnum):
 
 
 class PermitRole(StrEnum):
-    """Who takes a step. The platform's roles (`kosh.platform.security.Role`) know only some of
-    these yet: see SECURITY_ROLE."""
+    """Who takes a step; the platform role each one is: SECURITY_ROLE."""
 
     EMPLOYER = "employer"
     AKIMAT_OFFICER = "akimat_officer"
@@ -82,16 +82,22 @@ class PermitRole(StrEnum):
     MINISTRY_OFFICER = "ministry_officer"
 
 
-# The platform role each permit role is, where one exists. An employer is a receiving party
-# identified by its BIN, as a host is; the platform's officer is a migration officer scoped to
-# regions, not an akimat's labour department; system jobs run as the system principal (admin)
-# and ministry officers have no role yet: None until the platform adds them.
-SECURITY_ROLE: dict[PermitRole, Role | None] = {
-    PermitRole.EMPLOYER: Role.HOST,
-    PermitRole.AKIMAT_OFFICER: None,
-    PermitRole.SYSTEM_JOB: None,
-    PermitRole.MINISTRY_OFFICER: None,
+# The platform role each permit role is. System jobs run as the system principal (the
+# installation's administrator), which may act in every role.
+SECURITY_ROLE: dict[PermitRole, Role] = {
+    PermitRole.EMPLOYER: Role.EMPLOYER,
+    PermitRole.AKIMAT_OFFICER: Role.AKIMAT,
+    PermitRole.SYSTEM_JOB: Role.ADMIN,
+    PermitRole.MINISTRY_OFFICER: Role.MINISTRY,
 }
+
+
+def permit_roles(role: Role) -> tuple[PermitRole, ...]:
+    """The permit roles a platform role acts in (the administrator: all of them)."""
+    if role == Role.ADMIN:
+        return tuple(PermitRole)
+    return tuple(r for r, mapped in SECURITY_ROLE.items() if mapped == role)
+
 
 S = PermitState
 VALID = (S.ISSUED, S.EXTENDED)
@@ -119,14 +125,16 @@ OFFICERS = frozenset({R.AKIMAT_OFFICER, R.MINISTRY_OFFICER})
 ALLOWED_ROLES: dict[Step, frozenset[PermitRole]] = {
     Step.SUBMIT: frozenset({R.EMPLOYER}),
     Step.CHECK: frozenset({R.SYSTEM_JOB}),  # the automatic checks replaced the commission (2025)
-    Step.APPROVE: frozenset({R.AKIMAT_OFFICER}),
+    # the system approves only where a channel needs no decision (an EAEU contract registered)
+    Step.APPROVE: frozenset({R.AKIMAT_OFFICER, R.SYSTEM_JOB}),
     Step.RETURN: frozenset({R.AKIMAT_OFFICER}),
     Step.REFUSE: frozenset({R.AKIMAT_OFFICER}),
     Step.PAY_FEE: frozenset({R.EMPLOYER, R.SYSTEM_JOB}),  # paid, or recorded from the payment feed
     Step.ISSUE: frozenset({R.AKIMAT_OFFICER, R.SYSTEM_JOB}),
     Step.EXTEND: frozenset({R.AKIMAT_OFFICER}),
-    Step.SUSPEND: OFFICERS,
-    Step.RESTORE: OFFICERS,
+    # the daily job suspends a household permit for an unpaid month and restores it when paid
+    Step.SUSPEND: OFFICERS | {R.SYSTEM_JOB},
+    Step.RESTORE: OFFICERS | {R.SYSTEM_JOB},
     Step.REVOKE: OFFICERS,
     Step.EXPIRE: frozenset({R.SYSTEM_JOB}),
 }
@@ -380,3 +388,35 @@ def household_prepayment_mci(rules: PermitsFile, paid_on: dt.date, months: int) 
     on the day of payment (before issue or extension); None when the pack has no rate for it."""
     rate = rules.household_prepayment_on(paid_on)
     return None if rate is None else rate.mci_per_month * months
+
+
+# --- household workers' monthly prepayments --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PermitMonth:
+    """One month of a permit: its name (the calendar month it starts in, "YYYY-MM") and its days."""
+
+    key: str
+    start: dt.date
+    end: dt.date
+
+
+def household_months(valid_from: dt.date, valid_to: dt.date) -> list[PermitMonth]:
+    """The permit's months, each from the same day of the month as its first day (the last one
+    cut at the permit's end); a month is prepaid before it starts."""
+    out: list[PermitMonth] = []
+    k = 0
+    while True:
+        start = valid_from + relativedelta(months=k)
+        if start > valid_to:
+            return out
+        end = min(valid_from + relativedelta(months=k + 1) - dt.timedelta(days=1), valid_to)
+        out.append(PermitMonth(f"{start.year:04d}-{start.month:02d}", start, end))
+        k += 1
+
+
+def unpaid_months(valid_from: dt.date, valid_to: dt.date, paid: set[str], on: dt.date) -> list[PermitMonth]:
+    """The months that have begun by `on` (and are within the permit) with no prepayment: a
+    household permit with any is suspended until they are paid."""
+    return [m for m in household_months(valid_from, valid_to) if m.start <= on and m.key not in paid]

@@ -74,12 +74,12 @@ def create_user(session: Session, ctx: Context, *, username: str, password: str,
     if role not in {r.value for r in Role}:
         errors.append(FieldError("role", Msg(N_("must be one of: %(expected)s"), expected=[r.value for r in Role])))
     regions = [r.strip() for r in (regions or []) if r.strip()]
-    if role == Role.OFFICER and not regions:
+    if role in (Role.OFFICER, Role.AKIMAT) and not regions:
         errors.append(FieldError("regions", Msg(N_("an officer needs at least one region"))))
     for r in regions:
         if not r.isdigit() or ctx.pack.region_for_kato(r.ljust(9, "0")) is None:
             errors.append(FieldError("regions", Msg(N_("%(code)s is not the code of a known region"), code=r)))
-    if role == Role.HOST:
+    if role in (Role.HOST, Role.EMPLOYER):
         from kosh.platform.identifiers import bin as bin_rules
         from kosh.platform.identifiers import iin
 
@@ -91,7 +91,7 @@ def create_user(session: Session, ctx: Context, *, username: str, password: str,
         raise Conflict(Msg(N_("A user named %(username)s exists already."), username=username))
     user = User(username=username, password_hash=hash_password(password), role=role, regions=regions,
                 display_name=display_name, locale=locale)
-    if role == Role.HOST and host_party:
+    if role in (Role.HOST, Role.EMPLOYER) and host_party:
         user.host_party_encrypted = ctx.keyring.encrypt(host_party, HOST_PARTY_CONTEXT)
         user.host_party_index = ctx.keyring.blind_index(host_party, HOST_PARTY_CONTEXT)
         _plain_host_party[user] = host_party

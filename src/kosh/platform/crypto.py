@@ -5,7 +5,9 @@ hash used for exact lookup (a blind index: equal inputs give equal hashes, but t
 hash reveals nothing without the key), `audit` keys the audit chain so that a
 record cannot be altered and the chain recomputed without the key.
 A fourth, `checkpoint`, is an Ed25519 private key that signs audit checkpoints kept outside
-the database; a key file written before it existed gets one added on first load.
+the database; a fifth, `permit`, is an Ed25519 private key that signs work permits' QR codes (a
+separate key, so that one signature can never pass for the other). A key file written before
+they existed gets them added on first load.
 Keys come from KOSH_KEYS (JSON) or the key file that `kosh init` writes (0600).
 """
 
@@ -29,8 +31,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from kosh.platform.errors import KoshError
 
 KEY_NAMES = ("data", "index", "audit")
-# Optional so that key sets made before it still load; `checkpoint` is an Ed25519 private key.
-OPTIONAL_KEY_NAMES = ("checkpoint",)
+# Optional so that key sets made before them still load; both are Ed25519 private keys.
+OPTIONAL_KEY_NAMES = ("checkpoint", "permit")
 # Prefixes the head tag's input: a record's MAC input is a JSON array, so it never starts with this.
 _HEAD_TAG_DOMAIN = b"kosh audit head v1\n"
 _NONCE = 12
@@ -43,6 +45,7 @@ class Keyring:
     index: bytes
     audit: bytes
     checkpoint: bytes | None = None
+    permit: bytes | None = None
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -88,19 +91,26 @@ class Keyring:
         """Authenticates the chain's head row, so that a head set by hand is found."""
         return hmac.new(self.audit, _HEAD_TAG_DOMAIN + f"{seq}\n{mac}".encode(), hashlib.sha256).hexdigest()
 
-    # -- checkpoint signatures (Ed25519) ----------------------------------------------
-    def _signing_key(self) -> Ed25519PrivateKey:
-        if self.checkpoint is None:
-            raise KoshError("the key set has no 'checkpoint' key: add one to KOSH_KEYS (32 random bytes, "
+    # -- checkpoint and permit signatures (Ed25519) -----------------------------------
+    def _signing_key(self, name: str = "checkpoint") -> Ed25519PrivateKey:
+        seed: bytes | None = getattr(self, name)
+        if seed is None:
+            raise KoshError(f"the key set has no '{name}' key: add one to KOSH_KEYS (32 random bytes, "
                             "base64, e.g. `openssl rand -base64 32`) or let Kosh add it to a writable key file",
                             status=500)
-        return Ed25519PrivateKey.from_private_bytes(self.checkpoint)
+        return Ed25519PrivateKey.from_private_bytes(seed)
 
     def checkpoint_public_key(self) -> Ed25519PublicKey:
-        return self._signing_key().public_key()
+        return self._signing_key("checkpoint").public_key()
 
     def sign_checkpoint(self, message: bytes) -> bytes:
-        return self._signing_key().sign(message)
+        return self._signing_key("checkpoint").sign(message)
+
+    def permit_public_key(self) -> Ed25519PublicKey:
+        return self._signing_key("permit").public_key()
+
+    def sign_permit(self, message: bytes) -> bytes:
+        return self._signing_key("permit").sign(message)
 
 
 def public_key_pem(key: Ed25519PublicKey) -> str:
@@ -145,7 +155,7 @@ def load_keyring(key_file: Path, *, create: bool = False) -> Keyring:
     if mode & 0o077:
         raise KoshError(f"{key_file} is readable by others (mode {mode:o}); run chmod 600 on it", status=500)
     keyring = Keyring.from_json(key_file.read_text(), str(key_file))
-    if keyring.checkpoint is None:
+    if any(getattr(keyring, name) is None for name in OPTIONAL_KEY_NAMES):
         keyring = _add_missing_keys(key_file) or keyring
     return keyring
 

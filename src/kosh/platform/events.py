@@ -19,6 +19,7 @@ would need the same wrapper.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +79,21 @@ class PersonsForgotten(Event):
     each capability deletes what it holds about them (raised by the retention run)."""
 
     person_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WorkAuthorisationChanged(Event):
+    """The days a work permit (or a registered EAEU employment contract) authorises its workers'
+    stay changed: it was issued, extended, suspended, restored, revoked or expired. `periods`
+    holds, per worker, every span the authorisation covers now (start, end inclusive); a worker
+    with none listed in `person_ids` has lost it. Stay keeps them as the lawful basis of stay
+    (`kind`: what it is, for the person's page)."""
+
+    reference: str
+    kind: str  # work_permit | eaeu_contract
+    region: str  # KATO code of the region recorded with the basis
+    person_ids: tuple[str, ...]
+    periods: tuple[tuple[str, dt.date, dt.date], ...]
 
 
 E = TypeVar("E", bound=Event)

@@ -22,6 +22,12 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     # The border service's feed: writes crossings, reads nothing.
     BORDER = "border"
+    # Work permits: an employer (organisation by BIN, individual by IIN: its account's party)
+    # applies for its workers; an akimat's labour department decides in its regions; the
+    # ministry sets and moves the quotas and reads permits nationally.
+    EMPLOYER = "employer"
+    AKIMAT = "akimat"
+    MINISTRY = "ministry"
 
 
 class Permission(StrEnum):
@@ -38,6 +44,10 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     IDENTITY_MERGE = "identity.merge"
     BREAK_GLASS = "break_glass"
+    WORK_PERMIT_APPLY = "work_permit.apply"
+    WORK_PERMIT_READ = "work_permit.read"
+    WORK_PERMIT_DECIDE = "work_permit.decide"
+    QUOTA_MANAGE = "quota.manage"
 
 
 # What each permission lets a person do, for messages.
@@ -55,6 +65,10 @@ PERMISSION_PHRASES: dict[Permission, str] = {
     Permission.USERS_MANAGE: N_("manage users"),
     Permission.IDENTITY_MERGE: N_("merge or unmerge persons"),
     Permission.BREAK_GLASS: N_("open a person outside their regions"),
+    Permission.WORK_PERMIT_APPLY: N_("apply for work permits"),
+    Permission.WORK_PERMIT_READ: N_("read work permits"),
+    Permission.WORK_PERMIT_DECIDE: N_("decide on work permits"),
+    Permission.QUOTA_MANAGE: N_("set or move work-permit quotas"),
 }
 
 # Least privilege as a table: a role has exactly the permissions listed here.
@@ -72,6 +86,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: frozenset({Permission.AGGREGATES_READ}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.AGGREGATES_READ}),
     Role.BORDER: frozenset({Permission.BORDER_EVENT_WRITE, Permission.IMPORT}),
+    Role.EMPLOYER: frozenset({Permission.WORK_PERMIT_APPLY}),
+    Role.AKIMAT: frozenset({Permission.WORK_PERMIT_READ, Permission.WORK_PERMIT_DECIDE, Permission.AGGREGATES_READ}),
+    Role.MINISTRY: frozenset({Permission.WORK_PERMIT_READ, Permission.QUOTA_MANAGE, Permission.AGGREGATES_READ,
+                              Permission.IMPORT}),
 }
 
 

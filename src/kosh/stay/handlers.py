@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from kosh.platform.context import Context
-from kosh.platform.events import PersonsForgotten, PersonsMerged, PersonsUnmerged, on
+from kosh.platform.events import PersonsForgotten, PersonsMerged, PersonsUnmerged, WorkAuthorisationChanged, on
 from kosh.stay import service
 
 
@@ -27,3 +27,11 @@ def restore_stay_records(session: Session, ctx: Context, event: PersonsUnmerged)
 @on(PersonsForgotten)
 def forget_stay_of_persons(session: Session, ctx: Context, event: PersonsForgotten) -> None:
     service.forget_persons(session, list(event.person_ids))
+
+
+@on(WorkAuthorisationChanged)
+def keep_work_authorisation(session: Session, ctx: Context, event: WorkAuthorisationChanged) -> None:
+    """A work permit or an EAEU contract is a lawful basis of stay: its spans are kept as the
+    worker's permit periods (replacing those it gave before) and the status computed anew."""
+    service.replace_work_basis(session, ctx, event.reference, event.kind, event.region, list(event.person_ids),
+                               list(event.periods))

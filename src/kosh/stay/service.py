@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from kosh.people import service as people
@@ -351,6 +351,24 @@ def assess_person(ctx: Context, citizenship: str, crossings: Iterable[StoredCros
                   *, explain: bool = True, whole_history: bool = False) -> rules.StayAssessment:
     c, p, n = _engine_inputs(crossings, notifications, permits)
     return rules.assess(citizenship, c, p, n, on, ctx.pack.stay_rules, explain=explain, whole_history=whole_history)
+
+
+WORK_BASIS_PREFIX = "work:"  # source_event_id of the permit periods a work authorisation gives
+
+
+def replace_work_basis(session: Session, ctx: Context, reference: str, kind: str, region: str,
+                       person_ids: Sequence[str], periods: Sequence[tuple[str, dt.date, dt.date]]) -> None:
+    """Keep a work authorisation's spans as TRP periods of its workers (in Kazakhstan a work
+    permit is the ground of the worker's temporary residence for its term), replacing what it
+    gave before; the status of every worker named is computed anew."""
+    prefix = f"{WORK_BASIS_PREFIX}{reference}:"
+    session.execute(delete(ResidencePermit).where(ResidencePermit.source_event_id.startswith(prefix, autoescape=True)))
+    rows = [{"source_event_id": f"{prefix}{person}:{start.isoformat()}", "person_id": person, "kind": "trp",
+             "purpose": kind, "valid_from": start, "valid_to": end, "kato": region}
+            for person, start, end in periods]
+    if rows:
+        session.execute(insert(ResidencePermit), rows)
+    refresh_status(session, ctx, sorted({*person_ids, *(p for p, _, _ in periods)}))
 
 
 def refresh_status(session: Session, ctx: Context, person_ids: Sequence[str], *, defer: bool = False) -> None:
