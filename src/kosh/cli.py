@@ -8,6 +8,7 @@ from rich.table import Table
 
 from kosh.flows.cli import import_cmd, retention_app
 from kosh.identity.cli import identity_app
+from kosh.permits.cli import permits_app
 from kosh.platform.cli import audit_app, console, db_app, fail, init, open_ctx, progress_bar, users_app
 from kosh.platform.errors import KoshError
 from kosh.stay.cli import stay_app
@@ -20,6 +21,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.add_typer(identity_app, name="identity")
 app.add_typer(retention_app, name="retention")
+app.add_typer(permits_app, name="permits")
 app.command()(init)
 app.command("import")(import_cmd)
 

@@ -366,10 +366,11 @@ def create_app(ctx: Context) -> FastAPI:
     from kosh.identity.api import router as identity_api
     from kosh.people.api import access_router as access_api
     from kosh.people.api import router as people_api
+    from kosh.permits.api import router as permits_api
     from kosh.platform.api import router as core_api
     from kosh.stay.api import router as stay_api
 
-    for router in (core_api, people_api, access_api, stay_api, identity_api):
+    for router in (core_api, people_api, access_api, stay_api, identity_api, permits_api):
         app.include_router(router, prefix="/api/v1")
 
     from kosh.identity.views import router as identity_pages
@@ -388,6 +389,12 @@ def create_app(ctx: Context) -> FastAPI:
     from kosh.web.purpose import router as purpose_pages
 
     for router in (audit_pages, purpose_pages):
+        app.include_router(router)
+    from kosh.permits.employer_views import router as employer_pages
+    from kosh.permits.office_views import router as office_pages
+    from kosh.permits.verify_views import router as verify_pages
+
+    for router in (employer_pages, office_pages, verify_pages):
         app.include_router(router)
     from kosh.web import selfservice  # the public status pages (/status) and their API
 
