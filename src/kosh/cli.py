@@ -78,7 +78,7 @@ def _benchmarks_on_path() -> None:
 
 
 @app.command()
-def bench(what: str = typer.Argument("stay", help="what to measure: stay, identity"),
+def bench(what: str = typer.Argument("stay", help="what to measure: stay, identity, permits"),
           size: str | None = typer.Option(None, help="demo size (default: medium; for identity, the size of "
                                              "the multilingual demo set)"),
           seconds: float = typer.Option(10.0, help="duration of each load phase"),
@@ -90,7 +90,11 @@ def bench(what: str = typer.Argument("stay", help="what to measure: stay, identi
                                         "registry"),
           scale: str = typer.Option("100k,1M", help="identity: synthetic record counts of the scale runs"),
           engines: str = typer.Option("duckdb,spark", help="identity: engines of the scale runs (duckdb, spark; "
-                                      "Spark runs up to 100k records)")) -> None:
+                                      "Spark runs up to 100k records)"),
+          database_url: str | None = typer.Option(None, envvar="KOSH_DATABASE_URL",
+                                                  help="permits: a PostgreSQL database to run in (a schema of its "
+                                                       "own); otherwise a temporary SQLite file"),
+          approvals: int = typer.Option(2000, help="permits: applications approved in each run")) -> None:
     """Measure and print figures for this machine (no pass/fail)."""
     _benchmarks_on_path()
     from benchmarks import bench as bench_mod
@@ -115,8 +119,16 @@ def bench(what: str = typer.Argument("stay", help="what to measure: stay, identi
         bench_mod.run_identity(console=console, size=size or "medium", sets=items(sets), scale_sizes=sizes,
                                engines=items(engines))
         return
+    if what == "permits":
+        from benchmarks.permits import run_permits
+
+        result = run_permits(console, database_url if database_url and database_url.startswith("postgresql")
+                             else None, approvals=approvals)
+        if not result.ok:
+            fail("the quota was overdrawn, the ledger disagrees with its movements or approvals failed")
+        return
     if what != "stay":
-        fail(f"unknown benchmark '{what}': use stay or identity")
+        fail(f"unknown benchmark '{what}': use stay, identity or permits")
     bench_mod.run_stay(console=console, size=size or "medium", seconds=seconds, postgres_url=postgres_url, rate=rate)
 
 

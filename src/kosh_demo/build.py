@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from kosh.flows.intake import ImportReport
+    from kosh_demo.permits import DemoPermits
 
 DEMO_PASSWORD = "kosh-demo-2026"
 IMPORT_ORDER = ("border_events", "notifications", "residence_permits")
@@ -55,7 +56,8 @@ class DemoSummary(TypedDict):
     password: str
     users: list[DemoUser]
     reports: dict[str, ImportReport]  # by feed
-    import_seconds: dict[str, float]  # by feed
+    import_seconds: dict[str, float]  # by feed, and work_permits (employers, quotas, permits)
+    permits: DemoPermits
     paths: dict[str, Path]  # by feed, and the truth
     database: str
 
@@ -66,6 +68,7 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
     from kosh.people.models import Person
     from kosh_demo.feeds import write_feeds
     from kosh_demo.generator import generate
+    from kosh_demo.permits import build_permits
 
     console = console or Console(quiet=True)
     settings = get_settings()
@@ -100,6 +103,12 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
         seconds[kind] = time.perf_counter() - started
         r = reports[kind]
         console.print(f"  {kind}: {r.accepted} recorded, {r.duplicates} duplicates, {r.rejected} rejected")
+    started = time.perf_counter()
+    permits = build_permits(ctx, country, country.today)
+    seconds["work_permits"] = time.perf_counter() - started
+    states = ", ".join(f"{n} {state}" for state, n in permits.states.items())
+    console.print(f"  work permits: {sum(permits.states.values())} ({states}); {permits.employers} employers, "
+                  f"{permits.quota_cells} quota cells")
     host = next(h for h in country.hosts if h["host_kind"] == "individual")
     org = next(h for h in country.hosts if h["host_kind"] == "organisation")
     users: list[DemoUser] = [
@@ -114,6 +123,14 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
         {"username": "analyst", "role": "analyst", "regions": [], "scope": "aggregates only"},
         {"username": "auditor", "role": "auditor", "regions": [], "scope": "audit trail"},
         {"username": "border.feed", "role": "border", "regions": [], "scope": "writes border crossings, reads nothing"},
+        {"username": "employer", "role": "employer", "host_party": permits.employer_party,
+         "scope": f"own work-permit applications as {permits.employer_name}"},
+        {"username": "household.employer", "role": "employer", "host_party": permits.household_party,
+         "scope": f"own household workers' permits as {permits.household_name}"},
+        {"username": "akimat.almaty", "role": "akimat", "regions": ["75"], "scope": "work permits of Almaty (KATO 75)"},
+        {"username": "akimat.south", "role": "akimat", "regions": ["61", "79"],
+         "scope": "work permits of Turkistan Region and Shymkent (KATO 61, 79)"},
+        {"username": "ministry", "role": "ministry", "regions": [], "scope": "work-permit quotas, every permit"},
     ]
     with ctx.transaction() as s:
         for u in users:
@@ -121,4 +138,4 @@ def build_demo(seed: int = 7, size: str = "small", console: Console | None = Non
                              regions=u.get("regions"), host_party=u.get("host_party"),
                              display_name=u["username"].replace(".", " ").title())
     return {"password": DEMO_PASSWORD, "users": users, "reports": reports, "import_seconds": seconds, "paths": paths,
-            "database": url}
+            "database": url, "permits": permits}

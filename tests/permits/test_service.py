@@ -264,3 +264,51 @@ def test_an_extension_is_asked_within_its_window_and_starts_at_the_old_expiry(ct
     _step(ctx, EMPLOYER, ref, "request_extension", on=dt.date(2027, 1, 20))
     extended = _step(ctx, AKIMAT, ref, "extend", on=dt.date(2027, 1, 22))
     assert (extended.state, extended.valid_to, extended.extensions) == ("extended", dt.date(2028, 3, 9), 1)
+
+
+def test_a_returned_application_is_corrected_and_filed_again_under_its_reference(ctx):
+    _quota(ctx, "75", 2)
+    _employer(ctx)
+    ref = _apply(ctx, [_worker(1)]).reference
+    returned = _step(ctx, AKIMAT, ref, "return", reason_code="details_wrong", note="wrong passport number")
+    assert returned.state == "returned" and _cell(ctx, "75") == (2, 0, 0)
+    with pytest.raises(service.ChecksFailed), ctx.transaction() as s:
+        service.resubmit(s, ctx, EMPLOYER, ref, _application([_worker(2)], staff_citizens=10), TODAY)
+    with ctx.transaction() as s:
+        again = service.resubmit(s, ctx, EMPLOYER, ref, _application([_worker(2), _worker(3)]), TODAY)
+    assert (again.reference, again.state, again.workers_count, again.reason_code) == (ref, "checked", 2, "")
+    assert _cell(ctx, "75") == (2, 2, 0)
+    with pytest.raises(IllegalStep), ctx.transaction() as s:  # only a returned application is filed again
+        service.resubmit(s, ctx, EMPLOYER, ref, _application([_worker(2)]), TODAY)
+
+
+def test_an_eaeu_contract_that_ends_early_leaves_the_search_period_as_lawful_basis(ctx):
+    _employer(ctx)
+    ref = _apply(ctx, [_worker(1, citizenship="KGZ")], channel="eaeu_contract", category="", vacancy_code="",
+                 vacancy_posted_on=None, term_months=12).reference
+    with pytest.raises(ValidationFailed), ctx.transaction() as s:
+        service.end_eaeu_contract(s, ctx, EMPLOYER, ref, dt.date(2026, 3, 1), dt.date(2026, 6, 1))
+    with ctx.transaction() as s:
+        ended = service.end_eaeu_contract(s, ctx, EMPLOYER, ref, dt.date(2026, 5, 31), dt.date(2026, 6, 1))
+        spans = [(b.valid_from, b.valid_to, b.purpose) for b in s.execute(select(ResidencePermit)).scalars()]
+    assert (ended.state, ended.valid_to) == ("expired", dt.date(2026, 5, 31))
+    assert spans == [(dt.date(2026, 3, 10), dt.date(2026, 6, 15), "eaeu_contract")]  # 15 days to find work
+
+
+def test_a_household_worker_changes_employer_and_the_permit_follows(ctx):
+    _quota(ctx, "75", 1, "household")
+    _employer(ctx, HOUSEHOLD, "Aigerim Sarsenova")
+    ref = _apply(ctx, [_worker(1)], who=HOUSEHOLD, channel="household_worker", category="", vacancy_code="",
+                 vacancy_posted_on=None, term_months=6, staff_total=0, staff_citizens=0).reference
+    _step(ctx, AKIMAT, ref, "approve")
+    _step(ctx, HOUSEHOLD, ref, "pay_fee")
+    _step(ctx, AKIMAT, ref, "issue")
+    with pytest.raises(ValidationFailed) as bad, ctx.transaction() as s:
+        service.change_household_employer(s, ctx, AKIMAT, ref, IIN, "same", TODAY)
+    assert bad.value.errors[0].field == "new_employer"
+    with ctx.transaction() as s:
+        moved = service.change_household_employer(s, ctx, AKIMAT, ref, "850315400005", "Dana Omarova", TODAY)
+        trail = s.execute(select(PermitAction.step).order_by(PermitAction.id)).scalars().all()
+    assert moved.employer_name == "Dana Omarova" and trail[-1] == "change_employer"
+    with ctx.transaction() as s:  # the earlier employer no longer sees it
+        assert service.list_permits(s, ctx, HOUSEHOLD).total == 0

@@ -20,11 +20,13 @@ retention_app = typer.Typer(help="Remove personal data past the terms of the jur
 
 
 def import_cmd(path: Path,
-               kind: str = typer.Option("border_events", help="border_events, notifications or residence_permits"),
+               kind: str = typer.Option("border_events", help="border_events, notifications, residence_permits, "
+                                                         "quotas, household_payments or work_permits"),
                fmt: str | None = typer.Option(None, "--format",
                                               help="csv, jsonl or parquet (default: from the extension)"),
                rejects_dir: Path | None = typer.Option(None, help="where the rejects file goes")) -> None:
-    """Import a feed file; rerunning resumes an interrupted import and adds nothing twice."""
+    """Import a feed file (or work-permit quotas, household prepayments, permits of a previous system);
+    rerunning resumes an interrupted import and adds nothing twice."""
     from kosh.flows import intake
     from kosh.platform.security import system_principal
 

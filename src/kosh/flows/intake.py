@@ -1,4 +1,6 @@
-"""Bulk import of border feeds, notification batches and permits (CSV, JSON Lines, Parquet).
+"""Bulk import of border feeds, notification batches and permits (CSV, JSON Lines, Parquet);
+work-permit quotas, household prepayments and permits of a previous system too (their kinds are
+in `kosh.flows.permit_intake`).
 
 Files are read as a stream of bounded chunks (Arrow record batches for CSV and Parquet, line by
 line for JSON Lines): only one chunk's rows are ever Python objects, so a small, highly
@@ -31,6 +33,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, select, text
 
+from kosh.flows import permit_intake
 from kosh.people import service as people
 from kosh.platform import db
 from kosh.platform.clock import utcnow
@@ -51,10 +54,12 @@ KINDS: dict[str, tuple[type[BaseModel], Callable]] = {
     "border_events": (BorderEventIn, service.record_border_events),
     "notifications": (NotificationIn, service.record_notifications),
     "residence_permits": (ResidencePermitIn, service.record_residence_permits),
+    **permit_intake.KINDS,
 }
-# What a principal needs to import each kind (besides importing at all).
-KIND_PERMISSIONS = {"border_events": Permission.BORDER_EVENT_WRITE, "notifications": Permission.NOTIFICATION_WRITE,
-                    "residence_permits": Permission.PERMIT_WRITE}
+# What a principal needs to import each kind (besides importing at all): every permission listed.
+KIND_PERMISSIONS: dict[str, tuple[Permission, ...]] = {
+    "border_events": (Permission.BORDER_EVENT_WRITE,), "notifications": (Permission.NOTIFICATION_WRITE,),
+    "residence_permits": (Permission.PERMIT_WRITE,), **permit_intake.KIND_PERMISSIONS}
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 REJECT_COLUMNS = ["row", "source_event_id", "field", "reason"]
 READ_BATCH_ROWS = 10_000  # rows per Arrow record batch read from Parquet
@@ -102,6 +107,11 @@ def detect_format(path: Path, fmt: str | None) -> str:
     if not found:
         raise KoshError(Reason(FORMAT_UNKNOWN, name=path.name))
     return found
+
+
+def _require_kind(principal: Principal, kind: str) -> None:
+    for needed in KIND_PERMISSIONS[kind]:
+        principal.require(needed)
 
 
 # -- reading in bounded chunks ---------------------------------------------------------------
@@ -469,7 +479,7 @@ def prepare_import(ctx: Context, principal: Principal, path: Path, kind: str, *,
     file's lock (Conflict when another importer holds it)."""
     if kind not in KINDS:
         raise KoshError(Reason(UNKNOWN_KIND, kind=kind, kinds=", ".join(KINDS)))
-    principal.require(KIND_PERMISSIONS[kind])  # refused now rather than by the first chunk in the background
+    _require_kind(principal, kind)  # refused now rather than by the first chunk in the background
     model, _ = KINDS[kind]
     path = Path(path)
     if not path.is_file():
@@ -536,7 +546,7 @@ def reopen_import(ctx: Context, principal: Principal, path: Path, kind: str, bat
     when another importer holds it) and resumes from the batch's cursor."""
     if kind not in KINDS:
         raise KoshError(Reason(UNKNOWN_KIND, kind=kind, kinds=", ".join(KINDS)))
-    principal.require(KIND_PERMISSIONS[kind])
+    _require_kind(principal, kind)
     model, _ = KINDS[kind]
     path = Path(path)
     if not path.is_file():
@@ -576,6 +586,7 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
         rejects_path.unlink()
     chunk = chunk_rows or ctx.settings.import_chunk_rows
     vctx = service.validation_context(ctx, principal)
+    key = permit_intake.KEY_COLUMNS.get(kind, "source_event_id")  # what a reject names its row by
     done = report.resumed_from
     if progress:
         progress(done, total)
@@ -593,7 +604,7 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
             try:
                 valid.append((row_no, model.model_validate(data, context=vctx)))
             except ValidationError as exc:
-                rejects.extend({"row": row_no, "source_event_id": raw.get("source_event_id") or "",
+                rejects.extend({"row": row_no, "source_event_id": raw.get(key) or "",
                                 "field": e.field, "reason": e.said(lang)} for e in field_errors(exc))
         if kind == "residence_permits" and valid:
             permits = [(row_no, p) for row_no, p in valid if isinstance(p, ResidencePermitIn)]  # all of them
@@ -608,13 +619,19 @@ def run_import(ctx: Context, principal: Principal, prepared: PreparedImport, *, 
                 else:
                     keep.append((row_no, p))
             valid = keep
-        rejected_rows = len({r["row"] for r in rejects})
-        if rejects:
-            rejects.sort(key=lambda r: r["row"])
-            _write_rejects(rejects_path, rejects)
         with ctx.transaction() as s:
             result = record(s, ctx, principal, [m for _, m in valid], batch_id=prepared.batch_id,
                             defer_refresh=True) if valid else None
+            # Rows the use case refused (the work-permit kinds): rejected like invalid ones. The
+            # rejects are written before the chunk commits; a resume trims those past the cursor.
+            for index, errors in getattr(result, "refused", ()):
+                row_no, row = valid[index]
+                rejects.extend({"row": row_no, "source_event_id": str(getattr(row, key, "") or ""), "field": e.field,
+                                "reason": e.said(lang) if e.field else say(e.message, lang)} for e in errors)
+            rejected_rows = len({r["row"] for r in rejects})
+            if rejects:
+                rejects.sort(key=lambda r: r["row"])
+                _write_rejects(rejects_path, rejects)
             b = s.get_one(ImportBatch, prepared.batch_id, with_for_update=True)
             b.rows_done = done + len(part)
             b.rows_accepted += result.accepted if result else 0
@@ -644,7 +661,7 @@ def mark_failed(ctx: Context, batch_id: int) -> None:
 
 def kinds_for(principal: Principal) -> list[str]:
     """The kinds of file this principal may import."""
-    return [k for k in KINDS if principal.can(KIND_PERMISSIONS[k])]
+    return [k for k in KINDS if all(principal.can(p) for p in KIND_PERMISSIONS[k])]
 
 
 def batch(ctx: Context, batch_id: int) -> ImportBatch | None:

@@ -27,12 +27,17 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pycountry
+from babel.dates import format_skeleton
 from babel.numbers import format_currency, format_decimal
 from sqlalchemy.orm import Session
 
 from kosh.jurisdictions.schema import Penalty, PenaltyBand, in_locale
 from kosh.people import service as people
 from kosh.people.countries import country_name
+from kosh.permits import household
+from kosh.permits import service as permits
+from kosh.permits.rules import STATE_WORDS, PermitState
+from kosh.permits.schemas import CHANNEL_WORDS
 from kosh.platform import audit
 from kosh.platform.clock import utcnow
 from kosh.platform.config import Settings
@@ -309,6 +314,51 @@ class StatusAnswer:
     reasons: tuple[str, ...]  # the engine's reasons (Msgs), said in the reader's language
     notification_required: bool  # the pack asks a host notification for this person's stays
     person_id: str = field(repr=False, default="")
+    permits: tuple[OwnPermit, ...] = ()  # the work permits naming the person (not kept in a proof)
+
+
+@dataclass(frozen=True)
+class OwnPermit:
+    """A work permit (or EAEU contract) as the worker reads it on their own page: no other worker
+    and no address, only what the permit is, where and when it is valid, and what is due."""
+
+    reference: str
+    channel: str
+    state: str
+    regions: tuple[str, ...]  # 2-digit KATO codes of the regions where it is valid
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    employer: str
+    next_payment: tuple[str, int] | None  # household permits: the month ("YYYY-MM") and KZT due next
+    unpaid: bool  # suspended because a month's prepayment is unpaid
+
+    @property
+    def kind_words(self) -> str:
+        return CHANNEL_WORDS.get(self.channel, self.channel)
+
+    @property
+    def state_words(self) -> str:
+        return STATE_WORDS[PermitState(self.state)]
+
+
+def own_permits(session: Session, ctx: Context, person_id: str) -> tuple[OwnPermit, ...]:
+    """The person's permits, newest first; an application still in draft is the employer's alone."""
+    found = permits.permits_of_persons(session, ctx, [person_id], local_today(ctx))
+    return tuple(OwnPermit(p.reference, p.channel, p.state, tuple(p.regions), p.valid_from, p.valid_to,
+                           p.employer_name, p.next_payment,
+                           p.state == PermitState.SUSPENDED and p.reason_code == household.UNPAID)
+                 for p in found if p.state != PermitState.DRAFT)
+
+
+def month_words(key: str, lang: str) -> str:
+    """A month "YYYY-MM" in words in the reader's language ("April 2026")."""
+    year, month = key.split("-")
+    return format_skeleton("yMMMM", dt.date(int(year), int(month), 1), locale=lang)
+
+
+def kzt(amount: int, lang: str) -> str:
+    """An amount in tenge as the reader writes numbers ("17,300 ₸")."""
+    return f"{format_decimal(amount, locale=lang)} ₸"
 
 
 def citizenship_name(code: str, lang: str) -> str:
@@ -333,8 +383,12 @@ def _snapshot(name: str, own: stay_public.OwnStatus, ctx: Context) -> tuple[Snap
                                      and a.current_entry is not None and d.entry >= a.current_entry]
     limit = a.rule.permit_required_after_days
     if a.in_country and a.current_entry is not None and limit is not None and a.days_left is not None:
-        deadlines.append(OpenDeadline("permit", a.current_entry + dt.timedelta(days=limit),
-                                      overdue=a.on >= a.current_entry + dt.timedelta(days=limit)))
+        due = a.current_entry + dt.timedelta(days=limit)
+        # Met by a permit in force from then on (a registered EAEU employment contract is one); days
+        # without one before it are past violations.
+        asked = max(due, a.on)
+        if not any(start <= asked <= end for start, end in own.permits):
+            deadlines.append(OpenDeadline("permit", due, overdue=a.on >= due))
     notified = None
     if a.in_country and a.current_entry is not None:
         notified = next((submitted for arrival, submitted in reversed(own.notifications)
@@ -361,7 +415,8 @@ def _find(session: Session, ctx: Context, limits: Limits, client: str, q: Questi
         return None
     surname, given = people.brief_names(session, [person_id]).get(person_id, ("", ""))
     snap, required = _snapshot(" ".join(p for p in (surname, given) if p), own, ctx)
-    return person_id, StatusAnswer(snap, tuple(own.assessment.reasons), required, person_id)
+    return person_id, StatusAnswer(snap, tuple(own.assessment.reasons), required, person_id,
+                                   own_permits(session, ctx, person_id))
 
 
 def check_status(session: Session, ctx: Context, limits: Limits, client: str, q: Question) -> StatusAnswer | None:

@@ -35,7 +35,8 @@ from kosh.platform.security import Role
 from kosh.platform.words import N_, Msg, field_labels
 
 __all__ = [
-    "ALLOWED_ROLES", "SECURITY_ROLE", "TERMINAL_STATES", "TRANSITIONS", "CheckResult", "IllegalStep",
+    "ALLOWED_ROLES", "SECURITY_ROLE", "TERMINAL_STATES", "TRAIL_WORDS", "TRANSITIONS", "CheckResult", "IllegalStep",
+    "action_word",
     "Outcome", "PermitRole", "PermitState", "Step", "allowed_steps", "check_extension_count",
     "check_extension_window", "check_local_content", "check_replacement_duty", "check_term",
     "check_vacancy_posting", "fee_due_by", "household_months", "household_prepayment_mci", "permit_roles", "step",
@@ -169,6 +170,26 @@ STEP_WORDS: dict[Step, str] = {
     Step.REVOKE: N_("revoke the permit"),
     Step.EXPIRE: N_("record that the permit expired"),
 }
+# A permit's trail in words: each step as done, and the entries that are not steps.
+TRAIL_WORDS: dict[str, str] = {
+    "submit": N_("application submitted"), "check": N_("automatic checks run"),
+    "approve": N_("application approved"), "return": N_("application returned for correction"),
+    "refuse": N_("application refused"), "pay_fee": N_("permit fee paid"), "issue": N_("permit issued"),
+    "extend": N_("permit extended"), "suspend": N_("permit suspended"), "restore": N_("permit restored"),
+    "revoke": N_("permit revoked"), "expire": N_("permit expired"),
+    "request_extension": N_("extension asked for"),
+    "lapse": N_("reserved places returned to the quota (not approved in time)"),
+    "import": N_("recorded from an earlier system"),
+    "change_employer": N_("employer changed"),
+    "end_contract": N_("employment contract ended"),
+}
+
+
+def action_word(name: str) -> str:
+    """The msgid naming an entry of a permit's trail, as done (a step or another entry)."""
+    return TRAIL_WORDS.get(name, name)
+
+
 ROLE_WORDS: dict[PermitRole, str] = {
     R.EMPLOYER: N_("employer"),
     R.AKIMAT_OFFICER: N_("akimat officer"),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from kosh.people.schemas import Country, DocumentNumber, IdentityFields, RequiredName, Strict
-from kosh.platform.words import N_, field_labels
+from kosh.people.schemas import Country, DocumentNumber, IdentityFields, RequiredName, Strict, _today
+from kosh.platform.words import N_, Msg, field_labels
 
 field_labels({
     "channel": N_("Channel"), "occupation": N_("Occupation (ISCO-08 code)"), "vacancy_code": N_("Vacancy code"),
@@ -89,3 +89,150 @@ class StepIn(Strict):
     note: Annotated[str, Field(max_length=500)] = ""
     paid_on: dt.date | None = None
     months: Annotated[int | None, Field(ge=1, le=36)] = None
+
+
+# --- rows of import files (kosh.flows.intake: `kosh import --kind …`, the /import page) -----------------
+
+field_labels({
+    "year": N_("Year"), "permit_reference": N_("Permit reference"),
+    "employer_bin_or_iin": N_("Employer's BIN or IIN"), "employer_region": N_("Employer's region"),
+    "employer_sector": N_("Employer's sector"), "reference_external": N_("Reference in the previous system"),
+    "issued_on": N_("Issued on"), "state": N_("State"), "state_since": N_("In this state since"),
+})
+
+IMPORTED_STATES = ("issued", "extended", "suspended", "revoked", "expired")
+
+
+def _context_pack(info: ValidationInfo) -> Any:
+    """The jurisdiction pack an import passes once for all rows (None: the service checks later)."""
+    return (info.context or {}).get("pack")
+
+
+def _known_region(code: str, info: ValidationInfo) -> str:
+    pack = _context_pack(info)
+    if pack is not None and pack.region_for_kato(code.ljust(9, "0")) is None:
+        raise ValueError(Msg(N_("%(code)s is not the code of a known region"), code=code))
+    return code
+
+
+def _not_future(day: dt.date | None, info: ValidationInfo) -> dt.date | None:
+    if day is not None and day > _today(info):
+        raise ValueError(Msg(N_("must not be in the future")))
+    return day
+
+
+class QuotaImportIn(Strict):
+    """A row of a quota file: a year's places for a region and category (the ministry's)."""
+
+    year: Annotated[int, Field(ge=2000, le=2200)]
+    region: RegionCode
+    category: Literal["1", "2", "3", "4", "seasonal", "household"]
+    allowed: Annotated[int, Field(ge=0, le=10_000_000)]
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category(cls, v: object) -> object:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str, info: ValidationInfo) -> str:
+        return _known_region(v, info)
+
+
+class PaymentImportIn(Strict):
+    """A row of a payment file: one household worker's monthly tax prepayment."""
+
+    permit_reference: Annotated[str, Field(min_length=1, max_length=20)]
+    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+    amount_kzt: Annotated[int, Field(ge=1, le=100_000_000)]
+    paid_on: dt.date
+    payment_ref: Annotated[str, Field(min_length=1, max_length=60)]
+
+    @field_validator("permit_reference")
+    @classmethod
+    def _reference(cls, v: str) -> str:
+        return v.upper()
+
+    @field_validator("paid_on")
+    @classmethod
+    def _paid_on(cls, v: dt.date, info: ValidationInfo) -> dt.date:
+        return _not_future(v, info) or v
+
+
+class PermitImportIn(IdentityFields):
+    """A row of a file of permits issued by a previous system: the employer, the permit as it
+    stands (issued, extended, suspended, revoked or expired) and its one worker."""
+
+    employer_bin_or_iin: Annotated[str, Field(min_length=1, max_length=20)]
+    employer_name: RequiredName
+    employer_region: RegionCode
+    employer_sector: Sector | None = None  # None: an employer already known keeps its sector
+    channel: Channel
+    category: QuotaCategory = ""
+    occupation: Annotated[str, Field(pattern=r"^\d{4}$", description="ISCO-08 / NKZ unit group, 4 digits")]
+    reference_external: Annotated[str, Field(min_length=1, max_length=100)]
+    issued_on: dt.date
+    valid_from: dt.date
+    valid_to: dt.date
+    state: Literal["issued", "extended", "suspended", "revoked", "expired"]
+    state_since: dt.date | None = None  # suspended, revoked, expired: the day it stopped authorising work
+    reason_code: Annotated[str, Field(max_length=30)] = ""
+    document_number: DocumentNumber
+    issuing_state: Country
+    work_region: RegionCode
+
+    @field_validator("employer_bin_or_iin")
+    @classmethod
+    def _party(cls, v: str) -> str:
+        from kosh.platform.identifiers import bin as bin_rules
+        from kosh.platform.identifiers import iin
+
+        number = v.replace(" ", "")
+        if not (iin.is_valid(number) or bin_rules.is_valid(number)):
+            raise ValueError(Msg(N_("%(number)s is neither a valid IIN nor a valid BIN"), number=v))
+        return number
+
+    @field_validator("employer_region", "work_region")
+    @classmethod
+    def _region(cls, v: str, info: ValidationInfo) -> str:
+        return _known_region(v, info)
+
+    @field_validator("channel", "state", "category", mode="before")
+    @classmethod
+    def _lower(cls, v: object) -> object:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _household_line(cls, v: object) -> object:
+        return "" if v == "household" else v  # the household line is the channel's, not a category
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, v: str, info: ValidationInfo) -> str:
+        if info.data.get("channel") == "employer_quota" and not v:
+            raise ValueError(Msg(N_("Choose the category of the workers")))
+        return v
+
+    @field_validator("issued_on", "state_since")
+    @classmethod
+    def _past(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        return _not_future(v, info)
+
+    @field_validator("valid_to")
+    @classmethod
+    def _term(cls, v: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("valid_from")
+        if start is not None and v < start:
+            raise ValueError(Msg(N_("The end of validity (%(end)s) is before its start (%(start)s)."), end=v,
+                                 start=start))
+        return v
+
+    def worker(self) -> WorkerIn:
+        return WorkerIn(surname=self.surname, given_names=self.given_names, patronymic=self.patronymic,
+                        surname_latin=self.surname_latin, given_names_latin=self.given_names_latin, sex=self.sex,
+                        birth_date=self.birth_date, citizenship=self.citizenship,
+                        document_number=self.document_number, issuing_state=self.issuing_state,
+                        work_region=self.work_region)

@@ -16,6 +16,7 @@ its valid days is published as WorkAuthorisationChanged for stay to keep.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 from collections import Counter
@@ -24,14 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from kosh.people import service as people
 from kosh.permits import household, ledger, rules
 from kosh.permits.models import Employer, HouseholdPayment, PermitAction, PermitWorker, WorkPermit
 from kosh.permits.rules import CheckResult, Outcome, PermitRole, PermitState, Step
-from kosh.permits.schemas import CHANNEL_WORDS, ApplicationIn, EmployerIn, StepIn, WorkerIn
+from kosh.permits.schemas import CHANNEL_WORDS, ApplicationIn, EmployerIn, PermitImportIn, StepIn, WorkerIn
 from kosh.platform import audit, events
 from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
@@ -51,7 +52,7 @@ field_labels({
     "term": N_("Term"), "replacement_duty": N_("Replacement by citizens"), "quota": N_("Quota"),
     "extension_window": N_("Extension window"), "extension_count": N_("Number of extensions"),
     "transfer_share": N_("Share of transferred staff"), "eaeu_citizenship": N_("EAEU citizenship"),
-    "reference": N_("Reference"),
+    "reference": N_("Reference"), "ended_on": N_("Last day of the contract"), "new_employer": N_("New employer's IIN"),
 })
 
 VALID_STATES = (PermitState.ISSUED, PermitState.EXTENDED)
@@ -162,6 +163,7 @@ class PermitDetail:
     checks: list[CheckResult]
     extension_requested: bool
     payments: list[tuple[str, int, dt.date]] = field(default_factory=list)  # household: month, KZT, paid on
+    next_payment: tuple[str, int] | None = None  # household: the first month unpaid and its amount today
 
 
 @dataclass(frozen=True)
@@ -490,6 +492,54 @@ def _submit(session: Session, ctx: Context, principal: Principal, employer: Empl
     return _view(permit, employer.name)
 
 
+def resubmit(session: Session, ctx: Context, principal: Principal, reference: str, data: ApplicationIn,
+             today: dt.date) -> PermitView:
+    """File a returned application again, corrected: the same reference, its details and workers
+    replaced, every check run anew and the places reserved again (ChecksFailed: nothing changes)."""
+    party = _require_employer(principal)
+    employer = _employer_row(session, ctx, party)
+    row = _load(session, ctx, principal, reference, lock=True)
+    if employer is None or row.employer_id != employer.id:
+        raise NotFound(Msg(N_("No permit %(reference)s among those you may see"), reference=reference))
+    rules.step(PermitState(row.state), Step.SUBMIT, PermitRole.EMPLOYER)  # only a returned one
+    if data.channel != row.channel:
+        raise ValidationFailed([FieldError("channel", Msg(N_("A returned application keeps its channel")))])
+    for w in data.workers:
+        _check_region(ctx, w.work_region, "work_region")
+    failed = [c for c in application_checks(session, ctx, data, today) if c.outcome is Outcome.FAILED]
+    if failed:
+        raise ChecksFailed(failed)
+    person_ids = _resolve_workers(session, ctx, data.workers)
+    if len(set(person_ids)) != len(person_ids):
+        raise ValidationFailed([FieldError("workers", Msg(N_("The same worker is named twice")))])
+    shares = dict(Counter(w.work_region for w in data.workers))
+    line = quota_category(data.channel, data.category)
+    row.category = line if line else data.category
+    row.occupation, row.vacancy_code, row.vacancy_posted_on = data.occupation, data.vacancy_code, data.vacancy_posted_on
+    row.certificate, row.term_months, row.starts_on, row.year = (data.certificate, data.term_months, data.starts_on,
+                                                                  data.starts_on.year)
+    row.regions, row.staff_total, row.staff_citizens, row.applied_on = (shares, data.staff_total,
+                                                                        data.staff_citizens, today)
+    session.execute(delete(PermitWorker).where(PermitWorker.permit_id == row.id))
+    for w, person in zip(data.workers, person_ids, strict=True):
+        session.add(PermitWorker(permit_id=row.id, person_id=person, region=w.work_region,
+                                 citizenship=w.citizenship, details_encrypted=_worker_details(ctx, w)))
+    _step(session, principal, row, Step.SUBMIT, PermitRole.EMPLOYER, today)
+    _step(session, principal, row, Step.CHECK, PermitRole.SYSTEM_JOB, today)
+    row.reason_code, row.note = "", ""
+    policy = ctx.pack.permits.application
+    if line:
+        ledger.reserve(session, ctx, principal, year=row.year, category=line, shares=shares, reference=row.reference)
+        if policy:
+            row.reserved_until = ctx.pack.calendar.add_working_days(today, policy.reservation_working_days)
+    if policy:
+        row.decide_by = ctx.pack.calendar.add_working_days(today, policy.decision_working_days)
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "update", "work_permit", row.reference, {"step": "resubmit", "regions": shares})])
+    session.flush()
+    return _view(row, employer.name)
+
+
 def _system(principal: Principal) -> Principal:
     from kosh.platform.security import system_principal
 
@@ -603,7 +653,9 @@ def get_permit(session: Session, ctx: Context, principal: Principal, reference: 
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "read", "work_permit", row.reference, {"workers": [w.person_id for w in workers]})])
     checks = stored_checks(session, ctx, row, today or row.applied_on or dt.date.today())
-    return PermitDetail(view, workers, action_views, steps_for(principal, view), checks, requested, payments)
+    due = household.next_payment(session, ctx, row, today or dt.date.today()) \
+        if row.channel == "household_worker" else None
+    return PermitDetail(view, workers, action_views, steps_for(principal, view), checks, requested, payments, due)
 
 
 def stored_checks(session: Session, ctx: Context, row: WorkPermit, today: dt.date) -> list[CheckResult]:
@@ -746,15 +798,20 @@ def _extend(session: Session, ctx: Context, principal: Principal, row: WorkPermi
     _publish_basis(session, ctx, row, today)
 
 
-def _basis_periods(session: Session, row: WorkPermit) -> list[tuple[dt.date, dt.date]]:
+def _basis_periods(session: Session, row: WorkPermit, search_days: int = 0) -> list[tuple[dt.date, dt.date]]:
     """The days the permit authorised and authorises: its valid term less the suspensions and
-    what follows a revocation or expiry (read from its steps)."""
+    what follows a revocation or expiry (read from its steps). An EAEU contract that ended early
+    authorises `search_days` more after its last day, to find new work."""
     if row.valid_from is None or row.valid_to is None:
         return []
     spans: list[tuple[dt.date, dt.date]] = []
     start: dt.date | None = row.valid_from
-    for step_name, on in session.execute(select(PermitAction.step, PermitAction.on).where(
-            PermitAction.permit_id == row.id).order_by(PermitAction.id)).all():
+    actions = session.execute(select(PermitAction.step, PermitAction.on).where(
+        PermitAction.permit_id == row.id).order_by(PermitAction.id)).all()
+    ended = next((on for step_name, on in actions if step_name == "end_contract"), None)
+    if ended is not None:
+        return [(row.valid_from, ended + dt.timedelta(days=search_days))] if ended >= row.valid_from else []
+    for step_name, on in actions:
         if step_name in ("suspend", "revoke", "expire") and start is not None:
             if on > start:
                 spans.append((start, min(on - dt.timedelta(days=1), row.valid_to)))
@@ -769,11 +826,66 @@ def _basis_periods(session: Session, row: WorkPermit) -> list[tuple[dt.date, dt.
 def _publish_basis(session: Session, ctx: Context, row: WorkPermit, today: dt.date) -> None:
     session.flush()
     persons = session.execute(select(PermitWorker.person_id).where(PermitWorker.permit_id == row.id)).scalars().all()
-    spans = _basis_periods(session, row)
+    channel = ctx.pack.permits.channel_for(row.channel)
+    spans = _basis_periods(session, row, (channel.search_days_after_end or 0) if channel else 0)
     periods = tuple((p, a, b) for p in persons for a, b in spans)
     kind = "eaeu_contract" if row.channel == "eaeu_contract" else "work_permit"
     events.publish(session, ctx, events.WorkAuthorisationChanged(
         row.reference, kind, _lead_region(row.regions).ljust(9, "0"), tuple(persons), periods))
+
+
+def end_eaeu_contract(session: Session, ctx: Context, principal: Principal, reference: str, ended_on: dt.date,
+                      today: dt.date) -> PermitView:
+    """Record that an EAEU worker's employment contract ended (early): the record expires and the
+    worker's stay stays lawful for the channel's search period after the last day (15 days)."""
+    row = _load(session, ctx, principal, reference, lock=True)
+    if principal.role not in (Role.EMPLOYER, Role.ADMIN):
+        raise Forbidden()
+    if row.channel != "eaeu_contract" or row.state not in VALID_STATES or row.valid_from is None:
+        raise Conflict(Msg(N_("Only a registered EAEU employment contract in force can be ended.")))
+    assert row.valid_to is not None
+    if not row.valid_from <= ended_on <= min(row.valid_to, today):
+        raise ValidationFailed([FieldError("ended_on", Msg(N_("Enter a day from %(first)s to %(last)s"),
+                                                           first=row.valid_from, last=min(row.valid_to, today)))])
+    _record_action(session, principal, row, "end_contract", row.state, PermitRole.EMPLOYER, ended_on)
+    row.valid_to = ended_on
+    _step(session, principal, row, Step.EXPIRE, PermitRole.SYSTEM_JOB, today, note="contract ended")
+    _publish_basis(session, ctx, row, today)
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "update", "work_permit", row.reference, {"step": "end_contract", "ended_on": ended_on.isoformat()})])
+    names = employers_named(session, [row.employer_id])
+    return _view(row, names.get(row.employer_id, ""))
+
+
+def change_household_employer(session: Session, ctx: Context, principal: Principal, reference: str,
+                              party: str, name: str, today: dt.date) -> PermitView:
+    """Record a household worker's change of employer (an individual, by IIN) on the permit: the
+    permit follows the worker; the earlier employer stays in its trail."""
+    from kosh.platform.identifiers import iin
+
+    if principal.role not in (Role.AKIMAT, Role.ADMIN):
+        raise Forbidden()
+    row = _load(session, ctx, principal, reference, lock=True)
+    if row.channel != "household_worker" or row.state not in (*VALID_STATES, PermitState.SUSPENDED):
+        raise Conflict(Msg(N_("Only a household worker's permit in force changes employer.")))
+    if not iin.is_valid(party):
+        raise ValidationFailed([FieldError("new_employer", Msg(N_("Enter the new employer's IIN (12 digits)")))])
+    before = row.employer_id
+    found = _employer_row(session, ctx, party)
+    if found is None:
+        found = Employer(party_index=ctx.keyring.blind_index(party, EMPLOYER_CONTEXT),
+                         party_encrypted=ctx.keyring.encrypt(party, EMPLOYER_CONTEXT), kind="individual",
+                         name=name.strip()[:200] or party[-4:], region=_lead_region(row.regions), sector="household")
+        session.add(found)
+        session.flush()
+    if found.id == before:
+        raise ValidationFailed([FieldError("new_employer", Msg(N_("This is the permit's employer already")))])
+    row.employer_id = found.id
+    _record_action(session, principal, row, "change_employer", row.state, _acting_role(principal, Step.SUSPEND),
+                   today, note=f"employer {before} → {found.id}")
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "update", "work_permit", row.reference, {"step": "change_employer", "from": before, "to": found.id})])
+    return _view(row, found.name)
 
 
 # --- the daily job ---------------------------------------------------------------------------------------
@@ -897,8 +1009,242 @@ def forget_workers(session: Session, person_ids: Sequence[str]) -> int:
     return rowcount(done)
 
 
+# --- the public check of a permit's code ---------------------------------------------------------
+
+def employer_party_tail(session: Session, ctx: Context, employer_id: int) -> str:
+    """The last 4 digits of an employer's BIN/IIN (what a permit's printed code carries)."""
+    row = session.get(Employer, employer_id)
+    if row is None:
+        raise NotFound(Msg(N_("No employer %(id)s"), id=str(employer_id)))
+    return _employer_view(ctx, row).party_tail
+
+
+@dataclass(frozen=True)
+class PublicState:
+    """What anyone holding a permit's code may learn online: whether it is valid today, and since
+    when it is not (nothing personal: the code itself carries the holder)."""
+
+    reference: str
+    state: str  # a PermitState; "expired" also for a valid permit past its end the daily job has not reached
+    valid: bool
+    since: dt.date | None  # the day it was suspended, revoked or expired
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+
+def public_standing(session: Session, reference: str, today: dt.date | None = None) -> PublicState | None:
+    """The online state of a permit by its reference with the day it stopped holding (the public
+    check's page; `public_state` gives the bare state); None when no permit has it."""
+    row = session.execute(select(WorkPermit).where(WorkPermit.reference == reference.strip().upper())
+                          ).scalar_one_or_none()
+    if row is None:
+        return None
+    state, since = row.state, None
+    if state in VALID_STATES and today is not None and row.valid_to is not None and row.valid_to < today:
+        state, since = PermitState.EXPIRED.value, row.valid_to + dt.timedelta(days=1)
+    elif state not in VALID_STATES:
+        since = session.execute(select(PermitAction.on).where(
+            PermitAction.permit_id == row.id, PermitAction.to_state == row.state)
+            .order_by(PermitAction.id.desc()).limit(1)).scalar_one_or_none()
+    return PublicState(row.reference, str(state), state in VALID_STATES, since, row.valid_from, row.valid_to)
+
+
+# --- the employer's workforce, open deadlines, the public check -----------------------------------------
+
+@dataclass(frozen=True)
+class WorkforceRow:
+    """One worker on one of the employer's permits, with the permit's state and term."""
+
+    reference: str
+    channel: str
+    category: str
+    state: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    worker: WorkerView
+    next_payment: tuple[str, int] | None  # household: the month ("YYYY-MM") and KZT due next
+
+
+def workforce(session: Session, ctx: Context, principal: Principal, today: dt.date) -> list[WorkforceRow]:
+    """Every worker named on the caller's (an employer's) permits, newest permit first: the
+    permit's reference, state, term and region of work, and for a household permit in force the
+    next month to prepay. Empty until the employer's details are registered."""
+    employer = _employer_row(session, ctx, _require_employer(principal))
+    if employer is None:
+        return []
+    permits = session.execute(select(WorkPermit).where(WorkPermit.employer_id == employer.id)
+                              .order_by(WorkPermit.id.desc())).scalars().all()
+    out: list[WorkforceRow] = []
+    for p in permits:
+        due = household.next_payment(session, ctx, p, today) if p.channel == "household_worker" else None
+        out += [WorkforceRow(p.reference, p.channel, p.category, p.state, p.valid_from, p.valid_to, w, due)
+                for w in _workers(session, ctx, p.id)]
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "read", "work_permit", "workforce", {"permits": len(permits), "workers": [r.worker.person_id for r in out]})])
+    return out
+
+
+_REMINDED = (PermitState.SUBMITTED, PermitState.CHECKED, PermitState.APPROVED, *VALID_STATES, PermitState.SUSPENDED)
+
+
+def open_reminders(session: Session, ctx: Context, principal: Principal, today: dt.date) -> list[Any]:
+    """The open deadlines (kosh.permits.reminders.Reminder, soonest first) of the permits the
+    caller may read: an employer its own, an akimat those with a worker in its regions."""
+    from kosh.permits import reminders
+
+    mine = select(WorkPermit.id).where(_readable(session, ctx, principal), WorkPermit.state.in_(list(_REMINDED)))
+    rows = session.execute(select(WorkPermit).where(WorkPermit.id.in_(mine)).order_by(WorkPermit.id)).scalars().all()
+    payments = {r.reference: due for r in rows if r.channel == "household_worker"
+                and (due := household.next_payment(session, ctx, r, today)) is not None}
+    last = select(func.max(PermitAction.id)).where(PermitAction.permit_id.in_(mine)).group_by(PermitAction.permit_id)
+    asked = set(session.execute(select(WorkPermit.reference).join(PermitAction, PermitAction.permit_id == WorkPermit.id)
+                                .where(PermitAction.id.in_(last), PermitAction.step == "request_extension")).scalars())
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "read", "work_permit", "reminders", {"permits": len(rows), "on": today.isoformat()})])
+    return list(reminders.reminders([_view(r, "") for r in rows], ctx.pack.permits, today, next_payments=payments,
+                                    extension_requested=asked))
+
+
+def public_state(session: Session, reference: str) -> str | None:
+    """A permit's state by its reference, for the public check of its signed code (the code's
+    signature proves who and what; only the state is read here, so nothing else is disclosed)."""
+    found: str | None = session.execute(select(WorkPermit.state).where(
+        WorkPermit.reference == reference.strip().upper())).scalar_one_or_none()
+    return found
+
+
+# --- permits issued by a previous system (kosh import --kind work_permits) ---------------------------
+
+_IMPORT_TRIES = 8  # hashes tried per external reference before giving up (see imported_reference)
+_IMPORTED_END = {"suspended": Step.SUSPEND, "revoked": Step.REVOKE, "expired": Step.EXPIRE}
+
+
+def imported_reference(reference_external: str, attempt: int = 0) -> str:
+    """The reference of a permit imported from a previous system, derived from its reference
+    there: "WP-" and the first 8 characters, in Crockford's base 32 and grouped 4-4, of SHA-256
+    over the external reference (and the attempt number after the first). It has the shape of
+    every other reference (pages, the API, the printed code and the public check take it) and is
+    the same on every import, which makes importing a permit twice add nothing. 40 bits clash
+    between two external references only rarely (among a million imported permits, about once):
+    the later one then takes the next attempt's hash, and the import action's note keeps each
+    permit's external reference so that the two are told apart."""
+    seed = reference_external if attempt == 0 else f"{reference_external}\x00{attempt}"
+    bits = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:5], "big")
+    code = "".join(_ALPHABET[(bits >> (35 - 5 * i)) & 31] for i in range(8))
+    return f"WP-{code[:4]}-{code[4:]}"
+
+
+def _imported_slot(session: Session, reference_external: str) -> tuple[str | None, str | None]:
+    """(the reference of the permit already imported from this external reference or None, the
+    first free derived reference or None)."""
+    for attempt in range(_IMPORT_TRIES):
+        reference = imported_reference(reference_external, attempt)
+        permit_id = session.execute(select(WorkPermit.id).where(WorkPermit.reference == reference)).scalar_one_or_none()
+        if permit_id is None:
+            return None, reference
+        note = session.execute(select(PermitAction.note).where(
+            PermitAction.permit_id == permit_id, PermitAction.step == "import")).scalars().first()
+        if note == reference_external:
+            return reference, None
+    return None, None
+
+
+def imported_permit(session: Session, reference_external: str) -> str | None:
+    """The reference of the permit imported from this reference of the previous system, if any."""
+    return _imported_slot(session, reference_external)[0]
+
+
+def _term_months(valid_from: dt.date, valid_to: dt.date) -> int:
+    span = relativedelta(valid_to + dt.timedelta(days=1), valid_from)
+    return max(1, span.years * 12 + span.months + (1 if span.days else 0))
+
+
+def import_permit(session: Session, ctx: Context, principal: Principal, row: PermitImportIn, *,
+                  today: dt.date | None = None) -> str:
+    """Record a permit that a previous system issued, in the state it has there, with its worker
+    (found or created through people) and its employer (registered by its BIN or IIN, or its
+    details updated); returns its reference (`imported_reference`). Importing the same external
+    reference again changes nothing and returns the same reference.
+
+    The administrator only: the permit is recorded as issued without an akimat's decision. Its
+    trail holds a step "import" (role system job, on the day it was issued, the external reference
+    as its note) and, for a permit no longer in force, the step that ended it (suspend, revoke or
+    expire) on `state_since` (default: the day after its end for an expired one, else the day of
+    the import), which the lawful basis of stay is computed from. A permit still shown as issued
+    past its end is expired by the next daily job. The quota ledger is not touched: the permit was
+    issued under the previous system's quota, and the places it took are the ministry's to allow
+    for when it sets this system's cells; it holds no places here, so its expiry or revocation
+    later gives nothing back either (ledger.release finds none under its reference)."""
+    if principal.role != Role.ADMIN:
+        raise Forbidden()
+    existing, reference = _imported_slot(session, row.reference_external)
+    if existing is not None:
+        return existing
+    if reference is None:
+        raise Conflict(Msg(N_("No free reference for the permit %(reference)s of the previous system"),
+                           reference=row.reference_external))
+    today = today or utcnow().astimezone(ctx.pack.zone).date()
+    _check_region(ctx, row.employer_region, "employer_region")
+    _check_region(ctx, row.work_region, "work_region")
+    if ctx.pack.permits.channel_for(row.channel) is None:
+        raise ValidationFailed([FieldError("channel", Msg(N_("must be one of: %(expected)s"), expected=", ".join(
+            c.code for c in ctx.pack.permits.channel)))])
+    party = row.employer_bin_or_iin
+    if row.channel == "household_worker" and _party_kind(party) != "individual":
+        raise ValidationFailed([FieldError("employer_bin_or_iin", Msg(N_(
+            "A household worker's permit is for an individual employer (IIN), not an organisation")))])
+    ended = _IMPORTED_END.get(row.state)
+    if row.reason_code and ended in (Step.SUSPEND, Step.REVOKE):
+        _check_reason(ctx, ended.value, row.reason_code)
+    employer = _employer_row(session, ctx, party)
+    sector = row.employer_sector or (employer.sector if employer else "other")
+    if employer is None or (employer.name, employer.region, employer.sector) != (
+            row.employer_name, row.employer_region, sector):
+        save_employer(session, ctx, principal, EmployerIn.model_validate(
+            {"employer_name": row.employer_name, "region": row.employer_region, "sector": sector}), party=party)
+        employer = _employer_row(session, ctx, party)
+    assert employer is not None
+    person_ids = _resolve_workers(session, ctx, [row.worker()])
+    line = quota_category(row.channel, row.category)
+    in_force = PermitState.EXTENDED if row.state == "extended" else PermitState.ISSUED
+    permit = WorkPermit(
+        reference=reference, employer_id=employer.id, channel=row.channel, category=line or row.category,
+        occupation=row.occupation, term_months=_term_months(row.valid_from, row.valid_to),
+        starts_on=row.valid_from, year=row.valid_from.year, regions={row.work_region: 1}, state=in_force,
+        applied_on=row.issued_on, issued_on=row.issued_on, valid_from=row.valid_from, valid_to=row.valid_to,
+        extensions=1 if row.state == "extended" else 0)
+    session.add(permit)
+    session.flush()
+    session.add(PermitWorker(permit_id=permit.id, person_id=person_ids[0], region=row.work_region,
+                             citizenship=row.citizenship, details_encrypted=_worker_details(ctx, row.worker())))
+    # No ledger call here: see the docstring (issued under the previous system's quota).
+    _record_action(session, principal, permit, "import", PermitState.DRAFT, PermitRole.SYSTEM_JOB, row.issued_on,
+                   note=row.reference_external)
+    if ended is not None:
+        default = min(row.valid_to + dt.timedelta(days=1), today) if ended is Step.EXPIRE else today
+        permit.state = row.state
+        if ended is not Step.EXPIRE:
+            permit.reason_code = row.reason_code
+        _record_action(session, principal, permit, ended, in_force, PermitRole.SYSTEM_JOB, row.state_since or default,
+                       reason_code=row.reason_code)
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "create", "work_permit", reference, {"import": True, "state": row.state, "channel": row.channel,
+                                             "regions": {row.work_region: 1}})])
+    _publish_basis(session, ctx, permit, today)
+    return reference
+
+
+def daily_has_work(session: Session) -> bool:
+    """Whether any permit is in a state the daily job acts on (the web app queues no job otherwise)."""
+    watched = [*OPEN_STATES, PermitState.APPROVED, *VALID_STATES, PermitState.SUSPENDED]
+    return bool(session.execute(select(WorkPermit.id).where(WorkPermit.state.in_(watched)).limit(1)).first())
+
+
 __all__ = [
     "ChecksFailed", "DailyReport", "EmployerView", "PermitDetail", "PermitPage", "PermitView", "PersonPermit",
     "WorkerView", "application_checks", "employer_of", "get_permit", "list_permits", "permits_of_persons",
-    "quota_category", "run_daily", "save_employer", "steps_for", "submit", "submit_for", "take_step",
+    "change_household_employer", "end_eaeu_contract", "quota_category", "resubmit", "run_daily", "save_employer",
+    "steps_for", "submit", "submit_for", "take_step",
+    "import_permit", "imported_permit", "imported_reference",
+    "WorkforceRow", "open_reminders", "public_state", "workforce",
 ]

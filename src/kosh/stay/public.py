@@ -29,12 +29,14 @@ _UNSCOPED: tuple[None, ColumnElement[bool], dict[str, Any]] = (None, true(), {})
 
 @dataclass(frozen=True)
 class OwnStatus:
-    """A person's status on `on`, and the host notifications on record (arrival, submitted day)."""
+    """A person's status on `on`, the host notifications on record (arrival, submitted day) and
+    the periods of their visas and permits (a work permit's included: first and last day)."""
 
     citizenship: str
     on: dt.date
     assessment: rules.StayAssessment
     notifications: tuple[tuple[dt.date, dt.date], ...]
+    permits: tuple[tuple[dt.date, dt.date], ...] = ()
 
 
 def own_status(session: Session, ctx: Context, person_id: str, on: dt.date | None = None) -> OwnStatus | None:
@@ -46,7 +48,8 @@ def own_status(session: Session, ctx: Context, person_id: str, on: dt.date | Non
     result = assess_person(ctx, found.citizenship, found.crossings, found.notifications, found.permits, on)
     zone = ctx.pack.zone
     notes = tuple(sorted((n.arrival_date, n.submitted_at.astimezone(zone).date()) for n in found.notifications))
-    return OwnStatus(found.citizenship, on, result, notes)
+    return OwnStatus(found.citizenship, on, result, notes,
+                     tuple(sorted((p.valid_from, p.valid_to) for p in found.permits)))
 
 
 @dataclass(frozen=True)

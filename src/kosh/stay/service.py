@@ -520,6 +520,34 @@ class PersonStay:
     on: dt.date
     hidden_records: int = 0
 
+    @property
+    def bases(self) -> list[StayBasis]:
+        """The lawful bases of stay on `on` among the permits shown (a work permit in its words)."""
+        return [basis_of(p) for p in self.permits if p.valid_from <= self.on <= p.valid_to]
+
+
+WORK_BASIS_KINDS = ("work_permit", "eaeu_contract")
+
+
+@dataclass(frozen=True)
+class StayBasis:
+    """A permit period as the person's page names it: a TRP or a visa, or the work permit or EAEU
+    employment contract it was kept for (`reference` then names it)."""
+
+    kind: str  # trp | visa | work_permit | eaeu_contract
+    reference: str
+    valid_from: dt.date
+    valid_to: dt.date
+
+
+def basis_of(permit: ResidencePermit) -> StayBasis:
+    """What a permit period is: a work authorisation's period carries its reference in its
+    source_event_id ("work:<reference>:<person>:<start>", see replace_work_basis)."""
+    if permit.purpose in WORK_BASIS_KINDS and permit.source_event_id.startswith(WORK_BASIS_PREFIX):
+        reference = permit.source_event_id[len(WORK_BASIS_PREFIX):].split(":", 1)[0]
+        return StayBasis(permit.purpose, reference, permit.valid_from, permit.valid_to)
+    return StayBasis(permit.kind, "", permit.valid_from, permit.valid_to)
+
 
 def person_stay(session: Session, ctx: Context, principal: Principal, person_id: str,
                 on: dt.date | None = None) -> PersonStay:

@@ -301,6 +301,9 @@ def create_app(ctx: Context) -> FastAPI:
         flow_jobs.register_handlers()
         runner = Runner(ctx)
         runner.start()
+        from kosh.flows import permit_jobs
+
+        permit_jobs.schedule(ctx, runner)  # queues the work permits' daily job once a day
         try:
             yield
         finally:

@@ -9,9 +9,13 @@ import datetime as dt
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from kosh.flows.selfservice import kzt, month_words
 from kosh.identity import service as identity
 from kosh.identity.api import MergeId
 from kosh.people import service as people
+from kosh.permits import service as permits
+from kosh.permits.rules import STATE_WORDS
+from kosh.permits.schemas import CHANNEL_WORDS
 from kosh.platform.context import Context
 from kosh.platform.errors import Conflict, ValidationFailed
 from kosh.platform.http import check_csrf, get_ctx, require_principal
@@ -44,13 +48,17 @@ def person_response(request: Request, ctx: Context, principal: Principal, person
         merges = identity.merges_of(s, ctx, principal, shown, audited=False)
         partners = {m.merged_id if m.kept_id == shown else m.kept_id for m in merges}
         others = people.display_names(s, principal, sorted(people.visible_among(s, principal, sorted(partners))))
+        # The person is in the caller's scope (person_stay checked it): their permits come with them.
+        work = permits.permits_of_persons(s, ctx, [shown], service.local_today(ctx))
     timeline = sorted(
         [("entry" if e.direction == "entry" else "exit", e.occurred_on, e) for e in st.events]
         + [("notification", n.arrival_date, n) for n in st.notifications]
         + [("permit", p.valid_from, p) for p in st.permits], key=lambda t: (t[1], t[0]), reverse=True)
     undone = request.query_params.get("undone", "")
     return render(request, "person.html", status_code=status_code, st=st, view=st.person, a=st.assessment,
-                  timeline=timeline, asked=person_id, merges=merges, others=others,
+                  timeline=timeline, asked=person_id, merges=merges, others=others, work_permits=work,
+                  channel_words=CHANNEL_WORDS, state_words=STATE_WORDS, basis_of=service.basis_of,
+                  month_words=month_words, kzt=kzt,
                   undone=int(undone) if undone.isdigit() else None, undo_error=undo_error, undo_reason=undo_reason)
 
 

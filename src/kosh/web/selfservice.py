@@ -150,6 +150,7 @@ def result_page(request: Request, citizenship: str = Form(""), document_number: 
                  proof_offered=answer.snapshot.on == today,
                  penalties=flow.penalties(ctx, answer.snapshot.on, lang), contacts=flow.contacts(ctx, lang),
                  notification_days=ctx.pack.notification_deadline_working_days,
+                 month_words=flow.month_words, kzt=flow.kzt,
                  lang_post={"action": "/status/check", "fields": values})
 
 
