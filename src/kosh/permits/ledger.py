@@ -16,6 +16,7 @@ change is written with its movement in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import Table, and_, func, insert, select, update
@@ -188,7 +189,7 @@ def set_quota(session: Session, ctx: Context, principal: Principal, *, year: int
 
 
 def reserve(session: Session, ctx: Context, principal: Principal, *, year: int, category: str,
-            shares: Mapping[str, int], reference: str) -> None:
+            shares: Mapping[str, int], reference: str, audited: bool = True) -> None:
     """Reserve each region's share of a permit's places, all or nothing: when one region has
     too few left, nothing is reserved anywhere (a savepoint undoes the regions already taken)
     and Conflict names that region, the category and the places left."""
@@ -204,7 +205,8 @@ def reserve(session: Session, ctx: Context, principal: Principal, *, year: int, 
         if cell_id is None:
             raise _exhausted(region, category, 0, places)
         wanted[cell_id] = (region, places)
-    with session.begin_nested():
+    # One cell needs no savepoint: its conditional update either takes the places or changes nothing.
+    with session.begin_nested() if len(wanted) > 1 else nullcontext():
         for cell_id in sorted(wanted):  # a fixed order: no deadlock between multi-region reservations
             region, places = wanted[cell_id]
             done = session.execute(update(_CELLS).where(
@@ -214,9 +216,10 @@ def reserve(session: Session, ctx: Context, principal: Principal, *, year: int, 
                 allowed, reserved, used = _counters(session, cell_id)
                 raise _exhausted(region, category, max(allowed - reserved - used, 0), places)
             _move(session, principal, cell_id, "reserve", places, reserved=places, reference=reference)
-    audit.append(session, ctx.keyring, principal, [audit.Access(
-        "create", "quota_reservation", reference,
-        {"year": year, "category": category, "shares": {r: p for r, p in wanted.values()}})])
+    if audited:  # a permit's step records the reservation in its own audit record
+        audit.append(session, ctx.keyring, principal, [audit.Access(
+            "create", "quota_reservation", reference,
+            {"year": year, "category": category, "shares": {r: p for r, p in wanted.values()}})])
 
 
 def _held(session: Session, reference: str) -> list[tuple[int, int, int]]:
@@ -236,7 +239,7 @@ def _lock(session: Session, reference: str) -> list[tuple[int, int, int]]:
     return _held(session, reference)
 
 
-def consume(session: Session, ctx: Context, principal: Principal, *, reference: str) -> int:
+def consume(session: Session, ctx: Context, principal: Principal, *, reference: str, audited: bool = True) -> int:
     """Turn the reference's reserved places into used ones (the permit is issued); returns the
     places consumed. Conflict when the reference holds no reservation."""
     _require_permit_actor(principal)
@@ -251,12 +254,14 @@ def consume(session: Session, ctx: Context, principal: Principal, *, reference: 
             raise Conflict(Msg(N_("The quota ledger does not match its movements; nothing was changed")))
         _move(session, principal, cell_id, "consume", places, reserved=-places, used=places, reference=reference)
     total = sum(p for _, p in held)
-    audit.append(session, ctx.keyring, principal, [audit.Access(
-        "update", "quota_reservation", reference, {"consumed": total})])
+    if audited:
+        audit.append(session, ctx.keyring, principal, [audit.Access(
+            "update", "quota_reservation", reference, {"consumed": total})])
     return total
 
 
-def release(session: Session, ctx: Context, principal: Principal, *, reference: str, reason: str) -> int:
+def release(session: Session, ctx: Context, principal: Principal, *, reference: str, reason: str,
+            audited: bool = True) -> int:
     """Give back every place the reference holds, reserved or used (refusal, revocation,
     expiry); returns the places released, 0 when it held none."""
     _require_permit_actor(principal)
@@ -272,8 +277,9 @@ def release(session: Session, ctx: Context, principal: Principal, *, reference: 
         _move(session, principal, cell_id, "release", reserved + used, reserved=-reserved, used=-used,
               reference=reference, reason=reason)
     total = sum(r + u for _, r, u in held)
-    audit.append(session, ctx.keyring, principal, [audit.Access(
-        "update", "quota_reservation", reference, {"released": total, "reason": reason})])
+    if audited:
+        audit.append(session, ctx.keyring, principal, [audit.Access(
+            "update", "quota_reservation", reference, {"released": total, "reason": reason})])
     return total
 
 

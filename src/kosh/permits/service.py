@@ -475,7 +475,7 @@ def _submit(session: Session, ctx: Context, principal: Principal, employer: Empl
     calendar, policy = ctx.pack.calendar, ctx.pack.permits.application
     if line:
         ledger.reserve(session, ctx, principal, year=permit.year, category=line, shares=shares,
-                       reference=permit.reference)
+                       reference=permit.reference, audited=False)
         if policy:
             permit.reserved_until = calendar.add_working_days(today, policy.reservation_working_days)
     if policy:
@@ -529,7 +529,8 @@ def resubmit(session: Session, ctx: Context, principal: Principal, reference: st
     row.reason_code, row.note = "", ""
     policy = ctx.pack.permits.application
     if line:
-        ledger.reserve(session, ctx, principal, year=row.year, category=line, shares=shares, reference=row.reference)
+        ledger.reserve(session, ctx, principal, year=row.year, category=line, shares=shares, reference=row.reference,
+                       audited=False)
         if policy:
             row.reserved_until = ctx.pack.calendar.add_working_days(today, policy.reservation_working_days)
     if policy:
@@ -714,17 +715,18 @@ def take_step(session: Session, ctx: Context, principal: Principal, reference: s
                 _release(session, ctx, principal, row, action.value)
             if action in (Step.SUSPEND, Step.RESTORE, Step.REVOKE):
                 _publish_basis(session, ctx, row, today)
+    session.flush()
+    names = employers_named(session, [row.employer_id])
+    # The audit record last: the chain's head is one row every writer waits for until it commits.
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "update", "work_permit", row.reference, {"step": body.step, "state": row.state,
                                                  "reason": body.reason_code})])
-    session.flush()
-    names = employers_named(session, [row.employer_id])
     return _view(row, names.get(row.employer_id, ""))
 
 
 def _release(session: Session, ctx: Context, principal: Principal, row: WorkPermit, why: str) -> None:
     if quota_category(row.channel, row.category):
-        ledger.release(session, ctx, principal, reference=row.reference, reason=why)
+        ledger.release(session, ctx, principal, reference=row.reference, reason=why, audited=False)
     row.reserved_until = None
 
 
@@ -732,15 +734,20 @@ def _approve(session: Session, ctx: Context, principal: Principal, row: WorkPerm
              today: dt.date) -> None:
     line = quota_category(row.channel, row.category)
     rules.step(PermitState(row.state), Step.APPROVE, role)  # refuse an illegal step before touching quota
-    if line and (row.reserved_until is None or row.reserved_until < today):
-        # the hold lapsed (or was given back): draw the places again, or refuse with what is left
-        _release(session, ctx, principal, row, "reservation lapsed")
-        ledger.reserve(session, ctx, principal, year=row.year, category=line,
-                       shares={k: int(v) for k, v in row.regions.items()}, reference=row.reference)
+    lapsed = row.reserved_until is not None and row.reserved_until < today  # the daily job has not run yet
+    draw = bool(line) and (row.reserved_until is None or lapsed)
     _step(session, principal, row, Step.APPROVE, role, today)
     row.reserved_until = None
     row.approved_on = today
     row.fee_due_on = rules.fee_due_by(ctx.pack.permits, ctx.pack.calendar, today)
+    if draw:
+        # the hold lapsed (or was given back): draw the places again, or refuse with what is left.
+        # Last in the transaction, so that the cell's row lock is held for as short as can be.
+        if lapsed:
+            ledger.release(session, ctx, principal, reference=row.reference, reason="reservation lapsed",
+                           audited=False)
+        ledger.reserve(session, ctx, principal, year=row.year, category=line,
+                       shares={k: int(v) for k, v in row.regions.items()}, reference=row.reference, audited=False)
     channel = ctx.pack.permits.channel_for(row.channel)
     if channel is not None and channel.fee_free:
         _pay_fee(session, ctx, principal, row, PermitRole.SYSTEM_JOB, today, today)
@@ -758,7 +765,7 @@ def _issue(session: Session, ctx: Context, principal: Principal, row: WorkPermit
            today: dt.date) -> None:
     _step(session, principal, row, Step.ISSUE, role, today)
     if quota_category(row.channel, row.category):
-        ledger.consume(session, ctx, principal, reference=row.reference)
+        ledger.consume(session, ctx, principal, reference=row.reference, audited=False)
     row.issued_on = today
     row.valid_from = max(row.starts_on, today)
     row.valid_to = row.valid_from + relativedelta(months=row.term_months) - dt.timedelta(days=1)
