@@ -23,7 +23,7 @@ from kosh.permits import ledger, reminders, rules, service
 from kosh.permits.models import Employer
 from kosh.permits.rules import CheckResult, Outcome, PermitRole, PermitState, Step
 from kosh.permits.schemas import CHANNEL_WORDS, CHANNELS, SECTORS, ApplicationIn, EmployerIn, StepIn
-from kosh.platform.clock import utcnow
+from kosh.platform import clock
 from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, KoshError, ValidationFailed
 from kosh.platform.http import check_csrf, get_ctx, optional_principal, require_principal
@@ -79,7 +79,7 @@ def _employer(request: Request) -> Principal:
 
 def _today(ctx: Context) -> dt.date:
     """Today in the jurisdiction's time zone (the day an application is filed and checked on)."""
-    return utcnow().astimezone(ctx.pack.zone).date()
+    return clock.utcnow().astimezone(ctx.pack.zone).date()  # through the module: tests pin the clock
 
 
 def _day(text: str) -> dt.date | None:
@@ -288,7 +288,8 @@ def start(request: Request, page: int = 1, ctx: Context = Depends(get_ctx)) -> R
         with ctx.transaction() as s:
             employer = service.employer_of(s, ctx, principal)
             found = service.list_permits(s, ctx, principal, page=max(1, min(page, 100_000)))
-        due = _reminders(ctx, found.items, today)
+            # every permit's deadlines (not only this page's), household prepayments included
+            due = service.open_reminders(s, ctx, principal, today)
     return render(request, "employer_start.html", employer=employer, found=found, reminders=due,
                   kind_words=reminders.KIND_WORDS,
                   posting=posting, local_content=permits.local_content, fee=permits.fee_deadline,
@@ -396,11 +397,14 @@ def _detail_context(request: Request, ctx: Context, detail: service.PermitDetail
     reasons = {r.code: r.names.get(lang) or r.name for r in ctx.pack.permits.reason}
     requested = [detail.permit.reference] if detail.extension_requested else []
     return {"detail": detail, "permit": detail.permit, "state_words": rules.STATE_WORDS,
-            "step_words": {**{s.value: w for s, w in rules.STEP_WORDS.items()}, **TRAIL_WORDS},
+            "step_words": {**TRAIL_WORDS, **rules.TRAIL_WORDS},
             "role_words": {r.value: w for r, w in rules.ROLE_WORDS.items()}, "reasons": reasons,
             "outcome_words": OUTCOME_WORDS, "countries": dict(_countries(ctx.pack.citizenship or "", lang)),
             "channel_words": CHANNEL_WORDS, "category_words": ledger.CATEGORIES, "today": today,
-            "reminders": _reminders(ctx, [detail.permit], today, requested), "kind_words": reminders.KIND_WORDS,
+            "reminders": reminders.reminders(
+                [detail.permit], ctx.pack.permits, today, extension_requested=requested,
+                next_payments={detail.permit.reference: detail.next_payment} if detail.next_payment else None),
+            "kind_words": reminders.KIND_WORDS,
             "window": _extension_window(ctx, detail.permit, today),
             "certificate": detail.permit.state in VALID_OR_SUSPENDED, "employer_role": PermitRole.EMPLOYER.value,
             "pay_fee": Step.PAY_FEE.value in detail.steps,

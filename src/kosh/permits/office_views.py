@@ -28,7 +28,7 @@ from starlette.datastructures import UploadFile
 
 from kosh.permits import ledger, quota_import, service
 from kosh.permits.models import PermitAction, PermitWorker, WorkPermit
-from kosh.permits.rules import ROLE_WORDS, STATE_WORDS, STEP_WORDS, Outcome, PermitState
+from kosh.permits.rules import ROLE_WORDS, STATE_WORDS, STEP_WORDS, TRAIL_WORDS, Outcome, PermitState
 from kosh.permits.schemas import CHANNEL_WORDS, StepIn
 from kosh.platform import audit, clock
 from kosh.platform.context import Context
@@ -165,7 +165,7 @@ def queue_page(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
 def _words() -> dict[str, Any]:
     return {"state_words": STATE_WORDS, "step_words": STEP_WORDS, "channel_words": CHANNEL_WORDS,
             "category_word": ledger.category_word, "role_words": ROLE_WORDS, "action_words": ACTION_WORDS,
-            "outcome_words": OUTCOME_WORDS}
+            "outcome_words": OUTCOME_WORDS, "trail_words": TRAIL_WORDS}
 
 
 # --- every permit ---------------------------------------------------------------------------------------
