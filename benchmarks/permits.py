@@ -283,8 +283,8 @@ def run_permits(console: Console, database_url: str | None = None, approvals: in
     console.print("overdraw (reserved + used > allowed): "
                   + ("none" if not result.overdrawn else f"[red]{', '.join(result.overdrawn[:10])}[/]"))
     console.print("[dim]Every approval draws its place again (the hold had lapsed): one conditional UPDATE of the "
-                  "cell, the permit's step and two audit records, one transaction. The audit chain's head row "
-                  "serialises all writers, so the hot and the spread figures differ little.[/]")
+                  "cell, the permit's step and one audit record (last), one transaction. The audit chain's head "
+                  "row serialises all writers, and the clients share the 2 cores with the database.[/]")
     return result
 
 

@@ -140,3 +140,26 @@ def test_the_web_apps_scheduler_queues_todays_job(ctx):
     with ctx.transaction() as s:
         assert s.execute(sa.select(sa.func.count()).select_from(Job)).scalar_one() == 1
     assert permit_jobs.schedule(ctx, jobs.Runner(ctx, workers=0)) is None
+
+
+def test_the_checks_of_an_application_are_the_same_named_rules_on_the_command_line(home, tmp_path):
+    import json
+
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    _ok("quota", "set", "2026", "75", "3", "1")
+    body = {"channel": "employer_quota", "category": "3", "occupation": "7112", "vacancy_code": "V-1",
+            "vacancy_posted_on": "2026-02-20", "term_months": 24, "starts_on": "2026-03-10", "staff_total": 100,
+            "staff_citizens": 95, "workers": [{"surname": "Karimov", "birth_date": "1990-01-01", "citizenship": "UZB",
+                                               "document_number": "FA1234567", "issuing_state": "UZB",
+                                               "work_region": "75"}]}
+    path = tmp_path / "application.json"
+    path.write_text(json.dumps(body))
+    r = runner.invoke(app, ["permits", "check", str(path), "--on", "2026-03-02", "--json"])
+    assert r.exit_code == 1, r.output  # the vacancy was posted 10 days before; 24 months is too long for category 3
+    found = {c["check"]: c["outcome"] for c in json.loads(r.output)}
+    assert found == {"vacancy_posting": "failed", "local_content": "passed", "term": "failed", "quota": "passed"}
+    path.write_text(json.dumps(body | {"vacancy_posted_on": "2026-02-01", "term_months": 12}))
+    assert runner.invoke(app, ["permits", "check", str(path), "--on", "2026-03-02"]).exit_code == 0
+    path.write_text(json.dumps(body | {"occupation": "71"}))
+    bad = runner.invoke(app, ["permits", "check", str(path)])
+    assert bad.exit_code != 0 and "occupation" in bad.output

@@ -124,6 +124,46 @@ def permits_public_key() -> None:
 # -- the daily job and the permits ------------------------------------------------------------------
 
 
+@permits_app.command("check")
+def permits_check(file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                            help="an application as JSON (the body of POST /api/v1/permits)"),
+                  on: str | None = typer.Option(None, help="the day it would be filed (default today); YYYY-MM-DD"),
+                  as_json: bool = typer.Option(False, "--json", help="print a JSON array")) -> None:
+    """The checks an application would meet if filed: the same named rules the pages and the API
+    run, each passed or failed with its words and its source. Exit code 1 when one fails."""
+    import json
+
+    from pydantic import ValidationError
+
+    from kosh.permits import service
+    from kosh.permits.rules import Outcome
+    from kosh.permits.schemas import ApplicationIn
+    from kosh.platform.validation import field_errors
+
+    try:
+        data = ApplicationIn.model_validate_json(file.read_bytes())
+    except ValidationError as exc:
+        _refused(ValidationFailed(field_errors(exc)))
+    ctx = open_ctx()
+    day = parse_day(on) or _today(ctx)
+    try:
+        with ctx.transaction() as s:
+            checks = service.application_checks(s, ctx, data, day)
+    except KoshError as exc:
+        _refused(exc)
+    if as_json:
+        print(json.dumps([{"check": c.check, "outcome": c.outcome.value, "message": str(c.message),
+                           "source": c.source.text if c.source else None} for c in checks], ensure_ascii=False))
+    else:
+        table = Table("check", "outcome", "rule", "source", title=f"{file.name}, filed on {day.isoformat()}")
+        for c in checks:
+            colour = {Outcome.FAILED: "red", Outcome.PASSED: "green"}.get(c.outcome, "yellow")
+            table.add_row(c.check, f"[{colour}]{c.outcome.value}[/]", str(c.message), c.source.text if c.source else "")
+        console.print(table)
+    if any(c.outcome is Outcome.FAILED for c in checks):
+        raise typer.Exit(1)
+
+
 @permits_app.command("daily")
 def permits_daily(on: str | None = typer.Option(None, help="the day to run for (default today); YYYY-MM-DD")) -> None:
     """Run the daily job of work permits (idempotent; for cron where no web process runs it).
