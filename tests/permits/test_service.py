@@ -312,3 +312,47 @@ def test_a_household_worker_changes_employer_and_the_permit_follows(ctx):
     assert moved.employer_name == "Dana Omarova" and trail[-1] == "change_employer"
     with ctx.transaction() as s:  # the earlier employer no longer sees it
         assert service.list_permits(s, ctx, HOUSEHOLD).total == 0
+
+
+def test_fifty_parallel_akimat_approvals_against_ten_places_leave_exactly_ten(ctx):
+    """The issue's race through the whole step (permit row, action, quota, audit), not only the
+    ledger: 50 applications whose holds lapsed, a cell with 10 places left, 50 officers at once."""
+    import threading
+
+    _quota(ctx, "75", 50)
+    _employer(ctx)
+    refs = [_apply(ctx, [_worker(i)]).reference for i in range(50)]
+    with ctx.transaction() as s:
+        assert service.run_daily(s, ctx, SYSTEM, dt.date(2026, 3, 20)).lapsed_reservations == 50
+    _quota(ctx, "75", 10)
+    start = threading.Barrier(50)
+    won: list[str] = []
+    refused: list[str] = []
+    failed: list[BaseException] = []
+    lock = threading.Lock()
+
+    def approve(ref: str) -> None:
+        try:
+            start.wait()
+            _step(ctx, AKIMAT, ref, "approve", on=dt.date(2026, 3, 20))
+            with lock:
+                won.append(ref)
+        except Conflict:
+            with lock:
+                refused.append(ref)
+        except BaseException as exc:  # a busy database or a deadlock is a failure
+            with lock:
+                failed.append(exc)
+
+    threads = [threading.Thread(target=approve, args=(ref,)) for ref in refs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failed == [] and len(won) == 10 and len(refused) == 40
+    assert _cell(ctx, "75") == (10, 10, 0)
+    with ctx.transaction() as s:
+        states = dict(s.execute(select(WorkPermit.reference, WorkPermit.state)).all())
+        assert ledger.integrity_errors(s) == []
+    assert {r for r, st in states.items() if st == "approved"} == set(won)
+    assert all(states[r] == "checked" for r in refused)  # a refused approval changed nothing
