@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -25,8 +24,14 @@ from kosh.permits.rules import STATE_WORDS, PermitState
 from kosh.permits.schemas import CHANNEL_WORDS
 from kosh.permits.signing import PermitPayload
 from kosh.platform.context import Context
-from kosh.platform.errors import Conflict, KoshError, ValidationFailed
-from kosh.platform.http import check_csrf, get_ctx, require_principal
+from kosh.platform.errors import Conflict, ValidationFailed
+from kosh.platform.http import (
+    get_ctx,
+    keep_public_form_token,
+    public_form_token,
+    public_form_token_ok,
+    require_principal,
+)
 from kosh.platform.i18n import PUBLIC_LOCALES, say
 from kosh.platform.pages import render, render_in, request_lang
 from kosh.platform.ratelimit import SlidingWindow
@@ -118,24 +123,15 @@ def _client(request: Request) -> str:
 
 def _page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A public page: in a public language, with this client's form token, never cached."""
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-    request.state.csrf = token
+    token = public_form_token(request, CSRF_COOKIE)
     ctx: Context = request.app.state.ctx
     lang = request_lang(request, PUBLIC_LOCALES)
     response = render_in(PUBLIC_LOCALES, request, template, status_code, **_words(ctx, lang), **context)
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/verify",
-                        secure=ctx.settings.cookie_secure)
-    response.headers["cache-control"] = "no-store"
-    return response
+    return keep_public_form_token(response, CSRF_COOKIE, token, "/verify", ctx.settings.cookie_secure)
 
 
 def _csrf_ok(request: Request, submitted: str) -> bool:
-    request.state.csrf = request.cookies.get(CSRF_COOKIE)
-    try:
-        check_csrf(request, submitted)
-    except KoshError:
-        return False
-    return True
+    return public_form_token_ok(request, CSRF_COOKIE, submitted)
 
 
 @router.get("/verify")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hmac
+import secrets
 import time
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from fastapi import Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kosh.platform import auth
 from kosh.platform.context import Context
-from kosh.platform.errors import Forbidden, Unauthorized
+from kosh.platform.errors import Forbidden, KoshError, Unauthorized
 from kosh.platform.security import Principal
 from kosh.platform.words import N_, Msg
 
@@ -144,6 +147,34 @@ async def require_principal_async(request: Request) -> Principal:
             return await run_in_threadpool(require_principal, request)
         _identified(request, token, *hit)
     return require_principal(request)
+
+
+def public_form_token(request: Request, cookie: str) -> str:
+    """A public page's form token (no session: /status, /verify): the client's cookie, or a new
+    one; the page sets it back with `keep_public_form_token`."""
+    token = request.cookies.get(cookie) or secrets.token_urlsafe(32)
+    request.state.csrf = token
+    return token
+
+
+R = TypeVar("R", bound=Response)
+
+
+def keep_public_form_token(response: R, cookie: str, token: str, path: str, secure: bool) -> R:
+    """Set the public form token's cookie (for the service's path only) and forbid caching."""
+    response.set_cookie(cookie, token, httponly=True, samesite="strict", path=path, secure=secure)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def public_form_token_ok(request: Request, cookie: str, submitted: str) -> bool:
+    """The posted token is the one in the client's cookie (a double-submit check)."""
+    request.state.csrf = request.cookies.get(cookie)
+    try:
+        check_csrf(request, submitted)
+    except KoshError:
+        return False
+    return True
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:

@@ -10,7 +10,6 @@ Replies carry `Cache-Control: no-store`: they show a person's record.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -20,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from kosh.flows import selfservice as flow
 from kosh.people.countries import country_name
 from kosh.platform.context import Context
-from kosh.platform.errors import KoshError, NotFound, TooManyRequests, ValidationFailed
-from kosh.platform.http import check_csrf, get_ctx
+from kosh.platform.errors import NotFound, TooManyRequests, ValidationFailed
+from kosh.platform.http import get_ctx, keep_public_form_token, public_form_token, public_form_token_ok
 from kosh.platform.i18n import PUBLIC_LOCALES, say
 from kosh.platform.pages import render_in, request_lang
 from kosh.platform.words import N_, Msg
@@ -53,27 +52,18 @@ def _lang(request: Request) -> str:
 
 def _page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A public page: in a public language, with this client's form token, never cached."""
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-    request.state.csrf = token
+    token = public_form_token(request, CSRF_COOKIE)
     lang = _lang(request)
     ctx: Context = request.app.state.ctx
     response = render_in(PUBLIC_LOCALES, request, template, status_code,
                       country=country_name(ctx.pack.citizenship, lang),
                       country_of=lambda code: flow.citizenship_name(code, lang), status_phrases=flow.STATUS_PHRASES,
                       violation_phrases=flow.VIOLATION_PHRASES, proof_days=ctx.settings.status_proof_days, **context)
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/status",
-                        secure=request.app.state.ctx.settings.cookie_secure)
-    response.headers["cache-control"] = "no-store"
-    return response
+    return keep_public_form_token(response, CSRF_COOKIE, token, "/status", ctx.settings.cookie_secure)
 
 
 def _csrf_ok(request: Request, submitted: str) -> bool:
-    request.state.csrf = request.cookies.get(CSRF_COOKIE)
-    try:
-        check_csrf(request, submitted)
-    except KoshError:
-        return False
-    return True
+    return public_form_token_ok(request, CSRF_COOKIE, submitted)
 
 
 def _typed_date(iso: str, day: str, month: str, year: str) -> str:
