@@ -356,3 +356,15 @@ def test_fifty_parallel_akimat_approvals_against_ten_places_leave_exactly_ten(ct
         assert ledger.integrity_errors(s) == []
     assert {r for r, st in states.items() if st == "approved"} == set(won)
     assert all(states[r] == "checked" for r in refused)  # a refused approval changed nothing
+
+
+def test_a_returned_application_reads_back_as_filed_for_correction(ctx):
+    _quota(ctx, "75", 2)
+    _employer(ctx)
+    ref = _apply(ctx, [_worker(1), _worker(2, "75")]).reference
+    _step(ctx, AKIMAT, ref, "return", reason_code="details_wrong")
+    with ctx.transaction() as s:
+        filed = service.application_of(s, ctx, EMPLOYER, ref)
+        with pytest.raises(NotFound):
+            service.application_of(s, ctx, HOUSEHOLD, ref)
+    assert filed == _application([_worker(1), _worker(2, "75")])

@@ -397,7 +397,8 @@ def _record_action(session: Session, principal: Principal, permit: WorkPermit, a
 def _worker_details(ctx: Context, w: WorkerIn) -> bytes:
     body = {"surname": w.surname, "given_names": w.given_names, "patronymic": w.patronymic,
             "surname_latin": w.surname_latin, "given_names_latin": w.given_names_latin,
-            "document_number": w.document_number, "issuing_state": w.issuing_state, "birth_date": w.birth_date}
+            "document_number": w.document_number, "issuing_state": w.issuing_state, "birth_date": w.birth_date,
+            "sex": w.sex}
     return ctx.keyring.encrypt(json.dumps(body, ensure_ascii=False), WORKER_CONTEXT)
 
 
@@ -539,6 +540,29 @@ def resubmit(session: Session, ctx: Context, principal: Principal, reference: st
         "update", "work_permit", row.reference, {"step": "resubmit", "regions": shares})])
     session.flush()
     return _view(row, employer.name)
+
+
+def application_of(session: Session, ctx: Context, principal: Principal, reference: str) -> ApplicationIn:
+    """A permit's application as it was filed, workers included (decrypted), to be corrected and
+    filed again (`resubmit`): the caller's own only."""
+    party = _require_employer(principal)
+    employer = _employer_row(session, ctx, party)
+    row = _load(session, ctx, principal, reference)
+    if employer is None or row.employer_id != employer.id:
+        raise NotFound(Msg(N_("No permit %(reference)s among those you may see"), reference=reference))
+    workers = []
+    for w in session.execute(select(PermitWorker).where(PermitWorker.permit_id == row.id)
+                             .order_by(PermitWorker.id)).scalars():
+        details = json.loads(ctx.keyring.decrypt(w.details_encrypted, WORKER_CONTEXT))
+        workers.append({**{k: v for k, v in details.items() if v not in (None, "")}, "citizenship": w.citizenship,
+                        "work_region": w.region, "sex": details.get("sex") or "X"})
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "read", "work_permit", row.reference, {"view": "application", "workers": len(workers)})])
+    return ApplicationIn.model_validate({
+        "channel": row.channel, "category": "" if row.category == "household" else row.category,
+        "occupation": row.occupation, "vacancy_code": row.vacancy_code, "vacancy_posted_on": row.vacancy_posted_on,
+        "certificate": row.certificate, "term_months": row.term_months, "starts_on": row.starts_on,
+        "staff_total": row.staff_total, "staff_citizens": row.staff_citizens, "workers": workers})
 
 
 def _system(principal: Principal) -> Principal:
@@ -1250,8 +1274,8 @@ def daily_has_work(session: Session) -> bool:
 __all__ = [
     "ChecksFailed", "DailyReport", "EmployerView", "PermitDetail", "PermitPage", "PermitView", "PersonPermit",
     "WorkerView", "application_checks", "employer_of", "get_permit", "list_permits", "permits_of_persons",
-    "change_household_employer", "end_eaeu_contract", "quota_category", "resubmit", "run_daily", "save_employer",
-    "steps_for", "submit", "submit_for", "take_step",
+    "application_of", "change_household_employer", "end_eaeu_contract", "quota_category", "resubmit", "run_daily",
+    "save_employer", "steps_for", "submit", "submit_for", "take_step",
     "import_permit", "imported_permit", "imported_reference",
     "WorkforceRow", "open_reminders", "public_state", "workforce",
 ]
