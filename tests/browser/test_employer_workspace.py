@@ -2,7 +2,8 @@
 vacancy posted too recently → check your answers shows the failing "Vacancy posting" check with the
 rule's words and no submit button → back to the form, the date fixed → submit → confirmation with
 the reference → the permit in the list. In English on a desktop; in Russian (switched on the
-failing page) at 390 px, with no horizontal scroll."""
+failing page) at 390 px, with no horizontal scroll. And an application the akimat returned,
+corrected on the prefilled form and filed again under its reference, in Russian at 390 px."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import sqlalchemy as sa
 
 import factories as f
 from browser.conftest import PASSWORD, sign_in
-from kosh.permits import ledger
+from kosh.permits import ledger, service
 from kosh.permits.models import WorkPermit
+from kosh.permits.schemas import ApplicationIn, EmployerIn, StepIn
 from kosh.platform import auth
 from kosh.platform.clock import utcnow
 from kosh.platform.i18n import translations
@@ -24,6 +26,8 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 MINISTRY = Principal("ministry", Role.MINISTRY)
+EMPLOYER = Principal("employer", Role.EMPLOYER, host_party=f.HOST_BIN)
+AKIMAT = Principal("akimat.almaty", Role.AKIMAT, regions=("75",))
 
 
 @pytest.fixture(scope="module")
@@ -138,5 +142,58 @@ def test_employer_journey(browser, live_server, live_ctx, employer, lang, viewpo
         assert reference in page.inner_text("h1") and page.locator("#timeline li").count() == 2
         if viewport:
             assert no_sideways_scroll(page)
+    finally:
+        context.close()
+
+
+def test_a_returned_application_is_corrected_and_filed_again_in_russian_on_a_phone(browser, live_server, live_ctx,
+                                                                                     employer):
+    today = employer
+    t = translations("ru").gettext
+    reason = live_ctx.pack.permits.reasons_for("return")[0]
+    with live_ctx.transaction() as s:
+        service.save_employer(s, live_ctx, EMPLOYER, EmployerIn(employer_name="Qurylys LLP", region="75",
+                                                                  sector="construction"))
+        filed = service.submit(s, live_ctx, EMPLOYER, ApplicationIn.model_validate({
+            "channel": "employer_quota", "category": "3", "occupation": "7112", "vacancy_code": "V-R",
+            "vacancy_posted_on": today - dt.timedelta(days=20), "term_months": 12,
+            "starts_on": today + dt.timedelta(days=10), "staff_total": 100, "staff_citizens": 95,
+            "workers": [{"surname": "Каримов", "given_names": "Азиз", "sex": "M", "birth_date": "1990-01-02",
+                         "citizenship": "UZB", "document_number": "FA7000009", "issuing_state": "UZB",
+                         "work_region": "75"}]}), today)
+        service.take_step(s, live_ctx, AKIMAT, filed.reference, StepIn(step="return", reason_code=reason.code,
+                                                                       note="Код занятия неверен"), today)
+    reference = filed.reference
+    context = browser.new_context(base_url=live_server, locale="en-GB", viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        sign_in(page, "employer")
+        page.goto(f"/employer/permits/{reference}?lang=ru")
+        returned = page.locator("#returned")
+        assert t("The akimat returned the application for correction") in returned.inner_text()
+        assert "Код занятия неверен" in returned.inner_text() and (reason.names.get("ru") or reason.name) in (
+            returned.inner_text())
+        assert no_sideways_scroll(page)
+        page.get_by_role("button", name=t("Correct and file again")).click()  # a link styled as a button
+        page.wait_for_url(f"**/employer/permits/{reference}/correct")
+        assert reference in page.inner_text("h1")
+        assert page.locator("#f-w0-document_number").input_value() == "FA7000009"  # prefilled as filed
+        assert page.locator("#f-occupation").input_value() == "7112"
+        assert no_sideways_scroll(page)
+        page.locator("#f-occupation").fill("7111")
+        page.locator("#continue").click()
+        assert page.locator("#error-summary").count() == 0
+        assert t("check passed") in page.locator("#checks tr[data-check=vacancy_posting]").inner_text()
+        assert no_sideways_scroll(page)
+        page.get_by_role("button", name=t("File the application again")).click()
+
+        page.wait_for_url("**/confirmation?done=resubmit")
+        assert t("Application filed again") in page.inner_text("h1")
+        assert page.inner_text("#permit-ref") == reference
+        assert no_sideways_scroll(page)
+        with live_ctx.transaction() as s:
+            row = s.execute(sa.select(WorkPermit).where(WorkPermit.reference == reference)).scalar_one()
+            assert (row.state, row.occupation) == ("checked", "7111")
     finally:
         context.close()

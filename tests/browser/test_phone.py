@@ -185,6 +185,43 @@ def test_calculator_removes_a_trip_and_brings_the_result_into_view(phone):
 
 
 @pytest.mark.parametrize("js", [True, False])
+def test_calculator_takes_a_work_permit_on_a_phone(phone, js):
+    """An Uzbek worker 100 days in the country: an overstay without the work permit, lawful with it; the
+    permit row is added by the form's own button and kept when the language is switched."""
+    pg = phone(js=js)
+    pg.goto("/calculator")
+    pg.locator("#citizenship").select_option("UZB")
+    pg.locator("#start-0").fill("2026-01-01")
+    pg.locator("#on").fill("2026-04-10")
+    pg.get_by_role("button", name="Add a visa or permit").click()
+    pg.locator("#permit-kind-0").wait_for()
+    assert pg.locator("#start-0").input_value() == "2026-01-01" and pg.locator("#result").count() == 0
+    assert pg.locator("#permit-kind-0").evaluate("el => el === document.activeElement")
+    assert not overflow(pg), overflow(pg)
+    pg.locator("#permit-kind-0").select_option("work_permit")
+    pg.locator("#permit-start-0").fill("2026-01-21")
+    pg.locator("#permit-end-0").fill("2026-12-31")
+    pg.locator("form#calc").get_by_role("button", name="Calculate").click()
+    pg.locator("#result").wait_for()
+    assert pg.locator("[data-status]").get_attribute("data-status") == "lawful"
+    assert "Days covered by your work permit from" in pg.locator("#permit-notes").inner_text()
+    assert not overflow(pg), overflow(pg)
+    pg.get_by_role("navigation", name="Language").get_by_role("link", name="Русский").click()
+    pg.wait_for_url("**lang=ru**")
+    assert pg.locator("#permit-kind-0").input_value() == "work_permit"
+    assert pg.locator("#permit-end-0").input_value() == "2026-12-31"
+    assert pg.locator("[data-status]").get_attribute("data-status") == "lawful"
+    assert RU("Work permit") in pg.locator("#permit-kind-0").inner_text()
+    assert not overflow(pg), overflow(pg)
+    # Removed, the permit no longer counts: the same trip is an overstay.
+    pg.get_by_role("button", name=RU("Remove permit %(n)s") % {"n": 1}).click()
+    pg.locator("#permit-kind-0").wait_for(state="detached")
+    pg.locator("form#calc").get_by_role("button", name=RU("Calculate")).click()
+    pg.locator("#result").wait_for()
+    assert pg.locator("[data-status]").get_attribute("data-status") == "overstay"
+
+
+@pytest.mark.parametrize("js", [True, False])
 def test_switching_language_keeps_the_calculators_trips_and_result(phone, js):
     pg = phone(js=js)
     pg.goto("/calculator")

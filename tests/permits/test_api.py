@@ -313,3 +313,118 @@ def test_a_household_permit_shows_its_next_prepayment_in_the_workforce_and_the_r
     assert [(r["kind"], r["due"]) for r in feed] == [("household_payment", "2026-03-09")]
     detail = client.get(f"/api/v1/permits/{ref}", headers=h["family"]).json()
     assert [r["kind"] for r in detail["reminders"]] == ["household_payment"]
+
+
+def _returned(client, h, ctx) -> str:
+    _quota(client, h, "75", 5)
+    _register(client, h)
+    ref = _apply(client, h, [_worker(1), _worker(2)])["reference"]
+    reason = ctx.pack.permits.reasons_for("return")[0].code
+    assert _step(client, h, "almaty", ref, "return", reason_code=reason, note="wrong passport")["state"] == "returned"
+    return ref
+
+
+def test_a_returned_application_is_read_and_filed_again_corrected(client, h, ctx):
+    ref = _returned(client, h, ctx)
+    filed = client.get(f"/api/v1/permits/{ref}/application", headers=h["employer"])
+    assert filed.status_code == 200, filed.text
+    body = filed.json()
+    assert (body["channel"], body["category"], body["occupation"], body["starts_on"]) == (
+        "employer_quota", "3", "7112", "2026-03-10")
+    assert [(w["surname"], w["document_number"], w["work_region"]) for w in body["workers"]] == [
+        ("KarimovB", "FA1000001", "75"), ("KarimovC", "FA1000002", "75")]
+    # another employer's permit and an absent one: the same 404; an akimat files nothing
+    for who, path in (("rival", ref), ("employer", "WP-0000-0000")):
+        r = client.get(f"/api/v1/permits/{path}/application", headers=h[who])
+        assert r.status_code == 404 and r.headers["content-type"].startswith(PROBLEM)
+    assert client.get(f"/api/v1/permits/{ref}/application", headers=h["almaty"]).status_code == 403
+
+    # a check fails: 422 naming it, nothing changes
+    bad = client.put(f"/api/v1/permits/{ref}/application", json={**body, "staff_citizens": 10},
+                     headers=h["employer"])
+    assert bad.status_code == 422 and bad.json()["type"] == "urn:kosh:problem:checks-failed"
+    assert [e["field"] for e in bad.json()["errors"]] == ["local_content"]
+    channel = client.put(f"/api/v1/permits/{ref}/application", json={**body, "channel": "business_immigrant"},
+                         headers=h["employer"])
+    assert channel.status_code == 422 and channel.json()["errors"][0]["field"] == "channel"
+    assert client.put(f"/api/v1/permits/{ref}/application", json=body, headers=h["rival"]).status_code == 404
+    assert client.get(f"/api/v1/permits/{ref}", headers=h["employer"]).json()["permit"]["state"] == "returned"
+
+    body["workers"] = body["workers"][:1]
+    again = client.put(f"/api/v1/permits/{ref}/application", json=body, headers=h["employer"])
+    assert again.status_code == 200, again.text
+    assert (again.json()["reference"], again.json()["state"], again.json()["regions"]) == (ref, "checked", {"75": 1})
+    detail = client.get(f"/api/v1/permits/{ref}", headers=h["employer"]).json()
+    assert [a["step"] for a in detail["actions"]] == ["submit", "check", "return", "submit", "check"]
+    # filed again already: only a returned application is (409, naming the state)
+    twice = client.put(f"/api/v1/permits/{ref}/application", json=body, headers=h["employer"])
+    assert twice.status_code == 409 and twice.headers["content-type"].startswith(PROBLEM)
+    assert "application checked" in twice.json()["detail"]
+
+
+def test_an_eaeu_contract_ends_early_through_the_api(client, h, monkeypatch):
+    _register(client, h)
+    made = _apply(client, h, [{**_worker(1), "citizenship": "KGZ", "issuing_state": "KGZ"}], channel="eaeu_contract",
+                  category="", vacancy_code="", vacancy_posted_on=None, starts_on="2026-03-02", term_months=12)
+    ref = made["reference"]
+    assert made["state"] == "issued" and made["valid_from"] == "2026-03-02"
+    monkeypatch.setattr(permits_api, "today", lambda _ctx: dt.date(2026, 5, 1))
+    for who, path, status in (("rival", ref, 404), ("employer", "WP-0000-0000", 404), ("almaty", ref, 403)):
+        r = client.post(f"/api/v1/permits/{path}/contract-end", json={"ended_on": "2026-04-30"}, headers=h[who])
+        assert r.status_code == status and r.headers["content-type"].startswith(PROBLEM), (who, r.text)
+    late = client.post(f"/api/v1/permits/{ref}/contract-end", json={"ended_on": "2026-05-02"}, headers=h["employer"])
+    assert late.status_code == 422 and late.json()["errors"][0]["field"] == "ended_on"
+    assert client.post(f"/api/v1/permits/{ref}/contract-end", json={"ended_on": "not a day"},
+                       headers=h["employer"]).status_code == 422
+    ended = client.post(f"/api/v1/permits/{ref}/contract-end", json={"ended_on": "2026-04-30"}, headers=h["employer"])
+    assert ended.status_code == 200, ended.text
+    assert (ended.json()["state"], ended.json()["valid_to"]) == ("expired", "2026-04-30")
+    detail = client.get(f"/api/v1/permits/{ref}", headers=h["employer"]).json()
+    assert ("end_contract", "employment contract ended") in [(a["step"], a["step_text"]) for a in detail["actions"]]
+    twice = client.post(f"/api/v1/permits/{ref}/contract-end", json={"ended_on": "2026-04-30"}, headers=h["employer"])
+    assert twice.status_code == 409 and twice.headers["content-type"].startswith(PROBLEM)
+    # not an EAEU contract: 409
+    _quota(client, h, "75", 5)
+    other = _apply(client, h, [_worker(3)])["reference"]
+    assert client.post(f"/api/v1/permits/{other}/contract-end", json={"ended_on": "2026-04-30"},
+                       headers=h["employer"]).status_code == 409
+
+
+def test_an_akimat_records_a_household_workers_new_employer(client, h, ctx):
+    with ctx.transaction() as s:
+        auth.create_user(s, ctx, username="family", password=PASSWORD, role="employer", host_party=f.HOST_IIN)
+    h["family"] = token_for(client, "family")
+    _quota(client, h, "75", 3, category="household")
+    _quota(client, h, "75", 3)
+    _register(client, h, "family")
+    _register(client, h)
+    ref = client.post("/api/v1/permits", json=_application([_worker(7)], channel="household_worker", category="",
+                                                           vacancy_code="", vacancy_posted_on=None),
+                      headers=h["family"]).json()["reference"]
+    new = {"iin": "850315400005", "name": "Dana Omarova"}
+    early = client.post(f"/api/v1/permits/{ref}/employer-change", json=new, headers=h["almaty"])
+    assert early.status_code == 409 and early.headers["content-type"].startswith(PROBLEM)  # not in force yet
+    _step(client, h, "almaty", ref, "approve")
+    _step(client, h, "family", ref, "pay_fee")
+    _step(client, h, "almaty", ref, "issue")
+    for who in ("family", "employer", "ministry"):  # employers and the ministry do not decide
+        r = client.post(f"/api/v1/permits/{ref}/employer-change", json=new, headers=h[who])
+        assert r.status_code == 403 and r.headers["content-type"].startswith(PROBLEM)
+    absent = client.post("/api/v1/permits/WP-0000-0000/employer-change", json=new, headers=h["almaty"])
+    assert absent.status_code == 404 and absent.headers["content-type"].startswith(PROBLEM)
+    bad = client.post(f"/api/v1/permits/{ref}/employer-change", json={**new, "iin": "850315400006"},
+                      headers=h["almaty"])
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "iin"
+    same = client.post(f"/api/v1/permits/{ref}/employer-change", json={"iin": f.HOST_IIN, "name": "x"},
+                       headers=h["almaty"])
+    assert same.status_code == 422 and same.json()["errors"][0]["field"] == "new_employer"
+    moved = client.post(f"/api/v1/permits/{ref}/employer-change", json=new, headers=h["almaty"])
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["employer_name"], moved.json()["state"]) == ("Dana Omarova", "issued")
+    detail = client.get(f"/api/v1/permits/{ref}", headers=h["almaty"]).json()
+    assert detail["actions"][-1]["step"] == "change_employer"
+    assert client.get(f"/api/v1/permits/{ref}", headers=h["family"]).status_code == 404  # no longer its permit
+    # an employer's permit within the quota does not change employer this way
+    other = _apply(client, h, [_worker(3)])["reference"]
+    assert client.post(f"/api/v1/permits/{other}/employer-change", json=new,
+                       headers=h["almaty"]).status_code == 409

@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 import factories as f
 from kosh.flows import permit_jobs
-from kosh.permits import ledger, quota_import, service
+from kosh.permits import household, ledger, quota_import, service
 from kosh.permits.models import QuotaCell
 from kosh.permits.schemas import ApplicationIn, EmployerIn, StepIn
 from kosh.platform import auth, clock
@@ -92,7 +93,7 @@ def csrf(html: str) -> str:
     return found.group(1)
 
 
-def step(web, ref: str, **data) -> object:
+def step(web, ref: str, **data) -> httpx.Response:
     page = web.get(f"/permits/{ref}")
     return web.post(f"/permits/{ref}/step", data={"csrf_token": csrf(page.text), **data}, follow_redirects=False)
 
@@ -314,3 +315,128 @@ def test_an_extension_request_is_in_the_queue_and_extended_from_the_permit_page(
     shown = web.get(done.headers["location"])
     assert "The permit is extended." in shown.text and "extensions: 1" in shown.text
     assert p.reference not in web.get("/permits/queue").text
+
+
+# --- a household worker's new employer, and the prepayments -----------------------------------------------
+
+HOUSEHOLD_IIN = "900101300017"
+NEW_IIN = "850315400005"
+HOUSEHOLD = Principal("household", Role.EMPLOYER, user_id=4, host_party=HOUSEHOLD_IIN)
+
+
+def _household_permit(ctx) -> str:
+    """A household worker's permit issued in Almaty, its first month prepaid."""
+    _quota(ctx, "75", 2, "household")
+    with ctx.transaction() as s:
+        service.save_employer(s, ctx, HOUSEHOLD, EmployerIn(employer_name="Aigerim Sarsenova", region="75",
+                                                            sector="household"))
+        ref = service.submit(s, ctx, HOUSEHOLD, _application(
+            [_worker(1)], channel="household_worker", category="", vacancy_code="", vacancy_posted_on=None,
+            term_months=6, starts_on="2026-03-02", staff_total=0, staff_citizens=0), SUBMITTED_ON).reference
+    with ctx.transaction() as s:
+        service.take_step(s, ctx, AKIMAT, ref, StepIn(step="approve"), TODAY)
+        service.take_step(s, ctx, HOUSEHOLD, ref, StepIn(step="pay_fee"), TODAY)
+        service.take_step(s, ctx, AKIMAT, ref, StepIn(step="issue"), TODAY)
+        household.record_payments(s, ctx, Principal("system", Role.ADMIN), [
+            household.PaymentIn(ref, "2026-03", 17300, dt.date(2026, 3, 19), "PAY-1")])
+    return ref
+
+
+def change_employer(web, ref: str, **data) -> httpx.Response:
+    page = web.get(f"/permits/{ref}")
+    return web.post(f"/permits/{ref}/employer-change", data={"csrf_token": csrf(page.text), **data},
+                    follow_redirects=False)
+
+
+def test_the_akimat_records_a_household_workers_new_employer_and_sees_the_prepayments(web, sqlite_ctx):
+    ref = _household_permit(sqlite_ctx)
+    sign_in(web, "akimat")
+    page = web.get(f"/permits/{ref}")
+    assert page.status_code == 200 and 'id="form-change_employer"' in page.text
+    assert "Record a change of employer" in page.text and "New employer&#39;s IIN" in page.text
+    payments = page.text[page.text.index('id="payments"'):]
+    assert re.search(r'<time datetime="2026-03">March 2026</time>.*17,300.*Mar 19, 2026', payments, re.S), payments
+    due = page.text[page.text.index('id="next-payment"'):]
+    assert re.search(r'<time datetime="2026-04">April 2026</time>, 17,300 KZT', due[:300]), due[:300]
+    done = change_employer(web, ref, iin="8503 1540 0005", name="Dana Omarova")
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/permits/{ref}?done=change_employer#done"
+    shown = web.get(done.headers["location"])
+    assert "The change of employer is recorded." in shown.text
+    summary = shown.text[shown.text.index('id="summary"'):]
+    assert "Dana Omarova" in summary[:400] and "Aigerim Sarsenova" not in summary
+    timeline = shown.text[shown.text.index('id="timeline"'):]
+    assert "employer changed" in timeline
+    with sqlite_ctx.transaction() as s:  # the earlier employer no longer reads the permit
+        assert service.list_permits(s, sqlite_ctx, HOUSEHOLD).total == 0
+
+
+def test_a_wrong_change_of_employer_is_said_beside_its_field_never_a_500(web, sqlite_ctx):
+    ref = _household_permit(sqlite_ctx)
+    sign_in(web, "akimat")
+    bad = change_employer(web, ref, iin="85031540000", name="Dana Omarova")
+    assert bad.status_code == 422
+    assert "Enter the new employer&#39;s IIN (12 digits)" in bad.text
+    assert '<a href="#f-employer-iin">New employer&#39;s IIN</a>' in bad.text  # the summary names the field
+    assert 'aria-invalid="true" aria-describedby="e-f-employer-new_employer"' in bad.text
+    assert 'value="85031540000"' in bad.text  # what was typed stays to correct it
+    nameless = change_employer(web, ref, iin=NEW_IIN, name=" ")
+    assert nameless.status_code == 422 and "Enter the new employer&#39;s name" in nameless.text
+    assert '<a href="#f-employer-name">Name</a>' in nameless.text
+    same = change_employer(web, ref, iin=HOUSEHOLD_IIN, name="Aigerim Sarsenova")
+    assert same.status_code == 422 and "This is the permit&#39;s employer already" in same.text
+    assert 'aria-describedby="e-f-employer-new_employer"' in same.text
+    page = web.get(f"/permits/{ref}")
+    token = csrf(page.text)
+    assert step(web, ref, step="revoke", reason_code="false_information").status_code == 303
+    ended = web.post(f"/permits/{ref}/employer-change", data={"csrf_token": token, "iin": NEW_IIN,
+                                                              "name": "Dana Omarova"}, follow_redirects=False)
+    assert ended.status_code == 409
+    assert "Only a household worker&#39;s permit in force changes employer." in ended.text
+    assert 'id="form-change_employer"' not in ended.text  # a revoked permit has no form for it
+    with sqlite_ctx.transaction() as s:
+        assert service.get_permit(s, sqlite_ctx, AKIMAT, ref, TODAY).permit.employer_name == "Aigerim Sarsenova"
+
+
+def test_the_change_of_employer_is_the_akimats_own_on_household_permits_only(web, sqlite_ctx):
+    ref = _household_permit(sqlite_ctx)
+    _quota(sqlite_ctx, "75", 2)
+    other = _apply(sqlite_ctx, [_worker(2)])
+    sign_in(web, "akimat")
+    assert 'id="form-change_employer"' not in web.get(f"/permits/{other.reference}").text
+    assert 'id="payments"' not in web.get(f"/permits/{other.reference}").text
+    not_household = change_employer(web, other.reference, iin=NEW_IIN, name="Dana Omarova")
+    assert not_household.status_code == 409
+    no_token = web.post(f"/permits/{ref}/employer-change", data={"iin": NEW_IIN, "name": "Dana Omarova"},
+                        follow_redirects=False)
+    assert no_token.status_code == 403
+    sign_in(web, "astana")  # no worker in its region: the permit is not among those it sees
+    token = csrf(web.get("/permits/queue").text)
+    assert web.post(f"/permits/{ref}/employer-change", data={"csrf_token": token, "iin": NEW_IIN,
+                                                             "name": "Dana Omarova"}).status_code == 404
+    sign_in(web, "ministry")
+    page = web.get(f"/permits/{ref}")
+    assert page.status_code == 200 and 'id="form-change_employer"' not in page.text and 'id="payments"' in page.text
+    assert web.post(f"/permits/{ref}/employer-change", data={"csrf_token": csrf(page.text), "iin": NEW_IIN,
+                                                             "name": "Dana Omarova"}).status_code == 403
+
+
+def test_the_change_of_employer_and_the_prepayments_in_russian(web, sqlite_ctx):
+    ref = _household_permit(sqlite_ctx)
+    sign_in(web, "akimat")
+    web.get("/permits/queue?lang=ru")  # the language is kept in a cookie
+    page = web.get(f"/permits/{ref}")
+    for words in ("Record a change of employer", "New employer's IIN", "Record the change of employer",
+                  "Monthly prepayments", "Next payment", "Month", "Amount (KZT)", "Paid on"):
+        assert RU(words) != words and RU(words) in page.text, words
+    assert "март 2026" in page.text.lower() and "17\xa0300" in page.text
+    bad = change_employer(web, ref, iin="12345", name="")
+    assert bad.status_code == 422
+    for words in ("Enter the new employer's IIN (12 digits)", "Enter the new employer's name"):
+        assert RU(words) != words and RU(words) in bad.text, words
+    done = change_employer(web, ref, iin=NEW_IIN, name="Дана Омарова")
+    shown = web.get(done.headers["location"])
+    assert RU("The change of employer is recorded.") in shown.text and RU("employer changed") in shown.text
+    kk = web.get(f"/permits/{ref}?lang=kk")
+    assert KK("Record a change of employer") != "Record a change of employer"
+    assert KK("Record a change of employer") in kk.text and KK("Monthly prepayments") in kk.text

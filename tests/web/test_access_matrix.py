@@ -168,6 +168,10 @@ ROUTES: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", "/api/v1/permits/reminders"): (READ, any_of(P.WORK_PERMIT_APPLY, P.WORK_PERMIT_READ)),
     ("GET", "/api/v1/permits/{reference}"): (READ, any_of(P.WORK_PERMIT_APPLY, P.WORK_PERMIT_READ)),
     ("POST", "/api/v1/permits/{reference}/steps"): (WRITE, any_of(P.WORK_PERMIT_APPLY, P.WORK_PERMIT_READ)),
+    ("GET", "/api/v1/permits/{reference}/application"): (READ, P.WORK_PERMIT_APPLY),
+    ("PUT", "/api/v1/permits/{reference}/application"): (WRITE, P.WORK_PERMIT_APPLY),
+    ("POST", "/api/v1/permits/{reference}/contract-end"): (WRITE, P.WORK_PERMIT_APPLY),
+    ("POST", "/api/v1/permits/{reference}/employer-change"): (WRITE, P.WORK_PERMIT_DECIDE),
     ("GET", "/api/v1/quotas"): (READ, P.AGGREGATES_READ),
     ("PUT", "/api/v1/quotas/{year}/{region}/{category}"): (WRITE, P.QUOTA_MANAGE),
     ("POST", "/api/v1/quotas/{year}/redistribute"): (WRITE, P.QUOTA_MANAGE),
@@ -180,10 +184,14 @@ ROUTES: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", "/employer/permits/{reference}"): (READ, P.WORK_PERMIT_APPLY),
     ("GET", "/employer/permits/{reference}/confirmation"): (READ, P.WORK_PERMIT_APPLY),
     ("POST", "/employer/permits/{reference}/steps"): (WRITE, P.WORK_PERMIT_APPLY),
+    ("GET", "/employer/permits/{reference}/correct"): (READ, P.WORK_PERMIT_APPLY),
+    ("POST", "/employer/permits/{reference}/correct"): (WRITE, P.WORK_PERMIT_APPLY),
+    ("POST", "/employer/permits/{reference}/contract-end"): (WRITE, P.WORK_PERMIT_APPLY),
     ("GET", "/permits/queue"): (READ, P.WORK_PERMIT_DECIDE),
     ("GET", "/permits"): (READ, P.WORK_PERMIT_READ),
     ("GET", "/permits/{reference}"): (READ, P.WORK_PERMIT_READ),
     ("POST", "/permits/{reference}/step"): (WRITE, P.WORK_PERMIT_READ),
+    ("POST", "/permits/{reference}/employer-change"): (WRITE, P.WORK_PERMIT_DECIDE),
     ("GET", "/permits/{reference}/certificate"): (READ, any_of(P.WORK_PERMIT_APPLY, P.WORK_PERMIT_READ)),
     ("GET", "/quotas"): (READ, P.AGGREGATES_READ),
     ("POST", "/quotas/set"): (WRITE, P.QUOTA_MANAGE),
@@ -645,12 +653,21 @@ def _bodies(w: World, method: str, template: str, url: str, username: str | None
             if not permitted(CALLERS[username], P.BORDER_EVENT_WRITE) and permitted(CALLERS[username], P.IMPORT):
                 calls_.append(c(data={"kind": "border_events"}, files=upload, out_of_region=True))
             return calls_
-        case ("POST", "/api/v1/permits/checks" | "/api/v1/permits"):
+        case (("POST", "/api/v1/permits/checks" | "/api/v1/permits")
+              | ("PUT", "/api/v1/permits/{reference}/application")):
             worker = _identity(w) | {"work_region": "75"}
             return [c(json={"channel": "employer_quota", "category": "3", "occupation": "7112", "term_months": 12,
                             "starts_on": "2026-03-01", "vacancy_posted_on": "2026-01-01", "workers": [worker]})]
         case ("POST", "/api/v1/permits/{reference}/steps"):
             return [c(json={"step": "approve"})]
+        case ("POST", "/api/v1/permits/{reference}/contract-end"):
+            return [c(json={"ended_on": "2026-03-01"})]
+        case ("POST", "/api/v1/permits/{reference}/employer-change"):
+            return [c(json={"iin": OTHER_IIN, "name": "Matrix Household"})]
+        case ("POST", "/employer/permits/{reference}/correct"):
+            return [c(data={"step": "check", "channel": "employer_quota", "category": "3"})]
+        case ("POST", "/employer/permits/{reference}/contract-end"):
+            return [c(data={"ended_on": "2026-03-01"})]
         case ("PUT", "/api/v1/employers/me"):
             return [c(json={"employer_name": "Matrix Qurylys", "region": "75", "sector": "construction"})]
         case ("PUT", "/api/v1/quotas/{year}/{region}/{category}"):
@@ -668,6 +685,8 @@ def _bodies(w: World, method: str, template: str, url: str, username: str | None
             return [c(data={"step": "check", "channel": "employer_quota", "category": "3"})]
         case ("POST", "/employer/permits/{reference}/steps" | "/permits/{reference}/step"):
             return [c(data={"step": "approve"})]
+        case ("POST", "/permits/{reference}/employer-change"):
+            return [c(data={"iin": "850315400005", "name": "Matrix Household"})]
         case ("POST", "/quotas/set"):
             return [c(data={"year": "2026", "region": "75", "category": "3", "allowed": "5"})]
         case ("POST", "/quotas/move"):

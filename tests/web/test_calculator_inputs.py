@@ -22,21 +22,24 @@ CONTEXT = {"pack": PACK, "now": NOW, "today": NOW.date(), "zone": PACK.zone}
 DAYS = st.one_of(st.dates(), st.dates(dt.date(9999, 1, 1)), st.dates(dt.date(2025, 1, 1), dt.date(2027, 12, 31)),
                  st.dates(dt.date(2099, 1, 1), dt.date(2100, 12, 31)))
 TRIPS = st.lists(st.tuples(DAYS, st.one_of(st.none(), DAYS)), min_size=1, max_size=6)
+PERMITS = st.lists(st.tuples(st.sampled_from(["visa", "trp", "work_permit"]), DAYS, DAYS), max_size=6)
 
 
 @settings(max_examples=300, deadline=None)
-@given(TRIPS, st.one_of(st.none(), DAYS), st.sampled_from(["UZB", "RUS", "USA", "CHN", "KAZ"]))
-def test_whatever_the_shape_accepts_the_engine_answers(trips, on, citizenship):
+@given(TRIPS, st.one_of(st.none(), DAYS), st.sampled_from(["UZB", "RUS", "USA", "CHN", "KAZ"]), PERMITS)
+def test_whatever_the_shape_accepts_the_engine_answers(trips, on, citizenship, permits):
     data = {"citizenship": citizenship, "trips": [{"start": s.isoformat(), **({"end": e.isoformat()} if e else {})}
-                                                  for s, e in trips], **({"on": on.isoformat()} if on else {})}
+                                                  for s, e in trips], **({"on": on.isoformat()} if on else {}),
+            "permits": [{"kind": k, "start": s.isoformat(), "end": e.isoformat()} for k, s, e in permits]}
     try:
         body = CalculatorIn.model_validate(data, context=CONTEXT)
     except ValidationError as exc:
         for error in exc.errors():
-            assert error["loc"] and error["loc"][0] in ("citizenship", "trips", "on"), error
+            assert error["loc"] and error["loc"][0] in ("citizenship", "trips", "on", "permits"), error
         return
     day = body.on or NOW.date()
-    result = rules.calculate_trips(body.citizenship, [(t.start, t.end) for t in body.trips], day, PACK.stay_rules)
+    result = rules.calculate_trips(body.citizenship, [(t.start, t.end) for t in body.trips], day, PACK.stay_rules,
+                                   body.periods())
     assert result.status in ("lawful", "notification_overdue", "overstay", "no_lawful_basis", "not_in_country")
 
 

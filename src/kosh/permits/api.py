@@ -3,9 +3,11 @@ service.py and ledger.py, the deadlines in reminders.py).
 
 - an employer: its registered details, its foreign workforce, a preview of the checks of an
   application, submitting it, its permits with their deadlines (reminders), paying the fee and
-  asking for an extension;
+  asking for an extension, a returned application read and filed again corrected, the early end
+  of an EAEU worker's contract;
 - an akimat: the permits with a worker in its regions, deciding those whose lead region is its
-  own (approve, return, refuse, issue, extend, suspend, restore, revoke), the deadlines;
+  own (approve, return, refuse, issue, extend, suspend, restore, revoke), the deadlines, a
+  household worker's new employer;
 - the ministry: every permit, the year's quotas, setting and moving them;
 - anyone, signed in or not: checking a permit's signed code (its QR) and the permit's state now.
 
@@ -19,9 +21,10 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.orm import Session
 
-from kosh.people.schemas import Strict
+from kosh.people.schemas import RequiredName, Strict
 from kosh.permits import household, ledger, reminders, rules, service, signing
 from kosh.permits.rules import STATE_WORDS, STEP_WORDS, CheckResult, Outcome, PermitState, Step
 from kosh.permits.schemas import CHANNEL_WORDS, SECTORS, ApplicationIn, EmployerIn, RegionCode, StepIn
@@ -30,6 +33,7 @@ from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, NotFound, ValidationFailed
 from kosh.platform.http import check_csrf, get_ctx, require_principal
 from kosh.platform.i18n import PUBLIC_LOCALES, gettext_for, say
+from kosh.platform.identifiers import InvalidIdentifier, iin
 from kosh.platform.pages import request_lang
 from kosh.platform.security import Permission, Principal
 from kosh.platform.words import N_, Msg, label, region_name
@@ -272,6 +276,23 @@ class RedistributionIn(Strict):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
+class ContractEndIn(Strict):
+    ended_on: dt.date = Field(description="the contract's last day: from the permit's first valid day to today")
+
+
+class EmployerChangeIn(Strict):
+    iin: Annotated[str, Field(min_length=12, max_length=20, description="the new employer's IIN (12 digits)")]
+    name: RequiredName = Field(description="the new employer's name")
+
+    @field_validator("iin")
+    @classmethod
+    def _iin(cls, v: str) -> str:
+        try:
+            return iin.validate(v, "iin")
+        except InvalidIdentifier as exc:
+            raise ValueError(exc.message) from None
+
+
 class VerifyIn(Strict):
     token: Annotated[str, Field(min_length=1, max_length=signing.MAX_TOKEN_LENGTH + 100,
                                 description="the code the permit's QR code holds (KOSHWP1.…)")]
@@ -344,7 +365,9 @@ def _action_text(step: str, lang: str) -> str:
     words = gettext_for(lang)
     if step in {s.value for s in Step}:
         return words(STEP_WORDS[Step(step)])
-    return words(REQUEST_EXTENSION) if step == "request_extension" else step
+    if step == "request_extension":
+        return words(REQUEST_EXTENSION)
+    return words(rules.TRAIL_WORDS[step]) if step in rules.TRAIL_WORDS else step
 
 
 def _reminder_out(r: reminders.Reminder, lang: str) -> ReminderOut:
@@ -525,6 +548,75 @@ def take_step(reference: Reference, body: StepIn, request: Request, ctx: Context
     on = today(ctx)
     with ctx.transaction() as s:
         after = service.take_step(s, ctx, principal, reference, body, on)
+    return _permit_out(after, request_lang(request), on)
+
+
+def _known(session: Session, reference: str) -> None:
+    """An absent permit is a 404 before the caller's own checks (an administrator, who reads every
+    permit but files none, is told so only of one that exists); the text is the service's own."""
+    if service.public_state(session, reference) is None:
+        raise NotFound(Msg(N_("No permit %(reference)s among those you may see"), reference=reference))
+
+
+@router.get("/permits/{reference}/application", response_model=ApplicationIn,
+            summary="A returned application as it was filed (the employer), workers included, to correct it",
+            description="The body `PUT /permits/{reference}/application` takes, as filed. Another employer's "
+                        "permit is a 404, as an absent one.")
+def application(reference: Reference, request: Request, ctx: Context = Depends(get_ctx),
+                principal: Principal = Depends(require_principal)) -> ApplicationIn:
+    principal.require(Permission.WORK_PERMIT_APPLY)
+    with ctx.transaction() as s:
+        _known(s, reference)
+        return service.application_of(s, ctx, principal, reference)
+
+
+@router.put("/permits/{reference}/application", response_model=PermitOut,
+            summary="File a returned application again, corrected (the employer): the same reference",
+            description="Only an application the akimat returned (another state is a 409 problem naming it). The "
+                        "channel stays; every check runs again: a failed one is a 422 problem as on submission "
+                        "(`urn:kosh:problem:checks-failed`) and nothing changes. Places within the quota are "
+                        "reserved again and the akimat's deadline starts again.")
+def resubmit(reference: Reference, body: ApplicationIn, request: Request, ctx: Context = Depends(get_ctx),
+             principal: Principal = Depends(require_principal)) -> PermitOut:
+    check_csrf(request, None)
+    principal.require(Permission.WORK_PERMIT_APPLY)
+    _checked_dates(body)
+    on = today(ctx)
+    with ctx.transaction() as s:
+        _known(s, reference)
+        after = service.resubmit(s, ctx, principal, reference, body, on)
+    return _permit_out(after, request_lang(request), on)
+
+
+@router.post("/permits/{reference}/contract-end", response_model=PermitOut,
+             summary="Record that an EAEU worker's employment contract ended early (the employer)",
+             description="Only a registered EAEU contract in force (else a 409 problem); `ended_on` from its first "
+                         "valid day to today (else a 422 problem). The record expires on that day, and the "
+                         "worker's stay stays lawful for the channel's search period after it (15 days in "
+                         "Kazakhstan) to find new work.")
+def end_contract(reference: Reference, body: ContractEndIn, request: Request, ctx: Context = Depends(get_ctx),
+                 principal: Principal = Depends(require_principal)) -> PermitOut:
+    check_csrf(request, None)
+    principal.require(Permission.WORK_PERMIT_APPLY)
+    on = today(ctx)
+    with ctx.transaction() as s:
+        after = service.end_eaeu_contract(s, ctx, principal, reference, body.ended_on, on)
+    return _permit_out(after, request_lang(request), on)
+
+
+@router.post("/permits/{reference}/employer-change", response_model=PermitOut,
+             summary="Record a household worker's new employer (an akimat of the permit's regions)",
+             description="Only a household worker's permit in force or suspended (else a 409 problem). The permit "
+                         "follows the worker to the new employer, an individual by IIN (registered by it if "
+                         "unknown); the earlier employer stays in the permit's trail. The permit's own employer "
+                         "again is a 422 problem.")
+def change_employer(reference: Reference, body: EmployerChangeIn, request: Request, ctx: Context = Depends(get_ctx),
+                    principal: Principal = Depends(require_principal)) -> PermitOut:
+    check_csrf(request, None)
+    principal.require(Permission.WORK_PERMIT_DECIDE)
+    on = today(ctx)
+    with ctx.transaction() as s:
+        after = service.change_household_employer(s, ctx, principal, reference, body.iin, body.name, on)
     return _permit_out(after, request_lang(request), on)
 
 

@@ -4,7 +4,11 @@ checks, its permits and reminders.
 The application form follows the GOV.UK pattern of the host workspace: the form, a "check your
 answers" page that runs every check of the application (the submit button is offered only when
 none fails), and a confirmation with the reference. Every page works without JavaScript: another
-worker is added by a submit button that shows the form again with one more block."""
+worker is added by a submit button that shows the form again with one more block.
+
+An application the akimat returned is corrected on the same form, prefilled as it was filed, and
+filed again under its reference; an EAEU worker's contract that ended early is recorded on the
+permit's page, which then gives the last day of the worker's lawful stay."""
 
 from __future__ import annotations
 
@@ -196,33 +200,54 @@ def _failing(ctx: Context, checks: Sequence[CheckResult], values: Mapping[str, s
     return out
 
 
+def _action(correcting: str) -> str:
+    """Where the form posts: a new application, or the correction of a returned one."""
+    return f"/employer/permits/{correcting}/correct" if correcting else "/employer/apply"
+
+
 def _lang_post(request: Request, values: Mapping[str, str], workers: Sequence[Mapping[str, str]],
-               step: str) -> dict[str, Any] | None:
+               step: str, correcting: str = "") -> dict[str, Any] | None:
     """A page that answers a POST switches language by posting its answers again (_lang.html)."""
     if request.method != "POST":
         return None
     fields = {**values, "workers_count": str(len(workers)), "step": step}
     for i, w in enumerate(workers):
         fields.update({f"w{i}-{k}": v for k, v in w.items()})
-    return {"action": "/employer/apply", "fields": fields}
+    return {"action": _action(correcting), "fields": fields}
 
 
 def _form(request: Request, ctx: Context, values: Mapping[str, str], workers: Sequence[Mapping[str, str]], *,
-          errors: Mapping[str, str] | None = None, focus: str | None = None, status_code: int = 200) -> Response:
+          errors: Mapping[str, str] | None = None, focus: str | None = None, status_code: int = 200,
+          correcting: str = "") -> Response:
     lang = request_lang(request)
     return render(request, "employer_apply.html", status_code=status_code, values=values, workers=workers,
                   errors=errors or {}, focus=focus, labels=_labels(len(workers)), max_workers=MAX_WORKERS,
-                  lang_post=_lang_post(request, values, workers, "change"), **_lists(ctx, lang))
+                  action=_action(correcting), correcting=correcting,
+                  lang_post=_lang_post(request, values, workers, "change", correcting), **_lists(ctx, lang))
 
 
 def _check_page(request: Request, ctx: Context, values: Mapping[str, str], workers: Sequence[Mapping[str, str]],
-                checks: Sequence[CheckResult], *, body_error: str = "", status_code: int = 200) -> Response:
+                checks: Sequence[CheckResult], *, body_error: str = "", status_code: int = 200,
+                correcting: str = "") -> Response:
     lang = request_lang(request)
     days = {k: _day(values.get(k, "")) for k in ("vacancy_posted_on", "starts_on", "first_start")}
     return render(request, "employer_check.html", status_code=status_code, values=values, workers=workers,
                   checks=checks, failing=_failing(ctx, checks, values, _today(ctx)), outcome_words=OUTCOME_WORDS,
-                  body_error=body_error, labels=_labels(len(workers)), days=days,
-                  lang_post=_lang_post(request, values, workers, "check"), **_lists(ctx, lang))
+                  body_error=body_error, labels=_labels(len(workers)), days=days, action=_action(correcting),
+                  correcting=correcting, lang_post=_lang_post(request, values, workers, "check", correcting),
+                  **_lists(ctx, lang))
+
+
+def _answers_of(data: ApplicationIn) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """An application as the form's answers (the inverse of `_posted`): a returned one, prefilled."""
+    def text(value: object) -> str:
+        if value is None:
+            return ""
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+    values = {k: text(getattr(data, k)) for k in APPLICATION_FIELDS}
+    workers = [{k: text(getattr(w, k)) for k in WORKER_FIELDS} for w in data.workers]
+    return values, workers
 
 
 def _same_application(session: Session, ctx: Context, principal: Principal, data: ApplicationIn,
@@ -345,6 +370,26 @@ def apply_form(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     return _form(request, ctx, values, [{"sex": "M"}])
 
 
+def _step_of(form: Mapping[str, Any]) -> str:
+    return str(form.get("step") or ("change" if form.get("change") else "check"))
+
+
+def _form_step(request: Request, ctx: Context, form: Mapping[str, Any], step: str, values: Mapping[str, str],
+               workers: list[dict[str, str]], correcting: str = "") -> Response | None:
+    """The form again for the steps that only edit the answers (`add`, `remove`, `change`); None
+    for the steps that check or file them."""
+    if step == "add":
+        if len(workers) < MAX_WORKERS:
+            workers.append({"sex": "M", "work_region": workers[-1].get("work_region", "")})
+        return _form(request, ctx, values, workers, focus=f"w{len(workers) - 1}-surname", correcting=correcting)
+    if step == "remove" and len(workers) > 1:
+        return _form(request, ctx, values, workers[:-1], correcting=correcting)
+    if step == "change":
+        focus = str(form.get("change") or "")[:40]
+        return _form(request, ctx, values, workers, focus=focus or None, correcting=correcting)
+    return None
+
+
 @router.post("/employer/apply")
 async def apply_steps(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     """The form's steps, one address: `add` (one more worker), `change` (the form again, with the
@@ -353,16 +398,10 @@ async def apply_steps(request: Request, ctx: Context = Depends(get_ctx)) -> Resp
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token") or ""))
     values, workers = _posted(form)
-    step = str(form.get("step") or ("change" if form.get("change") else "check"))
-    if step == "add":
-        if len(workers) < MAX_WORKERS:
-            workers.append({"sex": "M", "work_region": workers[-1].get("work_region", "")})
-        return _form(request, ctx, values, workers, focus=f"w{len(workers) - 1}-surname")
-    if step == "remove" and len(workers) > 1:
-        return _form(request, ctx, values, workers[:-1])
-    if step == "change":
-        focus = str(form.get("change") or "")[:40]
-        return _form(request, ctx, values, workers, focus=focus or None)
+    step = _step_of(form)
+    shown = _form_step(request, ctx, form, step, values, workers)
+    if shown is not None:
+        return shown
     today = _today(ctx)
     try:
         data = _application(values, workers)
@@ -408,7 +447,35 @@ def _detail_context(request: Request, ctx: Context, detail: service.PermitDetail
             "window": _extension_window(ctx, detail.permit, today),
             "certificate": detail.permit.state in VALID_OR_SUSPENDED, "employer_role": PermitRole.EMPLOYER.value,
             "pay_fee": Step.PAY_FEE.value in detail.steps,
-            "extension": "request_extension" in detail.steps and not detail.extension_requested}
+            "extension": "request_extension" in detail.steps and not detail.extension_requested,
+            "correct": detail.permit.state == PermitState.RETURNED,
+            "returned": next((a for a in reversed(detail.actions) if a.step == Step.RETURN.value), None),
+            "end_contract": _contract_window(ctx, detail.permit, today),
+            "contract_ended": _contract_ended(ctx, detail)}
+
+
+def _search_days(ctx: Context, channel: str) -> int:
+    found = ctx.pack.permits.channel_for(channel)
+    return (found.search_days_after_end or 0) if found is not None else 0
+
+
+def _contract_window(ctx: Context, permit: service.PermitView, today: dt.date) -> dict[str, Any] | None:
+    """An EAEU contract in force: the days its early end may be recorded on (its first valid day
+    to today), and the search period that follows; None for any other permit."""
+    if permit.channel != "eaeu_contract" or not permit.valid or permit.valid_from is None or permit.valid_to is None:
+        return None
+    return {"first": permit.valid_from, "last": min(permit.valid_to, today),
+            "days": _search_days(ctx, permit.channel)}
+
+
+def _contract_ended(ctx: Context, detail: service.PermitDetail) -> dict[str, Any] | None:
+    """An EAEU contract that ended early: its last day, and the last day of the worker's lawful
+    stay after it (the search period of the channel, counted as the service counts it)."""
+    ended = next((a.on for a in reversed(detail.actions) if a.step == "end_contract"), None)
+    if ended is None:
+        return None
+    days = _search_days(ctx, detail.permit.channel)
+    return {"on": ended, "days": days, "until": ended + dt.timedelta(days=days)}
 
 
 @router.get("/employer/permits/{reference}")
@@ -423,7 +490,8 @@ def permit(request: Request, reference: Reference, ctx: Context = Depends(get_ct
 def confirmation(request: Request, reference: Reference, ctx: Context = Depends(get_ctx)) -> Response:
     principal = _employer(request)
     detail = _detail(request, ctx, principal, reference)
-    return render(request, "employer_confirmation.html", **_detail_context(request, ctx, detail))
+    return render(request, "employer_confirmation.html", done=request.query_params.get("done", "")[:20],
+                  **_detail_context(request, ctx, detail))
 
 
 @router.post("/employer/permits/{reference}/steps")
@@ -454,3 +522,93 @@ async def take_step(request: Request, reference: Reference, ctx: Context = Depen
                       lang_post={"action": f"/employer/permits/{reference}/steps", "fields": values},
                       **_detail_context(request, ctx, detail))
     return RedirectResponse(f"/employer/permits/{reference}?done={action}", status_code=303)
+
+
+# -- a returned application, corrected and filed again -----------------------------------------------
+
+def _permit_state(request: Request, ctx: Context, principal: Principal, reference: str) -> service.PermitView:
+    """The caller's permit (NotFound for an absent one or another employer's: the same answer)."""
+    return _detail(request, ctx, principal, reference).permit
+
+
+@router.get("/employer/permits/{reference}/correct")
+def correct_form(request: Request, reference: Reference, ctx: Context = Depends(get_ctx)) -> Response:
+    """The application form, prefilled with the returned application as it was filed."""
+    principal = _employer(request)
+    found = _permit_state(request, ctx, principal, reference)
+    if found.state != PermitState.RETURNED:
+        return RedirectResponse(f"/employer/permits/{found.reference}", status_code=303)
+    with ctx.transaction() as s:
+        data = service.application_of(s, ctx, principal, found.reference)
+    values, workers = _answers_of(data)
+    return _form(request, ctx, values, workers, correcting=found.reference)
+
+
+@router.post("/employer/permits/{reference}/correct")
+async def correct_steps(request: Request, reference: Reference, ctx: Context = Depends(get_ctx)) -> Response:
+    """The correction's steps, as the application's (`add`, `remove`, `change`, `check`), then
+    `submit`: filed again under the same reference (service.resubmit)."""
+    principal = _employer(request)
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    found = _permit_state(request, ctx, principal, reference)
+    ref = found.reference
+    step = _step_of(form)
+    if found.state != PermitState.RETURNED:
+        # filed again already (a second click, a page sent again): its confirmation; else its page
+        done = step == "submit" and found.state in service.OPEN_STATES
+        return RedirectResponse(f"/employer/permits/{ref}/confirmation?done=resubmit" if done
+                                else f"/employer/permits/{ref}", status_code=303)
+    values, workers = _posted(form)
+    values["channel"] = found.channel  # a returned application keeps its channel
+    shown = _form_step(request, ctx, form, step, values, workers, correcting=ref)
+    if shown is not None:
+        return shown
+    today = _today(ctx)
+    try:
+        data = _application(values, workers)
+        checks = _checks(ctx, data, today)
+    except ValidationFailed as exc:
+        return _form(request, ctx, values, workers, errors=_field_errors(exc.errors), status_code=422,
+                     correcting=ref)
+    if step != "submit" or any(c.outcome is Outcome.FAILED for c in checks):
+        return _check_page(request, ctx, values, workers, checks, correcting=ref)
+    try:
+        with ctx.transaction() as s:
+            service.resubmit(s, ctx, principal, ref, data, today)
+    except service.ChecksFailed as exc:  # a place taken meanwhile, a day passed: the checks as they are now
+        return _check_page(request, ctx, values, workers, _checks(ctx, data, today), status_code=422,
+                           body_error=exc.detail, correcting=ref)
+    except ValidationFailed as exc:
+        return _form(request, ctx, values, workers, errors=_field_errors(exc.errors), status_code=422,
+                     correcting=ref)
+    except KoshError as exc:
+        return _check_page(request, ctx, values, workers, checks, body_error=exc.detail, status_code=exc.status,
+                           correcting=ref)
+    return RedirectResponse(f"/employer/permits/{ref}/confirmation?done=resubmit", status_code=303)
+
+
+# -- an EAEU contract that ended early -----------------------------------------------------------------
+
+@router.post("/employer/permits/{reference}/contract-end")
+async def end_contract(request: Request, reference: Reference, ctx: Context = Depends(get_ctx)) -> Response:
+    """Record the early end of an EAEU worker's contract (its last day): the worker's stay stays
+    lawful for the channel's search period after it."""
+    principal = _employer(request)
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    ended = str(form.get("ended_on") or "").strip()[:20]
+    try:
+        day = _day(ended)
+        if day is None:
+            raise ValidationFailed([FieldError("ended_on", Msg(N_("Enter the last day of the contract.")))])
+        with ctx.transaction() as s:
+            service.end_eaeu_contract(s, ctx, principal, reference, day, _today(ctx))
+    except KoshError as exc:
+        detail = _detail(request, ctx, principal, reference)
+        errors = _field_errors(exc.errors) if exc.errors else {"body": exc.detail}
+        values = {"ended_on": ended}
+        return render(request, "employer_permit.html", status_code=exc.status, errors=errors, values=values, done="",
+                      lang_post={"action": f"/employer/permits/{reference}/contract-end", "fields": values},
+                      **_detail_context(request, ctx, detail))
+    return RedirectResponse(f"/employer/permits/{reference}?done=end_contract", status_code=303)

@@ -4,6 +4,7 @@ life, quotas set, moved and used.
     /permits/queue          applications awaiting a decision or a step, oldest first (akimat, admin)
     /permits                every permit the reader may see, by state and region (ministry, akimat)
     /permits/{reference}    one permit: its checks, workers, timeline, and a form per step allowed now
+    /permits/{reference}/employer-change   a household worker's new employer (akimat, admin)
     /quotas                 a year's places per region × category, with a chart; the ministry's forms
 
 Every page works without JavaScript; every POST carries the session's CSRF token and answers with
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -34,6 +37,7 @@ from kosh.platform import audit, clock
 from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, Forbidden, KoshError, NotFound, ValidationFailed
 from kosh.platform.http import check_csrf, get_ctx, require_principal
+from kosh.platform.identifiers import iin
 from kosh.platform.pages import render, request_lang
 from kosh.platform.scope import sees_region, within_regions
 from kosh.platform.security import Permission, Principal, Role
@@ -60,6 +64,7 @@ DONE_WORDS = {
     "suspend": N_("The permit is suspended."),
     "restore": N_("The permit is restored."),
     "revoke": N_("The permit is revoked."),
+    "change_employer": N_("The change of employer is recorded."),
 }
 # Entries of the timeline that are not steps of the lifecycle.
 ACTION_WORDS = {"request_extension": N_("the employer asked to extend the permit"),
@@ -73,6 +78,9 @@ QUOTA_DONE = {"set": N_("The quota is set."), "move": N_("The places are moved."
 QUOTA_FORMS = {"set": ("quota_year", "region", "category", "allowed", "reason"),
                "move": ("quota_year", "category", "from_region", "to_region", "places", "reason"),
                "import": ("file", "reason")}
+# A household worker's permit follows the worker to a new employer while it is in force.
+IN_FORCE = (PermitState.ISSUED, PermitState.EXTENDED, PermitState.SUSPENDED)
+EMPLOYER_FIELDS = ("iin", "name")
 
 
 def _today(ctx: Context) -> dt.date:
@@ -205,10 +213,22 @@ def _detail_page(request: Request, ctx: Context, principal: Principal, reference
     reasons = {step: [(r.code, r.names.get(lang) or r.name) for r in permits.reasons_for(step)]
                for step in REASON_STEPS}
     reason_names = {r.code: r.names.get(lang) or r.name for r in permits.reason}
-    return render(request, "office_permit.html", status_code=status_code, detail=detail, p=detail.permit,
+    p = detail.permit
+    # The service lets an akimat (or an admin) record the change on any household permit in force it reads.
+    change_employer = (p.channel == "household_worker" and p.state in IN_FORCE
+                       and principal.can(Permission.WORK_PERMIT_DECIDE) and principal.role in (Role.AKIMAT, Role.ADMIN))
+    return render(request, "office_permit.html", status_code=status_code, detail=detail, p=p,
                   today=today, done=DONE_WORDS.get(done, ""), errors=dict(errors or {}), values=dict(values or {}),
                   reasons=reasons, reason_names=reason_names, reason_steps=REASON_STEPS,
-                  line=service.quota_category(detail.permit.channel, detail.permit.category), **_words())
+                  line=service.quota_category(p.channel, p.category), change_employer=change_employer,
+                  month_words=lambda key: _month_words(key, lang), amount=lambda kzt: format_decimal(kzt, locale=lang),
+                  **_words())
+
+
+def _month_words(key: str, lang: str) -> str:
+    """A month "YYYY-MM" in words in the reader's language ("April 2026")."""
+    year, month = key.split("-")
+    return format_skeleton("yMMMM", dt.date(int(year), int(month), 1), locale=lang)
 
 
 @router.get("/permits/{reference}")
@@ -256,6 +276,48 @@ async def permit_step(request: Request, reference: Reference, ctx: Context = Dep
         return RedirectResponse(f"/permits/{view.reference}?done={body.step}#done", status_code=303)
     return await run_in_threadpool(lambda: _detail_page(request, ctx, principal, reference, errors=errors,
                                                         values=values, status_code=status_code))
+
+
+def _change_employer(ctx: Context, principal: Principal, reference: str,
+                     values: Mapping[str, str]) -> service.PermitView:
+    with ctx.transaction() as s:
+        return service.change_household_employer(s, ctx, principal, reference, values["iin"], values["name"],
+                                                 _today(ctx))
+
+
+@router.post("/permits/{reference}/employer-change")
+async def permit_employer_change(request: Request, reference: Reference, ctx: Context = Depends(get_ctx)) -> Response:
+    """Record that a household worker works for another individual now (their IIN and name); back to
+    the permit with a banner, or with the errors beside the fields."""
+    principal = require_principal(request)
+    principal.require(Permission.WORK_PERMIT_DECIDE)
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    values = {k: str(form.get(k) or "").strip()[:200] for k in EMPLOYER_FIELDS}
+    values["iin"] = "".join(values["iin"].split())  # "900101 300017" as written on a contract
+    # The page's error ids: the service names the IIN's errors "new_employer".
+    errors: dict[str, str] = {}
+    if not iin.is_valid(values["iin"]):
+        errors["new_employer"] = Msg(N_("Enter the new employer's IIN (12 digits)"))
+    if not values["name"]:
+        errors["name"] = Msg(N_("Enter the new employer's name"))
+    status_code = 422
+    if not errors:
+        try:
+            view = await run_in_threadpool(_change_employer, ctx, principal, reference, values)
+        except (NotFound, Forbidden):
+            raise  # not among the permits the reader may see, or not the reader's to change: the error page
+        except KoshError as exc:  # the same employer (422), a permit no longer in force (409)
+            status_code = exc.status
+            for e in exc.errors:
+                errors.setdefault(e.field if e.field in ("new_employer", "name") else "body", e.message)
+            if not exc.errors:
+                errors["body"] = exc.detail
+        else:
+            return RedirectResponse(f"/permits/{view.reference}?done=change_employer#done", status_code=303)
+    return await run_in_threadpool(lambda: _detail_page(request, ctx, principal, reference, errors=errors,
+                                                        values={**values, "step": "change_employer"},
+                                                        status_code=status_code))
 
 
 # --- quotas ------------------------------------------------------------------------------------------------

@@ -247,5 +247,5 @@ def violations(request: Request, first: dt.date = Query(alias="from"), last: dt.
 @router.post("/stay/calculate", response_model=StayStatusOut, summary="Short-stay calculator (no sign-in)")
 def calculate(body: CalculatorIn, request: Request, ctx: Context = Depends(get_ctx)) -> StayStatusOut:
     on = body.on or service.local_today(ctx)
-    result = service.calculate(ctx, body.citizenship, [(t.start, t.end) for t in body.trips], on)
-    return assessment_out(result, on, body.citizenship, request_lang(request))
+    result = service.calculate(ctx, body.citizenship, [(t.start, t.end) for t in body.trips], on, body.periods())
+    return assessment_out(result, on, body.citizenship, request_lang(request), body.permit_notes())

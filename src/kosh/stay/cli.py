@@ -14,6 +14,9 @@ from kosh.platform.cli import console, fail, open_ctx, parse_day
 from kosh.platform.errors import KoshError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from kosh.platform.words import Msg
     from kosh.stay.rules import StayAssessment
 
 stay_app = typer.Typer(help="Stay status and the short-stay calculator.", no_args_is_help=True)
@@ -24,6 +27,9 @@ def stay_calc(citizenship: str = typer.Option(..., help="ISO 3166-1 alpha-3, e.g
               trip: list[str] = typer.Option(...,
                                              help="ENTRY:EXIT dates (YYYY-MM-DD); ENTRY: when still in the country"),
               on: str | None = typer.Option(None, help="the date to count on (default today)"),
+              permit: list[str] = typer.Option([], help="KIND:START:END of a visa, TRP or work permit held "
+                                                        "(KIND visa, trp or work_permit; repeatable); its days "
+                                                        "do not count"),
               as_json: bool = typer.Option(False, "--json", help="print a JSON object")) -> None:
     """Days used, days left and the last lawful day under the short-stay rules."""
     from pydantic import ValidationError
@@ -40,17 +46,24 @@ def stay_calc(citizenship: str = typer.Option(..., help="ISO 3166-1 alpha-3, e.g
         if not sep:
             fail(f"trip '{t}' must be ENTRY:EXIT or ENTRY: (still in the country)")
         trips.append({"start": start, **({"end": end} if end else {})})
+    permits = []
+    for p in permit:
+        parts = p.split(":")
+        if len(parts) != 3:
+            fail(f"permit '{p}' must be KIND:START:END, e.g. work_permit:2026-01-01:2026-12-31")
+        permits.append(dict(zip(("kind", "start", "end"), parts, strict=True)))
     try:
-        body = CalculatorIn.model_validate({"citizenship": citizenship, "trips": trips, **({"on": on} if on else {})})
+        body = CalculatorIn.model_validate({"citizenship": citizenship, "trips": trips, "permits": permits,
+                                            **({"on": on} if on else {})})
     except ValidationError as exc:
         fail("; ".join(f"{e.field}: {e.message}" for e in field_errors(exc)))
     day = body.on or dt.date.today()
     try:
         result = rules.calculate_trips(body.citizenship, [(t.start, t.end) for t in body.trips], day,
-                                       load_pack(get_settings().jurisdiction).stay_rules)
+                                       load_pack(get_settings().jurisdiction).stay_rules, body.periods())
     except ValueError as exc:
         fail(str(exc))
-    _print_assessment(result, day, body.citizenship, as_json)
+    _print_assessment(result, day, body.citizenship, as_json, body.permit_notes())
 
 
 # What --json prints, in this order: the API's answer without current_entry.
@@ -58,16 +71,18 @@ _JSON_FIELDS = ("on", "citizenship", "status", "days_used", "days_left", "last_l
                 "in_country", "rule", "reasons", "deadlines", "violations")
 
 
-def _assessment_dict(result: StayAssessment, day: dt.date, citizenship: str) -> dict[str, object]:
+def _assessment_dict(result: StayAssessment, day: dt.date, citizenship: str,
+                     notes: Sequence[Msg] = ()) -> dict[str, object]:
     from kosh.stay.schemas import assessment_out
 
-    out = assessment_out(result, day, citizenship).model_dump(mode="json")
+    out = assessment_out(result, day, citizenship, None, notes).model_dump(mode="json")
     # days_left stays null where no window limits the stay (the API answers 0 there).
     return {k: out[k] for k in _JSON_FIELDS} | {"days_left": result.days_left}
 
 
-def _print_assessment(result: StayAssessment, day: dt.date, citizenship: str, as_json: bool) -> None:
-    data = _assessment_dict(result, day, citizenship)
+def _print_assessment(result: StayAssessment, day: dt.date, citizenship: str, as_json: bool,
+                      notes: Sequence[Msg] = ()) -> None:
+    data = _assessment_dict(result, day, citizenship, notes)
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
         return
@@ -76,7 +91,7 @@ def _print_assessment(result: StayAssessment, day: dt.date, citizenship: str, as
         table.add_row(key.replace("_", " "), str(data[key]))
     table.add_row("rule", result.rule.text)
     console.print(table)
-    for r in result.reasons:
+    for r in (*notes, *result.reasons):
         console.print(f"• {r}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Literal, overload
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,15 @@ from kosh.people.schemas import (
 from kosh.platform.clock import utcnow
 from kosh.platform.validation import DisplayLines
 from kosh.platform.words import N_, Msg, field_labels, region_name
-from kosh.stay.rules import EARLIEST, Violation, notification_reason, outside_accepted, rule_code, rule_text
+from kosh.stay.rules import (
+    EARLIEST,
+    PermitPeriod,
+    Violation,
+    notification_reason,
+    outside_accepted,
+    rule_code,
+    rule_text,
+)
 
 if TYPE_CHECKING:
     from kosh.stay.rules import StayAssessment
@@ -41,6 +50,8 @@ field_labels({
     "submitted_at": N_("Submitted"), "kind": N_("Kind"), "valid_from": N_("Valid from"), "valid_to": N_("Valid until"),
     "events": N_("Border crossings"), "on": N_("On date"), "trips": N_("Trips"), "trips.start": N_("Entry date"),
     "trips.end": N_("Exit date"), "start": N_("Entry date"), "end": N_("Exit date"),
+    "permits": N_("Visas and permits"), "permits.kind": N_("Permit type"), "permits.start": N_("Valid from"),
+    "permits.end": N_("Valid until"),
 })
 
 
@@ -255,11 +266,59 @@ class TripIn(Strict):
         return self
 
 
+CalculatorPermitKind = Literal["visa", "trp", "work_permit"]
+# The calculator's permit kinds, each as its code (the API's, and what an error lists as allowed) and
+# as a person names it (the page's choice); the codes are words of the catalog too.
+CALCULATOR_PERMIT_KINDS: dict[str, str] = {"visa": N_("Visa"), "trp": N_("Temporary residence permit (TRP)"),
+                                           "work_permit": N_("Work permit")}
+_KIND_CODES = (N_("visa"), N_("trp"), N_("work_permit"))
+MAX_PERMITS = 5  # visas and permits the calculator takes: a person rarely holds more in one window
+_COVERED = {"visa": N_("Days covered by your visa from %(start)s to %(end)s do not count."),
+            "trp": N_("Days covered by your temporary residence permit from %(start)s to %(end)s do not count."),
+            "work_permit": N_("Days covered by your work permit from %(start)s to %(end)s do not count.")}
+
+
+class PermitIn(Strict):
+    """A visa, TRP or work permit the calculator takes as lawful basis of stay. A work permit counts
+    as a TRP: in Kazakhstan the worker's temporary residence follows the permit for its term (the
+    registry keeps a permit's spans the same way, see service.replace_work_basis)."""
+
+    kind: CalculatorPermitKind
+    start: dt.date = Field(description="first day it is valid")
+    end: dt.date = Field(description="last day it is valid (included)")
+
+    _days = field_validator("start", "end")(_calculator_day)
+
+    @model_validator(mode="after")
+    def _order(self) -> PermitIn:
+        if self.end < self.start:
+            raise ValueError(Msg(N_("The permit ends (%(end)s) before it starts (%(start)s)."), end=self.end,
+                                 start=self.start))
+        return self
+
+    def period(self) -> PermitPeriod:
+        """The period as the engine takes it (a work permit as a TRP)."""
+        return PermitPeriod("trp" if self.kind == "work_permit" else self.kind, self.start, self.end)
+
+    def said(self) -> Msg:
+        """What the answer says of it: its days do not count against the visa-free limits."""
+        return Msg(_COVERED[self.kind], start=self.start, end=self.end)
+
+
 class CalculatorIn(Strict):
     citizenship: Country
     # Before `trips`, so that the trips' check can see the day they are assessed on.
     on: dt.date | None = Field(None, description="the day to assess (default: today in the jurisdiction)")
     trips: list[TripIn] = Field(min_length=1, max_length=200)
+    permits: list[PermitIn] = Field(default_factory=list, max_length=MAX_PERMITS,
+                                    description="visas, TRPs and work permits held (a work permit counts as a "
+                                                "TRP); their days do not count against visa-free limits")
+
+    def periods(self) -> list[PermitPeriod]:
+        return [p.period() for p in self.permits]
+
+    def permit_notes(self) -> list[Msg]:
+        return [p.said() for p in self.permits]
 
     _on = field_validator("on")(_calculator_day)
 
@@ -345,10 +404,12 @@ def violation_out(v: Violation, on: dt.date, lang: str | None = "en") -> Violati
                         text=text)
 
 
-def assessment_out(result: StayAssessment, on: dt.date, citizenship: str, lang: str | None = None) -> StayStatusOut:
+def assessment_out(result: StayAssessment, on: dt.date, citizenship: str, lang: str | None = None,
+                   notes: Sequence[Msg] = ()) -> StayStatusOut:
     """An assessment as the API answers it and the CLI prints it (`kosh stay calc`, `kosh stay status`):
     the rule and the reasons in the language `lang`, or (None, the command line) in plain English
-    with ISO dates, without loading the catalogs."""
+    with ISO dates, without loading the catalogs. `notes` come first among the reasons (the
+    calculator's word on each permit it was given)."""
     def say(message: object, language: str | None) -> str:
         if language is None:
             return str(message)
@@ -365,7 +426,7 @@ def assessment_out(result: StayAssessment, on: dt.date, citizenship: str, lang: 
         violations=[violation_out(v, on, lang) for v in result.violations],
         rule=RuleOut(code=rule_code(result.rule), text=say(rule_text(result.rule), lang),
                      source=str(result.rule.source)),
-        reasons=[say(r, lang) for r in result.reasons])
+        reasons=[say(r, lang) for r in (*notes, *result.reasons)])
 
 
 class ListItemOut(BaseModel):

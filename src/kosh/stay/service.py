@@ -814,9 +814,10 @@ def my_notifications(session: Session, ctx: Context, principal: Principal, limit
 
 
 def calculate(ctx: Context, citizenship: str, trips: Sequence[tuple[dt.date, dt.date | None]],
-              on: dt.date) -> rules.StayAssessment:
-    """The public short-stay calculator: pure, no personal data stored or audited."""
-    return rules.calculate_trips(citizenship, list(trips), on, ctx.pack.stay_rules)
+              on: dt.date, permits: Sequence[rules.PermitPeriod] = ()) -> rules.StayAssessment:
+    """The public short-stay calculator: pure, no personal data stored or audited. `permits`: the
+    visas and TRPs (a work permit as a TRP) whose days are lawful whatever the visa-free limits."""
+    return rules.calculate_trips(citizenship, list(trips), on, ctx.pack.stay_rules, permits)
 
 
 def figures(session: Session, ctx: Context, principal: Principal, on: dt.date) -> dict[str, int]:

@@ -26,7 +26,7 @@ from kosh.stay import (
 )
 from kosh.stay.list_export import csv_response
 from kosh.stay.rules import NotAForeigner
-from kosh.stay.schemas import CalculatorIn, NotificationIn
+from kosh.stay.schemas import CALCULATOR_PERMIT_KINDS, MAX_PERMITS, CalculatorIn, NotificationIn
 
 router = APIRouter(include_in_schema=False)
 # An id past the 32-bit id column names no batch: refused before any query (SQLite overflows at 2**63).
@@ -192,6 +192,11 @@ def my_notifications(request: Request) -> Response:
     return RedirectResponse("/host/guests", status_code=303)
 
 
+def _removed(raw: str, rows: list[dict[str, str]]) -> int:
+    """The row a "Remove" button names; past the last row when it names none (a hand-made query)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else len(rows)
+
+
 @router.get("/calculator")
 def calculator(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     optional_principal(request)
@@ -199,13 +204,17 @@ def calculator(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     # a hand-made query may carry more starts than ends: the extra ones are dropped
     starts, ends = params.getlist("start"), params.getlist("end")
     rows = [{"start": s, "end": e} for s, e in zip(starts, ends, strict=False)][:MAX_TRIPS]
+    # The visas and permits held, as rows of their own (none until one is added): kind, from, to.
+    permits = [{"kind": k, "start": s, "end": e} for k, s, e in zip(
+        params.getlist("permit_kind"), params.getlist("permit_start"), params.getlist("permit_end"),
+        strict=False)][:MAX_PERMITS]
     # "Add another trip" and "Remove" are submit buttons of the same GET form, so both work without
     # JavaScript: the form comes back with what was typed, one row more or less, and nothing counted.
+    # The permits' "Add a visa or permit" and "Remove" work the same way.
     focus = ""
-    editing = "add" in params or "remove" in params or "edit" in params
+    editing = any(k in params for k in ("add", "remove", "edit", "add_permit", "remove_permit"))
     if "remove" in params:
-        raw = params["remove"]
-        gone = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else len(rows)  # else: no such row
+        gone = _removed(params["remove"], rows)
         if gone < len(rows):
             del rows[gone]
         # Focus moves to the trip that took the removed one's place, or to "Add another trip".
@@ -215,23 +224,37 @@ def calculator(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     if "add" in params and len(rows) < MAX_TRIPS:
         rows.append({"start": "", "end": ""})
         focus = f"start-{len(rows) - 1}"
+    if "remove_permit" in params:
+        gone = _removed(params["remove_permit"], permits)
+        if gone < len(permits):
+            del permits[gone]
+        focus = f"permit-kind-{min(gone, len(permits) - 1)}" if permits else "add-permit"
+    if "add_permit" in params and len(permits) < MAX_PERMITS:
+        permits.append({"kind": "", "start": "", "end": ""})
+        focus = f"permit-kind-{len(permits) - 1}"
     values: dict[str, object] = {"citizenship": params.get("citizenship", ""), "on": params.get("on", ""),
-                                 "trips": rows}
+                                 "trips": rows, "permits": permits}
     # What the language switch asks for: this same form, without the button that was pressed.
     lang_query = [("citizenship", values["citizenship"]),
-                  *[(k, t[k]) for t in rows for k in ("start", "end")], ("on", values["on"])]
+                  *[(k, t[k]) for t in rows for k in ("start", "end")],
+                  *[(f"permit_{k}", p[k]) for p in permits for k in ("kind", "start", "end")], ("on", values["on"])]
     if editing:
         lang_query.append(("edit", "1"))
     result = None
+    permit_notes: list[Msg] = []
     errors: dict[str, str] = {}
     if params.get("citizenship") is not None and not editing:
         trips = [{"start": s, **({"end": e} if e else {})} for s, e in zip(starts, ends, strict=False) if s or e]
-        data = {"citizenship": params.get("citizenship", ""), "trips": trips,
+        # A row left empty is no permit; a half-filled one is checked, so that what is missing is said.
+        held = [{k: v for k, v in p.items() if v} for p in permits if any(p.values())]
+        data = {"citizenship": params.get("citizenship", ""), "trips": trips, "permits": held,
                 **({"on": params["on"]} if params.get("on") else {})}
         try:
             body = CalculatorIn.model_validate(data)
             on = body.on or service.local_today(ctx)
-            result = service.calculate(ctx, body.citizenship, [(t.start, t.end) for t in body.trips], on)
+            result = service.calculate(ctx, body.citizenship, [(t.start, t.end) for t in body.trips], on,
+                                       body.periods())
+            permit_notes = body.permit_notes()
             values["on_used"] = on
         except ValidationError as exc:
             for e in field_errors(exc):
@@ -246,7 +269,8 @@ def calculator(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
             errors["citizenship" if isinstance(exc, NotAForeigner) else "trips"] = said
     countries = service.calculator_countries(ctx, request_lang(request))
     return render(request, "calculator.html", values=values, result=result, errors=errors, countries=countries,
-                  focus=focus, lang_query=lang_query if any(k != "lang" for k in params) else None)
+                  focus=focus, lang_query=lang_query if any(k != "lang" for k in params) else None,
+                  permit_kinds=CALCULATOR_PERMIT_KINDS, max_permits=MAX_PERMITS, permit_notes=permit_notes)
 
 
 @router.get("/stay/violations")
