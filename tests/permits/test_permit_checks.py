@@ -185,3 +185,14 @@ def test_household_prepayment_at_the_rate_of_the_day_paid(rules):
     assert household_prepayment_mci(rules, D(2025, 12, 31), 12) == 24
     assert household_prepayment_mci(rules, D(2026, 1, 5), 12) == 48
     assert household_prepayment_mci(rules, D(2017, 6, 1), 12) is None
+
+
+def test_a_channel_limits_its_extensions_where_the_pack_says_so():
+    from kosh.jurisdictions import load_pack
+    from kosh.permits.rules import Outcome, check_channel_extension_count
+
+    rules = load_pack("kz").permits
+    assert check_channel_extension_count(rules, "intra_corporate_transfer", 0).outcome is Outcome.PASSED
+    refused = check_channel_extension_count(rules, "intra_corporate_transfer", 1)
+    assert refused.outcome is Outcome.FAILED and str(refused.message) == "This would be extension 2; this channel allows at most 1."
+    assert check_channel_extension_count(rules, "business_immigrant", 5).outcome is Outcome.NOT_APPLICABLE

@@ -368,3 +368,22 @@ def test_a_returned_application_reads_back_as_filed_for_correction(ctx):
         with pytest.raises(NotFound):
             service.application_of(s, ctx, HOUSEHOLD, ref)
     assert filed == _application([_worker(1), _worker(2, "75")])
+
+
+def test_an_intra_corporate_transfer_is_free_outside_the_quota_and_extended_once(ctx):
+    _employer(ctx)
+    ref = _apply(ctx, [_worker(1, citizenship="TUR")], channel="intra_corporate_transfer", category="",
+                 vacancy_code="", vacancy_posted_on=None, term_months=36, staff_citizens=10).reference
+    approved = _step(ctx, AKIMAT, ref, "approve")
+    assert approved.state == "fee_paid" and approved.fee_paid_on == TODAY  # free: no fee to wait for
+    issued = _step(ctx, AKIMAT, ref, "issue", on=dt.date(2026, 3, 10))
+    assert issued.valid_to == dt.date(2029, 3, 9)
+    _step(ctx, EMPLOYER, ref, "request_extension", on=dt.date(2029, 1, 20))
+    assert _step(ctx, AKIMAT, ref, "extend", on=dt.date(2029, 1, 22)).valid_to == dt.date(2030, 3, 9)  # 12 months
+    with pytest.raises(service.ChecksFailed) as twice:
+        _step(ctx, EMPLOYER, ref, "request_extension", on=dt.date(2030, 1, 20))
+    assert [e.field for e in twice.value.errors] == ["extension_count"]
+    with pytest.raises(service.ChecksFailed) as share:  # 6 transferred workers against 10 citizens: over 50 %
+        _apply(ctx, [_worker(i, citizenship="TUR") for i in range(2, 8)], channel="intra_corporate_transfer",
+               category="", term_months=12, staff_citizens=10)
+    assert [e.field for e in share.value.errors] == ["transfer_share"]

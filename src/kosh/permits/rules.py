@@ -36,7 +36,7 @@ from kosh.platform.words import N_, Msg, field_labels
 
 __all__ = [
     "ALLOWED_ROLES", "SECURITY_ROLE", "TERMINAL_STATES", "TRAIL_WORDS", "TRANSITIONS", "CheckResult", "IllegalStep",
-    "action_word",
+    "action_word", "check_channel_extension_count",
     "Outcome", "PermitRole", "PermitState", "Step", "allowed_steps", "check_extension_count",
     "check_extension_window", "check_local_content", "check_replacement_duty", "check_term",
     "check_vacancy_posting", "fee_due_by", "household_months", "household_prepayment_mci", "permit_roles", "step",
@@ -394,6 +394,25 @@ def check_extension_count(rules: PermitsFile, category: str, extensions_before: 
         return CheckResult("extension_count", Outcome.FAILED, message, found.source)
     message = Msg(N_("Extension %(n)s of at most %(max)s in category %(category)s."), **params)
     return CheckResult("extension_count", Outcome.PASSED, message, found.source)
+
+
+def check_channel_extension_count(rules: PermitsFile, channel: str, extensions_before: int) -> CheckResult:
+    """One more extension stays within the number the channel allows (intra-corporate transfer:
+    once); not applicable where the channel sets none (its categories do, or nothing is known)."""
+    found = rules.channel_for(channel)
+    if found is None or found.max_extensions is None:
+        return CheckResult("extension_count", Outcome.NOT_APPLICABLE,
+                           Msg(N_("The rules set no number of extensions for this channel.")))
+    if found.max_extensions == "unlimited":
+        return CheckResult("extension_count", Outcome.PASSED,
+                           Msg(N_("This channel's permits may be extended without limit.")), found.source)
+    params = {"n": extensions_before + 1, "max": found.max_extensions}
+    if extensions_before + 1 > found.max_extensions:
+        return CheckResult("extension_count", Outcome.FAILED, Msg(
+            N_("This would be extension %(n)s; this channel allows at most %(max)s."),
+            **params), found.source)
+    return CheckResult("extension_count", Outcome.PASSED,
+                       Msg(N_("Extension %(n)s of at most %(max)s for this channel."), **params), found.source)
 
 
 def fee_due_by(rules: PermitsFile, calendar: WorkingCalendar, approved_on: dt.date) -> dt.date | None:

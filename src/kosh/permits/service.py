@@ -804,8 +804,10 @@ def _request_extension(session: Session, ctx: Context, principal: Principal, row
     failed = [window] if window.outcome is Outcome.FAILED else []
     if row.channel == "employer_quota" and row.category not in ("", "seasonal"):
         count = rules.check_extension_count(ctx.pack.permits, _pack_category(row.category), row.extensions)
-        if count.outcome is Outcome.FAILED:
-            failed.append(count)
+    else:
+        count = rules.check_channel_extension_count(ctx.pack.permits, row.channel, row.extensions)
+    if count.outcome is Outcome.FAILED:
+        failed.append(count)
     if failed:
         raise ChecksFailed(failed)
     _record_action(session, principal, row, "request_extension", row.state, PermitRole.EMPLOYER, today, note=note)
