@@ -194,5 +194,6 @@ def test_a_channel_limits_its_extensions_where_the_pack_says_so():
     rules = load_pack("kz").permits
     assert check_channel_extension_count(rules, "intra_corporate_transfer", 0).outcome is Outcome.PASSED
     refused = check_channel_extension_count(rules, "intra_corporate_transfer", 1)
-    assert refused.outcome is Outcome.FAILED and str(refused.message) == "This would be extension 2; this channel allows at most 1."
+    assert refused.outcome is Outcome.FAILED
+    assert str(refused.message) == "This would be extension 2; this channel allows at most 1."
     assert check_channel_extension_count(rules, "business_immigrant", 5).outcome is Outcome.NOT_APPLICABLE
