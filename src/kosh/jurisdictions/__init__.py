@@ -46,6 +46,7 @@ from kosh.jurisdictions.schema import (
     StayRule,
     StayRules,
     StayRuleVersion,
+    WagesFile,
     WorkingCalendar,
 )
 
@@ -150,8 +151,8 @@ def _passport_romanisation(code: str) -> Mapping[str, str]:
 
 def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     """Read and validate the pack in `path` (pack.toml, regions.toml, checkpoints.toml,
-    calendar.toml, stay.toml, and retention.toml, names.toml, settlements.toml, public.toml and
-    permits.toml when present); every problem found is reported in one PackError."""
+    calendar.toml, stay.toml, and retention.toml, names.toml, settlements.toml, public.toml,
+    permits.toml and wages.toml when present); every problem found is reported in one PackError."""
     folder = Path(path)
     loader = _Loader(folder)
     meta = loader.read("pack.toml", PackFile)
@@ -164,6 +165,7 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     settlements = loader.read("settlements.toml", SettlementsFile, optional=True)
     public = loader.read("public.toml", PublicFile, optional=True)
     permits = loader.read("permits.toml", PermitsFile, optional=True)
+    wages = loader.read("wages.toml", WagesFile, optional=True)
     if meta is not None and meta.code != folder.name:
         loader.problem("pack.toml", "code", f"must match the folder name {folder.name!r} (got {meta.code!r})")
     if meta is not None and not meta.locales:
@@ -187,7 +189,7 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
     if loader.problems:
         raise PackError(loader.problems)
     # all read without problems
-    assert meta and regions and calendar and stay and retention and names and public and permits
+    assert meta and regions and calendar and stay and retention and names and public and permits and wages
     working_calendar = WorkingCalendar.from_provider(
         calendar.holidays_provider,
         weekend=[WEEKDAY_INDEX[d] for d in calendar.weekend],
@@ -230,6 +232,7 @@ def load_pack_from_dir(path: str | Path) -> JurisdictionPack:
         contacts=public.contact,
         settlements=settlements.settlement if settlements else (),
         permits=permits,
+        wages=wages,
     )
 
 

@@ -862,6 +862,61 @@ class PermitsFile(_Model):
         return found
 
 
+# --- wages.toml ---------------------------------------------------------------------------------
+# How wages are checked against the contract: when a month's wage is due, when it counts as paid,
+# how much may be deducted, and the timeline of a finding. Several rule sets may be listed (the
+# country's own, and reference sets such as the UAE's WPS or Saudi Arabia's Mudad that an
+# installation may choose); the engine is told which one applies.
+
+
+class WageRule(DatedRule):
+    """A rule set for checking a month's wage. `pay_by_day_of_next_month`: the wage of a month is
+    due by that day of the next month; unset, on the month's last day. A month is paid once at
+    least `paid_share_percent` of the contract wage is paid, late when that happens (or has not
+    happened) after the due day plus `grace_days`."""
+
+    code: str = Field(pattern=CODE_PATTERN)
+    pay_by_day_of_next_month: int | None = Field(default=None, ge=1, le=28)
+    grace_days: int = Field(default=0, ge=0, le=60)
+    paid_share_percent: int = Field(default=100, ge=1, le=100)
+    deduction_cap_percent: int | None = Field(default=None, ge=0, le=100)
+    compliant_employer_percent: int | None = Field(default=None, ge=0, le=100)
+    reminder_days: tuple[int, ...] = ()
+    inspection_request_day: int | None = Field(default=None, ge=0, le=365)
+    employer_answer_days: int | None = Field(default=None, ge=0, le=365)
+    worker_answer_days: int | None = Field(default=None, ge=0, le=365)
+
+
+class MinimumWage(DatedRule):
+    """The monthly minimum wage in force (in the pack's currency)."""
+
+    kzt: int = Field(gt=0)
+
+
+class WagesFile(_Model):
+    """wages.toml: the wage rule sets and the minimum wage by period. Optional."""
+
+    wage_rule: tuple[WageRule, ...] = ()
+    minimum_wage: tuple[MinimumWage, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WagesFile:
+        codes = [r.code for r in self.wage_rule]
+        for code in set(codes):
+            _no_overlap([r for r in self.wage_rule if r.code == code], f"wage_rule {code}")
+        _no_overlap(self.minimum_wage, "minimum_wage")
+        return self
+
+    def rule_on(self, code: str, day: dt.date) -> WageRule | None:
+        """The version of rule set `code` in force on `day`."""
+        found: WageRule | None = _dated_lookup([r for r in self.wage_rule if r.code == code], day)
+        return found
+
+    def minimum_wage_on(self, day: dt.date) -> MinimumWage | None:
+        found: MinimumWage | None = _dated_lookup(self.minimum_wage, day)
+        return found
+
+
 # --- runtime objects ---------------------------------------------------------------------------
 
 
@@ -1122,6 +1177,7 @@ class JurisdictionPack:
     contacts: tuple[Contact, ...] = ()
     settlements: tuple[Settlement, ...] = ()  # settlements.toml, in file order
     permits: PermitsFile = field(default_factory=PermitsFile)  # permits.toml (work authorisation)
+    wages: WagesFile = field(default_factory=WagesFile)  # wages.toml (wage checks)
     _regions_by_kato: dict[str, Region] = field(default_factory=dict, repr=False)
     _checkpoints_by_code: dict[str, Checkpoint] = field(default_factory=dict, repr=False)
     _settlements_by_kato: dict[str, Settlement] = field(default_factory=dict, repr=False)

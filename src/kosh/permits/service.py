@@ -28,6 +28,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from kosh.jurisdictions.schema import SourceRef
 from kosh.people import service as people
 from kosh.permits import household, ledger, rules
 from kosh.permits.models import Employer, HouseholdPayment, PermitAction, PermitWorker, WorkPermit
@@ -362,7 +363,7 @@ def application_checks(session: Session, ctx: Context, data: ApplicationIn, toda
     return out
 
 
-def _channel_term(code: str, longest: int | None, months: int, source: rules.SourceRef) -> CheckResult:
+def _channel_term(code: str, longest: int | None, months: int, source: SourceRef) -> CheckResult:
     words = Msg(CHANNEL_WORDS.get(code, code))
     if longest is None:
         return CheckResult("term", Outcome.UNKNOWN, Msg(N_("The rules give no longest term for this channel "
@@ -375,7 +376,7 @@ def _channel_term(code: str, longest: int | None, months: int, source: rules.Sou
                                                       "allowed for %(channel)s."), **params), source)
 
 
-def _transfer_share(foreign: int, citizens: int, percent: int, source: rules.SourceRef) -> CheckResult:
+def _transfer_share(foreign: int, citizens: int, percent: int, source: SourceRef) -> CheckResult:
     params = {"foreign": foreign, "citizens": citizens, "percent": percent}
     if foreign * 100 > citizens * percent:
         return CheckResult("transfer_share", Outcome.FAILED, Msg(

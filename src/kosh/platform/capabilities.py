@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-CAPABILITIES: tuple[str, ...] = ("people", "identity", "stay", "permits")
+CAPABILITIES: tuple[str, ...] = ("people", "identity", "stay", "permits", "wages")
 
 
 def modules(name: str) -> list[ModuleType]:
