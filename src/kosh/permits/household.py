@@ -44,17 +44,29 @@ def monthly_amount(ctx: Context, on: dt.date) -> int | None:
 
 
 def paid_months(session: Session, permit_id: int) -> set[str]:
-    return set(session.execute(select(HouseholdPayment.month).where(HouseholdPayment.permit_id == permit_id))
-               .scalars())
+    return paid_months_of(session, [permit_id]).get(permit_id, set())
 
 
-def next_payment(session: Session, ctx: Context, row: WorkPermit, today: dt.date) -> tuple[str, int] | None:
+def paid_months_of(session: Session, permit_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The months paid per permit, in one query (lists and the daily job ask for many)."""
+    found: dict[int, set[str]] = {}
+    if permit_ids:
+        for permit_id, month in session.execute(select(HouseholdPayment.permit_id, HouseholdPayment.month)
+                                                .where(HouseholdPayment.permit_id.in_(list(permit_ids)))):
+            found.setdefault(permit_id, set()).add(month)
+    return found
+
+
+def next_payment(session: Session, ctx: Context, row: WorkPermit, today: dt.date,
+                 paid: set[str] | None = None) -> tuple[str, int] | None:
     """The first month not yet paid (begun or next) and its amount at today's rate; None when
-    every month of the term is paid or the permit is not in force."""
+    every month of the term is paid or the permit is not in force. `paid`: the months paid, when
+    the caller read them for many permits at once."""
     if row.valid_from is None or row.valid_to is None or row.state not in (
             PermitState.ISSUED, PermitState.EXTENDED, PermitState.SUSPENDED):
         return None
-    paid = paid_months(session, row.id)
+    if paid is None:
+        paid = paid_months(session, row.id)
     for month in rules.household_months(row.valid_from, row.valid_to):
         if month.key not in paid:
             return month.key, monthly_amount(ctx, today) or 0
@@ -74,16 +86,19 @@ def record_payments(session: Session, ctx: Context, principal: Principal, paymen
         raise ValidationFailed(errors)
     seen_refs = set(session.execute(select(HouseholdPayment.payment_ref).where(
         HouseholdPayment.payment_ref.in_([p.payment_ref for p in payments]))).scalars())
+    paid = paid_months_of(session, [r.id for r in permits.values()])
     stored = 0
     for p in payments:
         permit = permits[p.reference]
-        if p.payment_ref in seen_refs or p.month in paid_months(session, permit.id):
+        months = paid.setdefault(permit.id, set())
+        if p.payment_ref in seen_refs or p.month in months:
             continue
         session.add(HouseholdPayment(permit_id=permit.id, month=p.month, amount_kzt=p.amount_kzt, paid_on=p.paid_on,
                                      payment_ref=p.payment_ref, batch_id=batch_id))
-        session.flush()
         seen_refs.add(p.payment_ref)
+        months.add(p.month)
         stored += 1
+    session.flush()
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "create", "household_payment", str(batch_id or "form"), {"count": stored, "permits": len(permits)})])
     return stored
