@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kosh.permits import service
-from kosh.platform import jobs
+from kosh.platform import clock, jobs
 from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
 from kosh.platform.models import Job
@@ -33,7 +33,7 @@ PERMITS_DAILY = "permits_daily"
 
 
 def local_today(ctx: Context) -> dt.date:
-    return dt.datetime.now(ctx.pack.zone).date()
+    return clock.local_today(ctx.pack.zone)
 
 
 def run_daily_job(ctx: Context, payload: dict[str, Any]) -> None:

@@ -44,7 +44,9 @@ def _operator(purpose: str) -> Principal:
 
 
 def _today(ctx: Context) -> dt.date:
-    return dt.datetime.now(ctx.pack.zone).date()
+    from kosh.platform.clock import local_today
+
+    return local_today(ctx.pack.zone)
 
 
 def _regions(codes: object) -> str:

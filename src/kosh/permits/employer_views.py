@@ -83,7 +83,7 @@ def _employer(request: Request) -> Principal:
 
 def _today(ctx: Context) -> dt.date:
     """Today in the jurisdiction's time zone (the day an application is filed and checked on)."""
-    return clock.utcnow().astimezone(ctx.pack.zone).date()  # through the module: tests pin the clock
+    return clock.local_today(ctx.pack.zone)
 
 
 def _day(text: str) -> dt.date | None:

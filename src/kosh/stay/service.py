@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from kosh.people import service as people
 from kosh.people.countries import normalize_country
 from kosh.people.dates import parse as parse_partial_date
-from kosh.platform import audit, events, scope
+from kosh.platform import audit, clock, events, scope
 from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, Forbidden, KoshError, NotFound, ValidationFailed
@@ -52,7 +52,7 @@ def zone(ctx: Context) -> ZoneInfo:
 
 
 def local_today(ctx: Context) -> dt.date:
-    return dt.datetime.now(zone(ctx)).date()
+    return clock.local_today(zone(ctx))
 
 
 def validation_context(ctx: Context, principal: Principal | None = None) -> dict:
