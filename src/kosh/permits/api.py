@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from kosh.people.schemas import RequiredName, Strict
-from kosh.permits import household, ledger, reminders, rules, service, signing
+from kosh.permits import ledger, reminders, rules, service, signing
 from kosh.permits.rules import STATE_WORDS, STEP_WORDS, CheckResult, Outcome, PermitState, Step
 from kosh.permits.schemas import CHANNEL_WORDS, SECTORS, ApplicationIn, EmployerIn, RegionCode, StepIn
 from kosh.platform import clock
@@ -69,7 +69,7 @@ VERIFY_WORDS: dict[str, str] = {
 
 def today(ctx: Context) -> dt.date:
     """The day in the jurisdiction's time zone (tests replace this function to pin it)."""
-    return clock.utcnow().astimezone(ctx.pack.zone).date()
+    return clock.local_today(ctx.pack.zone)
 
 
 # --- answers --------------------------------------------------------------------------------------
@@ -382,18 +382,6 @@ def _step_out(ctx: Context, step: str, lang: str) -> StepOut:
                                                   for r in ctx.pack.permits.reasons_for(step)])
 
 
-def _next_payment(ctx: Context, detail: service.PermitDetail, on: dt.date) -> tuple[str, int] | None:
-    """A household permit in force: its first month not prepaid, at today's rate (what
-    household.next_payment says, from the payments the detail already holds)."""
-    p = detail.permit
-    if p.channel != "household_worker" or p.valid_from is None or p.valid_to is None or p.state not in (
-            PermitState.ISSUED, PermitState.EXTENDED, PermitState.SUSPENDED):
-        return None
-    paid = {month for month, _, _ in detail.payments}
-    month = next((m for m in rules.household_months(p.valid_from, p.valid_to) if m.key not in paid), None)
-    return (month.key, household.monthly_amount(ctx, on) or 0) if month else None
-
-
 def _checked_dates(body: ApplicationIn) -> None:
     """Days far outside any permit's life are refused before a term is counted from them."""
     errors = [FieldError(name, Msg(N_("Enter a year between 2000 and 2200")))
@@ -517,7 +505,7 @@ def permit(reference: Reference, request: Request, ctx: Context = Depends(get_ct
     lang, on = request_lang(request), today(ctx)
     with ctx.transaction() as s:
         d = service.get_permit(s, ctx, principal, reference, on)
-    due = _next_payment(ctx, d, on)
+    due = d.next_payment
     shown_ids = principal.can(Permission.PERSON_READ)
     return PermitDetailOut(
         permit=_permit_out(d.permit, lang, on),

@@ -24,22 +24,19 @@ from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from kosh.permits import ledger, quota_import, service
-from kosh.permits.models import PermitAction, PermitWorker, WorkPermit
 from kosh.permits.rules import ROLE_WORDS, STATE_WORDS, STEP_WORDS, TRAIL_WORDS, Outcome, PermitState
 from kosh.permits.schemas import CHANNEL_WORDS, StepIn
-from kosh.platform import audit, clock
+from kosh.platform import clock
 from kosh.platform.context import Context
 from kosh.platform.errors import FieldError, Forbidden, KoshError, NotFound, ValidationFailed
 from kosh.platform.http import check_csrf, get_ctx, require_principal
 from kosh.platform.identifiers import iin
 from kosh.platform.pages import render, request_lang
-from kosh.platform.scope import sees_region, within_regions
+from kosh.platform.scope import sees_region
 from kosh.platform.security import Permission, Principal, Role
 from kosh.platform.validation import field_errors
 from kosh.platform.words import N_, Msg, field_labels
@@ -48,10 +45,9 @@ router = APIRouter(include_in_schema=False)
 field_labels({"file": N_("Quota file (CSV)")})
 Reference = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9-]+$")]
 
-QUEUE_STATES = (PermitState.SUBMITTED, PermitState.CHECKED, PermitState.APPROVED, PermitState.FEE_PAID)
-EXTENSION = "extension"  # the queue's filter for valid permits whose employer asked for an extension
+QUEUE_STATES = service.QUEUE_STATES
+EXTENSION = service.EXTENSION
 QUEUE_PAGE = 50
-QUEUE_LIMIT = 5000  # an akimat's open applications; past it the filters narrow the queue
 REASON_STEPS = ("return", "refuse", "suspend", "revoke")
 # The banner after a step (the page is reached by a redirect, so reloading it repeats nothing).
 DONE_WORDS = {
@@ -85,7 +81,7 @@ EMPLOYER_FIELDS = ("iin", "name")
 
 def _today(ctx: Context) -> dt.date:
     """Today where the pack's country is (through kosh.platform.clock, which tests may pin)."""
-    return clock.utcnow().astimezone(ctx.pack.zone).date()
+    return clock.local_today(ctx.pack.zone)
 
 
 def _regions(ctx: Context, principal: Principal) -> list[Any]:
@@ -105,60 +101,33 @@ def _link(path: str, filters: Mapping[str, str], **over: str) -> str:
     return path + ("?" + query if query else "")
 
 
+def _filters(params: Mapping[str, str], states: Sequence[str],
+             regions: Sequence[Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """A list's stage and region from the query, and an error for each not offered in its list."""
+    filters = {"state": (params.get("state") or "").strip(), "region": (params.get("region") or "").strip()}
+    errors: dict[str, str] = {}
+    if filters["state"] and filters["state"] not in states:
+        errors["state"] = Msg(N_("Choose a stage from the list."))
+    if filters["region"] and filters["region"] not in {r.kato for r in regions}:
+        errors["region"] = Msg(N_("Choose a region from the list."))
+    return filters, errors
+
+
 # --- the queue ---------------------------------------------------------------------------------------
-
-def _queue(session: Session, ctx: Context, principal: Principal, state: str,
-           region: str) -> tuple[list[service.PermitView], set[str]]:
-    """The applications and permits awaiting the officer, oldest first, and the references of those
-    whose employer asked for an extension. An akimat's queue holds what its akimat decides (the
-    lead region is one of its own); what it may only suspend or revoke is on /permits."""
-    last = (select(PermitAction.permit_id, func.max(PermitAction.id).label("last_id"))
-            .group_by(PermitAction.permit_id).subquery())
-    asked = (select(PermitAction.permit_id).join(last, PermitAction.id == last.c.last_id)
-             .where(PermitAction.step == "request_extension"))
-    extension = and_(WorkPermit.state.in_(list(service.VALID_STATES)), WorkPermit.id.in_(asked))
-    if state == EXTENSION:
-        which = extension
-    elif state:
-        which = WorkPermit.state == state
-    else:
-        which = or_(WorkPermit.state.in_(list(QUEUE_STATES)), extension)
-    # The service's own scope (who reads which permit), so the queue never shows more than a permit page would.
-    where = [service._readable(session, ctx, principal), which]
-    if region:
-        where.append(WorkPermit.id.in_(select(PermitWorker.permit_id).where(PermitWorker.region == region)))
-    rows = session.execute(select(WorkPermit).where(*where).order_by(WorkPermit.applied_on, WorkPermit.id)
-                           .limit(QUEUE_LIMIT)).scalars().all()
-    names = service.employers_named(session, sorted({r.employer_id for r in rows}))
-    views = [service._view(r, names.get(r.employer_id, "")) for r in rows]
-    if principal.role != Role.ADMIN:
-        views = [v for v in views if within_regions(v.lead_region.ljust(9, "0"), principal.regions)]
-    ids = [r.id for r in rows if r.state in service.VALID_STATES]
-    requested = {r.reference for r in rows if r.id in set(session.execute(
-        asked.where(PermitAction.permit_id.in_(ids))).scalars())} if ids else set()
-    audit.append(session, ctx.keyring, principal, [audit.Access(
-        "read", "work_permit", "queue", {"count": len(views), "state": state, "region": region})])
-    return views, requested
-
 
 @router.get("/permits/queue")
 def queue_page(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     principal = require_principal(request)
     principal.require(Permission.WORK_PERMIT_DECIDE)
     params = request.query_params
-    filters = {"state": (params.get("state") or "").strip(), "region": (params.get("region") or "").strip()}
     regions = _regions(ctx, principal)
-    errors: dict[str, str] = {}
-    if filters["state"] and filters["state"] not in (*QUEUE_STATES, EXTENSION):
-        errors["state"] = Msg(N_("Choose a stage from the list."))
-    if filters["region"] and filters["region"] not in {r.kato for r in regions}:
-        errors["region"] = Msg(N_("Choose a region from the list."))
+    filters, errors = _filters(params, (*QUEUE_STATES, EXTENSION), regions)
     today = _today(ctx)
     items: list[service.PermitView] = []
     requested: set[str] = set()
     if not errors:
         with ctx.transaction() as s:
-            items, requested = _queue(s, ctx, principal, filters["state"], filters["region"])
+            items, requested = service.queue(s, ctx, principal, filters["state"], filters["region"])
     total = len(items)
     pages = max(1, -(-total // QUEUE_PAGE))
     page = min(_page_number(params.get("page")), pages)
@@ -183,13 +152,8 @@ def permits_page(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     principal = require_principal(request)
     principal.require(Permission.WORK_PERMIT_READ)
     params = request.query_params
-    filters = {"state": (params.get("state") or "").strip(), "region": (params.get("region") or "").strip()}
     regions = _regions(ctx, principal)
-    errors: dict[str, str] = {}
-    if filters["state"] and filters["state"] not in {s.value for s in PermitState}:
-        errors["state"] = Msg(N_("Choose a stage from the list."))
-    if filters["region"] and filters["region"] not in {r.kato for r in regions}:
-        errors["region"] = Msg(N_("Choose a region from the list."))
+    filters, errors = _filters(params, [s.value for s in PermitState], regions)
     found = None
     if not errors:
         with ctx.transaction() as s:

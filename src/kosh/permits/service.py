@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from kosh.jurisdictions.schema import SourceRef
@@ -34,7 +34,7 @@ from kosh.permits import household, ledger, rules
 from kosh.permits.models import Employer, HouseholdPayment, PermitAction, PermitWorker, WorkPermit
 from kosh.permits.rules import CheckResult, Outcome, PermitRole, PermitState, Step
 from kosh.permits.schemas import CHANNEL_WORDS, ApplicationIn, EmployerIn, PermitImportIn, StepIn, WorkerIn
-from kosh.platform import audit, events
+from kosh.platform import audit, clock, events
 from kosh.platform.clock import utcnow
 from kosh.platform.context import Context
 from kosh.platform.errors import Conflict, FieldError, Forbidden, KoshError, NotFound, ValidationFailed
@@ -627,21 +627,67 @@ def list_permits(session: Session, ctx: Context, principal: Principal, *, states
 
 
 def _workers(session: Session, ctx: Context, permit_id: int) -> list[WorkerView]:
-    rows = session.execute(select(PermitWorker).where(PermitWorker.permit_id == permit_id)
+    return _workers_of(session, ctx, [permit_id]).get(permit_id, [])
+
+
+def _workers_of(session: Session, ctx: Context, permit_ids: Sequence[int]) -> dict[int, list[WorkerView]]:
+    """The named workers of these permits (in one query), as the employer wrote them."""
+    from kosh.people.names import language_for_citizenship, romanize
+
+    out: dict[int, list[WorkerView]] = {}
+    if not permit_ids:
+        return out
+    rows = session.execute(select(PermitWorker).where(PermitWorker.permit_id.in_(list(permit_ids)))
                            .order_by(PermitWorker.id)).scalars().all()
-    out = []
     for r in rows:
         d = json.loads(ctx.keyring.decrypt(r.details_encrypted, WORKER_CONTEXT))
         name = " ".join(x for x in (d.get("surname"), d.get("given_names"), d.get("patronymic")) if x)
         latin = " ".join(x for x in (d.get("surname_latin"), d.get("given_names_latin")) if x)
         if not latin:
-            from kosh.people.names import language_for_citizenship, romanize
-
             lang = language_for_citizenship(r.citizenship)
             latin = " ".join(romanize(x, lang) for x in (d.get("surname", ""), d.get("given_names", "")) if x)
-        out.append(WorkerView(r.person_id, name, latin.upper(), r.citizenship, str(d.get("document_number", ""))[-4:],
-                              r.region))
+        out.setdefault(r.permit_id, []).append(WorkerView(
+            r.person_id, name, latin.upper(), r.citizenship, str(d.get("document_number", ""))[-4:], r.region))
     return out
+
+
+QUEUE_STATES = (PermitState.SUBMITTED, PermitState.CHECKED, PermitState.APPROVED, PermitState.FEE_PAID)
+EXTENSION = "extension"  # the queue's filter for valid permits whose employer asked for an extension
+QUEUE_LIMIT = 5000  # an akimat's open applications; past it the filters narrow the queue
+
+
+def queue(session: Session, ctx: Context, principal: Principal, state: str = "",
+          region: str = "") -> tuple[list[PermitView], set[str]]:
+    """The applications and permits awaiting the officer, oldest first, and the references of those
+    whose employer asked for an extension. An akimat's queue holds what its akimat decides (the
+    lead region is one of its own); what it may only suspend or revoke is on /permits."""
+    last = (select(PermitAction.permit_id, func.max(PermitAction.id).label("last_id"))
+            .group_by(PermitAction.permit_id).subquery())
+    asked = (select(PermitAction.permit_id).join(last, PermitAction.id == last.c.last_id)
+             .where(PermitAction.step == "request_extension"))
+    extension = and_(WorkPermit.state.in_(list(VALID_STATES)), WorkPermit.id.in_(asked))
+    if state == EXTENSION:
+        which = extension
+    elif state:
+        which = WorkPermit.state == state
+    else:
+        which = or_(WorkPermit.state.in_(list(QUEUE_STATES)), extension)
+    # The same scope as every read, so the queue never shows more than a permit page would.
+    where = [_readable(session, ctx, principal), which]
+    if region:
+        where.append(WorkPermit.id.in_(select(PermitWorker.permit_id).where(PermitWorker.region == region)))
+    rows = session.execute(select(WorkPermit).where(*where).order_by(WorkPermit.applied_on, WorkPermit.id)
+                           .limit(QUEUE_LIMIT)).scalars().all()
+    names = employers_named(session, sorted({r.employer_id for r in rows}))
+    views = [_view(r, names.get(r.employer_id, "")) for r in rows]
+    if principal.role != Role.ADMIN:
+        views = [v for v in views if within_regions(v.lead_region.ljust(9, "0"), principal.regions)]
+    ids = [r.id for r in rows if r.state in VALID_STATES]
+    requested = {r.reference for r in rows if r.id in set(session.execute(
+        asked.where(PermitAction.permit_id.in_(ids))).scalars())} if ids else set()
+    audit.append(session, ctx.keyring, principal, [audit.Access(
+        "read", "work_permit", "queue", {"count": len(views), "state": state, "region": region})])
+    return views, requested
 
 
 def steps_for(principal: Principal, permit: PermitView) -> list[str]:
@@ -971,10 +1017,11 @@ def _apply_payments(session: Session, ctx: Context, principal: Principal, today:
     rows = session.execute(select(WorkPermit).where(
         WorkPermit.channel == "household_worker",
         WorkPermit.state.in_([*VALID_STATES, PermitState.SUSPENDED])).order_by(WorkPermit.id)).scalars().all()
+    paid = household.paid_months_of(session, [r.id for r in rows])
     for row in rows:
         if row.valid_from is None or row.valid_to is None or row.valid_to < today:
             continue
-        unpaid = rules.unpaid_months(row.valid_from, row.valid_to, household.paid_months(session, row.id), today)
+        unpaid = rules.unpaid_months(row.valid_from, row.valid_to, paid.get(row.id, set()), today)
         if unpaid and row.state != PermitState.SUSPENDED:
             _step(session, principal, row, Step.SUSPEND, PermitRole.SYSTEM_JOB, today, household.UNPAID,
                   ", ".join(m.key for m in unpaid))
@@ -1014,9 +1061,11 @@ def permits_of_persons(session: Session, ctx: Context, person_ids: Sequence[str]
         PermitWorker, PermitWorker.permit_id == WorkPermit.id).where(PermitWorker.person_id.in_(list(person_ids)))
         .order_by(WorkPermit.id.desc())).all()
     names = employers_named(session, sorted({r.employer_id for r, _ in rows}))
+    paid = household.paid_months_of(session, [r.id for r, _ in rows if r.channel == "household_worker"])
     out = []
     for r, region in rows:
-        due = household.next_payment(session, ctx, r, today) if r.channel == "household_worker" else None
+        due = household.next_payment(session, ctx, r, today, paid.get(r.id, set())) \
+            if r.channel == "household_worker" else None
         out.append(PersonPermit(r.reference, r.channel, r.category, r.state, names.get(r.employer_id, ""),
                                 sorted(r.regions), region, r.valid_from, r.valid_to, r.reason_code, due))
     return out
@@ -1108,11 +1157,14 @@ def workforce(session: Session, ctx: Context, principal: Principal, today: dt.da
         return []
     permits = session.execute(select(WorkPermit).where(WorkPermit.employer_id == employer.id)
                               .order_by(WorkPermit.id.desc())).scalars().all()
+    paid = household.paid_months_of(session, [p.id for p in permits if p.channel == "household_worker"])
+    workers = _workers_of(session, ctx, [p.id for p in permits])
     out: list[WorkforceRow] = []
     for p in permits:
-        due = household.next_payment(session, ctx, p, today) if p.channel == "household_worker" else None
+        due = household.next_payment(session, ctx, p, today, paid.get(p.id, set())) \
+            if p.channel == "household_worker" else None
         out += [WorkforceRow(p.reference, p.channel, p.category, p.state, p.valid_from, p.valid_to, w, due)
-                for w in _workers(session, ctx, p.id)]
+                for w in workers.get(p.id, [])]
     audit.append(session, ctx.keyring, principal, [audit.Access(
         "read", "work_permit", "workforce", {"permits": len(permits), "workers": [r.worker.person_id for r in out]})])
     return out
@@ -1128,8 +1180,9 @@ def open_reminders(session: Session, ctx: Context, principal: Principal, today: 
 
     mine = select(WorkPermit.id).where(_readable(session, ctx, principal), WorkPermit.state.in_(list(_REMINDED)))
     rows = session.execute(select(WorkPermit).where(WorkPermit.id.in_(mine)).order_by(WorkPermit.id)).scalars().all()
+    paid = household.paid_months_of(session, [r.id for r in rows if r.channel == "household_worker"])
     payments = {r.reference: due for r in rows if r.channel == "household_worker"
-                and (due := household.next_payment(session, ctx, r, today)) is not None}
+                and (due := household.next_payment(session, ctx, r, today, paid.get(r.id, set()))) is not None}
     last = select(func.max(PermitAction.id)).where(PermitAction.permit_id.in_(mine)).group_by(PermitAction.permit_id)
     asked = set(session.execute(select(WorkPermit.reference).join(PermitAction, PermitAction.permit_id == WorkPermit.id)
                                 .where(PermitAction.id.in_(last), PermitAction.step == "request_extension")).scalars())
@@ -1217,7 +1270,7 @@ def import_permit(session: Session, ctx: Context, principal: Principal, row: Per
     if reference is None:
         raise Conflict(Msg(N_("No free reference for the permit %(reference)s of the previous system"),
                            reference=row.reference_external))
-    today = today or utcnow().astimezone(ctx.pack.zone).date()
+    today = today or clock.local_today(ctx.pack.zone)
     _check_region(ctx, row.employer_region, "employer_region")
     _check_region(ctx, row.work_region, "work_region")
     if ctx.pack.permits.channel_for(row.channel) is None:
@@ -1277,7 +1330,8 @@ def daily_has_work(session: Session) -> bool:
 __all__ = [
     "ChecksFailed", "DailyReport", "EmployerView", "PermitDetail", "PermitPage", "PermitView", "PersonPermit",
     "WorkerView", "application_checks", "employer_of", "get_permit", "list_permits", "permits_of_persons",
-    "application_of", "change_household_employer", "end_eaeu_contract", "quota_category", "resubmit", "run_daily",
+    "EXTENSION", "QUEUE_STATES", "application_of", "change_household_employer", "queue", "end_eaeu_contract",
+    "quota_category", "resubmit", "run_daily",
     "save_employer", "steps_for", "submit", "submit_for", "take_step",
     "import_permit", "imported_permit", "imported_reference",
     "WorkforceRow", "open_reminders", "public_state", "workforce",
