@@ -17,6 +17,7 @@ Accept-Language), as are the texts in the answers (`*_text`, `message`, `label`)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Literal
 
@@ -349,25 +350,15 @@ def _check_out(c: CheckResult, lang: str) -> CheckOut:
 
 
 def _permit_out(v: service.PermitView, lang: str, on: dt.date) -> PermitOut:
-    return PermitOut(
-        reference=v.reference, employer_name=v.employer_name, channel=v.channel,
-        channel_text=gettext_for(lang)(CHANNEL_WORDS.get(v.channel, v.channel)), category=v.category,
-        category_text=_category_text(v.category, lang), occupation=v.occupation, state=v.state,
-        state_text=_state_text(v.state, lang), regions=v.regions, lead_region=v.lead_region,
-        workers_count=v.workers_count, term_months=v.term_months, starts_on=v.starts_on, applied_on=v.applied_on,
-        decide_by=v.decide_by, reserved_until=v.reserved_until, approved_on=v.approved_on, fee_due_on=v.fee_due_on,
-        fee_paid_on=v.fee_paid_on, issued_on=v.issued_on, valid_from=v.valid_from, valid_to=v.valid_to,
-        extensions=v.extensions, reason_code=v.reason_code, note=v.note, due_by=v.due_by, late=v.late(on))
+    same = {k: value for k, value in dataclasses.asdict(v).items() if k in PermitOut.model_fields}
+    return PermitOut(**same, channel_text=gettext_for(lang)(CHANNEL_WORDS.get(v.channel, v.channel)),
+                     category_text=_category_text(v.category, lang), state_text=_state_text(v.state, lang),
+                     due_by=v.due_by, late=v.late(on))
 
 
 def _action_text(step: str, lang: str) -> str:
-    """A step taken, in words (the daily job's "lapse" of a reservation has none: its code)."""
-    words = gettext_for(lang)
-    if step in {s.value for s in Step}:
-        return words(STEP_WORDS[Step(step)])
-    if step == "request_extension":
-        return words(REQUEST_EXTENSION)
-    return words(rules.TRAIL_WORDS[step]) if step in rules.TRAIL_WORDS else step
+    """An entry of the permit's trail, as done (the words the pages show)."""
+    return gettext_for(lang)(rules.action_word(step))
 
 
 def _reminder_out(r: reminders.Reminder, lang: str) -> ReminderOut:
